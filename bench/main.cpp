@@ -1,0 +1,37 @@
+// gdlab - concurrency patterns for neural-network training, side by side.
+//
+// Exit status: 0 success, 1 a failure while running (e.g. a worker's error),
+// 2 bad input (arguments, files): one line on stderr says what and how to fix it.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gdlab: one MLP trainer run by many concurrency patterns, measured side by side.\n"
+               "Run 'gdlab SUBCOMMAND --help' for the options of each subcommand."};
+  app.name("gdlab");
+  app.require_subcommand(1);
+  gd::cli::add_train(app);
+  gd::cli::add_patterns(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    fmt::print(stderr, "gdlab: error: {}\nRun 'gdlab --help' or 'gdlab SUBCOMMAND --help' for usage.\n", e.what());
+    return 2;
+  } catch (const gd::UsageError& e) {
+    fmt::print(stderr, "gdlab: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "gdlab: failed: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

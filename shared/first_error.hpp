@@ -1,0 +1,45 @@
+// Carrying an exception out of worker threads.
+//
+// A worker catches whatever its task throws and hands it to capture(). The caller,
+// after all workers are done with the step, calls rethrow(). When several shards
+// fail, the lowest shard's error wins, so the error a user sees does not depend on
+// which thread was faster.
+#pragma once
+#include <climits>
+#include <exception>
+#include <mutex>
+
+namespace gd {
+
+class FirstError {
+ public:
+  void capture(int shard, std::exception_ptr e) noexcept {
+    std::lock_guard lock(m_);
+    if (!err_ || shard < shard_) {
+      err_ = e;
+      shard_ = shard;
+    }
+  }
+  // Rethrows the captured error, if any, and resets for the next step.
+  void rethrow() {
+    std::exception_ptr e;
+    {
+      std::lock_guard lock(m_);
+      e = err_;
+      err_ = nullptr;
+      shard_ = INT_MAX;
+    }
+    if (e) std::rethrow_exception(e);
+  }
+  bool failed() {
+    std::lock_guard lock(m_);
+    return err_ != nullptr;
+  }
+
+ private:
+  std::mutex m_;
+  std::exception_ptr err_;
+  int shard_ = INT_MAX;
+};
+
+}  // namespace gd

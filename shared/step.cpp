@@ -1,0 +1,126 @@
+#include "step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "error.hpp"
+
+namespace gd {
+
+namespace {
+constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, fits L1/L2 well
+}
+
+int default_shards(int batch) { return std::max(1, batch / 64); }
+
+Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper)
+    : model_(model), data_(data), hyper_(hyper), batch_(batch) {
+  if (shards < 1) throw UsageError("--shards must be at least 1");
+  if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (shards > batch) throw UsageError("--shards " + std::to_string(shards) + " is more than --batch " + std::to_string(batch));
+  if (std::size_t(data.features) != model.inputs())
+    throw UsageError("the data has " + std::to_string(data.features) + " features but the model's input layer is " +
+                     std::to_string(model.inputs()));
+  if (std::size_t(data.outputs) != model.outputs())
+    throw UsageError("the data has " + std::to_string(data.outputs) + (data.classification ? " classes" : " outputs") +
+                     " but the model's output layer is " + std::to_string(model.outputs()));
+  if (!data.classification && model.spec.loss == Loss::softmax_ce)
+    throw UsageError("regression data needs --loss mse");
+  const int max_cols = (batch + shards - 1) / shards;
+  for (int s = 0; s < shards; ++s) {
+    ws_.emplace_back(model.spec, max_cols);
+    shard_grad_.push_back(Params::Zero(model.layout.size));
+    shard_labels_.emplace_back(max_cols);
+    shard_targets_.emplace_back(std::size_t(max_cols) * model.outputs());
+  }
+  shard_totals_.resize(shards);
+  grad_ = Params::Zero(model.layout.size);
+  velocity_ = Params::Zero(model.layout.size);
+  for (std::size_t b = 0; b < model.layout.size; b += kSliceFloats) slice_begin_.push_back(b);
+  slice_begin_.push_back(model.layout.size);
+}
+
+void Step::prepare(const int* indices, int n) {
+  indices_ = indices;
+  n_ = n;
+  ++step_no_;
+}
+
+std::pair<int, int> Step::shard_range(int s) const {
+  // n samples in S shards: the first n % S shards get one extra sample.
+  const int S = shards(), base = n_ / S, extra = n_ % S;
+  const int first = s * base + std::min(s, extra);
+  return {first, base + (s < extra ? 1 : 0)};
+}
+
+void Step::run_shard(int s) {
+  try {
+    auto [first, count] = shard_range(s);
+    const bool faulty = fault.kind != Fault::Kind::none && fault.shard == s &&
+                        (fault.at_step < 0 || fault.at_step == step_no_);
+    if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
+    if (faulty && fault.kind == Fault::Kind::throw_error) throw ShardError(s, "injected failure");
+
+    // Gather the shard's samples into the columns of its input matrix.
+    Matrix& x = ws_[s].a[0];
+    const int F = data_.features, O = int(model_.outputs());
+    for (int j = 0; j < count; ++j) {
+      const int i = indices_[first + j];
+      std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(j).data());
+      if (data_.classification) shard_labels_[s][j] = data_.labels[i];
+      else std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(j) * O]);
+    }
+    if (faulty && fault.kind == Fault::Kind::nan_input && count > 0)
+      x(0, 0) = std::numeric_limits<float>::quiet_NaN();
+
+    shard_totals_[s] = forward_backward(model_, ws_[s], count, shard_labels_[s].data(), shard_targets_[s].data(),
+                                        float(n_), &shard_grad_[s]);
+    if (!std::isfinite(shard_totals_[s].loss))
+      throw ShardError(s, "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
+  } catch (const ShardError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ShardError(s, e.what());
+  }
+}
+
+void Step::combine_slice(int k) {
+  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
+  float* g = grad_.data();
+  const float* g0 = shard_grad_[0].data();
+  for (std::size_t i = b; i < e; ++i) g[i] = g0[i];
+  for (int s = 1; s < shards(); ++s) {
+    const float* gs = shard_grad_[s].data();
+    for (std::size_t i = b; i < e; ++i) g[i] += gs[i];
+  }
+}
+
+void Step::update_slice(int k) {
+  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
+  float* w = model_.w.data();
+  float* v = velocity_.data();
+  const float* g = grad_.data();
+  const float lr = hyper_.lr, mu = hyper_.momentum, wd = hyper_.weight_decay;
+  for (std::size_t i = b; i < e; ++i) {
+    v[i] = mu * v[i] + (g[i] + wd * w[i]);
+    w[i] -= lr * v[i];
+  }
+}
+
+void Step::clear_gradient() { grad_.setZero(); }
+
+void Step::add_shard_to_gradient(int s) { grad_ += shard_grad_[s]; }
+
+ShardTotals Step::totals() const {
+  ShardTotals t;
+  for (const auto& s : shard_totals_) {
+    t.loss += s.loss;
+    t.correct += s.correct;
+    t.samples += s.samples;
+  }
+  return t;
+}
+
+}  // namespace gd

@@ -1,0 +1,91 @@
+// One training step, cut into the pieces a scheduler may run in parallel.
+//
+//   map      run_shard(s)      for s in [0, shards()):  forward + backward of shard s
+//                              into its OWN gradient buffer. Shards share nothing.
+//   combine  combine_slice(k)  for k in [0, slices()):  gradient[slice k] = the shard
+//                              gradients summed in shard order 0, 1, ..., S-1.
+//   update   update_slice(k)   for k in [0, slices()):  momentum SGD on slice k.
+//
+// Rules for a pattern: every run_shard must finish before any combine_slice, and a
+// slice's combine before its update (combine and update of one slice may run back to
+// back in the same task). Calls on different shards or different slices may run on
+// different threads at the same time. Nothing else is required, so every pattern that
+// follows the rules computes the same weights, bit for bit, as patterns/sequential.cpp.
+//
+// The shard count is part of the configuration, never the thread count: it decides
+// the floating-point summation order, so it decides the answer.
+#pragma once
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "data.hpp"
+#include "model.hpp"
+
+namespace gd {
+
+struct Hyper {
+  float lr = 0.05f;
+  float momentum = 0.9f;
+  float weight_decay = 0.0f;
+};
+
+// Test and lesson hook: make one shard misbehave, to see how a pattern copes.
+struct Fault {
+  enum class Kind { none, throw_error, nan_input, slow };
+  Kind kind = Kind::none;
+  int shard = 0;
+  long at_step = -1;                            // -1: every step
+  std::chrono::milliseconds delay{20};          // for Kind::slow
+};
+
+// Default shard count for a batch: shards of about 64 samples, so each GEMM stays
+// large enough to run near the kernel library's speed (DESIGN.md section 4).
+int default_shards(int batch);
+
+class Step {
+ public:
+  Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper);
+
+  // Called by the trainer (not by patterns) before each step: the samples of this batch.
+  void prepare(const int* indices, int n);
+
+  int shards() const { return int(shard_grad_.size()); }
+  int slices() const { return int(slice_begin_.size()) - 1; }
+
+  void run_shard(int s);       // map
+  void combine_slice(int k);   // combine, deterministic order
+  void update_slice(int k);    // update
+
+  // For the contrast patterns that combine in arrival order (non-deterministic):
+  void clear_gradient();                   // gradient := 0
+  void add_shard_to_gradient(int s);       // gradient += shard gradient s (caller serialises)
+  float* shard_gradient(int s) { return shard_grad_[s].data(); }
+  float* gradient() { return grad_.data(); }
+  std::size_t param_floats() const { return std::size_t(grad_.size()); }
+
+  // Totals of the last step, summed in shard order.
+  ShardTotals totals() const;
+  long steps_prepared() const { return step_no_; }
+  std::pair<int, int> shard_range(int s) const;  // [first sample, count) within the batch
+
+  Fault fault;
+
+ private:
+  Model& model_;
+  const Dataset& data_;
+  Hyper hyper_;
+  int batch_;
+  const int* indices_ = nullptr;
+  int n_ = 0;
+  long step_no_ = -1;
+  std::vector<Workspace> ws_;
+  std::vector<Params> shard_grad_;
+  std::vector<ShardTotals> shard_totals_;
+  std::vector<std::vector<int>> shard_labels_;
+  std::vector<std::vector<float>> shard_targets_;
+  std::vector<std::size_t> slice_begin_;
+  Params grad_, velocity_;
+};
+
+}  // namespace gd
