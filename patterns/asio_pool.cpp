@@ -1,0 +1,53 @@
+// asio_pool - the schedule of thread_pool.cpp on boost::asio::thread_pool: one posted
+// handler per shard, then one per parameter slice; a std::latch counts them home.
+//
+// Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
+// without futures, errors travel through a FirstError slot instead.
+// Per step it pays: S + K posts to Asio's scheduler and two latch waits.
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <latch>
+#include <memory>
+
+#include "first_error.hpp"
+#include "pattern.hpp"
+
+namespace gd {
+
+class AsioPool final : public Pattern {
+ public:
+  explicit AsioPool(int threads) : pool_(std::size_t(threads)) {}
+  ~AsioPool() override { pool_.join(); }
+
+  void step(Step& step) override {
+    FirstError errors;
+    std::latch shards_done(step.shards());
+    for (int s = 0; s < step.shards(); ++s)
+      boost::asio::post(pool_, [&, s] {
+        try {
+          step.run_shard(s);
+        } catch (...) {
+          errors.capture(s, std::current_exception());
+        }
+        shards_done.count_down();
+      });
+    shards_done.wait();
+    errors.rethrow();
+
+    std::latch slices_done(step.slices());
+    for (int k = 0; k < step.slices(); ++k)
+      boost::asio::post(pool_, [&, k] {
+        step.combine_slice(k);
+        step.update_slice(k);
+        slices_done.count_down();
+      });
+    slices_done.wait();
+  }
+
+ private:
+  boost::asio::thread_pool pool_;
+};
+
+std::unique_ptr<Pattern> make_asio_pool(int threads) { return std::make_unique<AsioPool>(threads); }
+
+}  // namespace gd

@@ -1,0 +1,54 @@
+// async_futures - std::async(std::launch::async) for every group of shards, every
+// step: the standard library starts a thread per call and hands back a std::future.
+//
+// Deterministic. Diff against thread_pool.cpp: the same futures, but nothing is kept
+// between steps, so each step pays thread start-up again. That cost is the lesson
+// (lesson 08): at batch 256 it is about 1% of a step; at batch 16 it dominates.
+// Per step it pays: 2p thread creations and joins (~39 us each here).
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "pattern.hpp"
+
+namespace gd {
+
+class AsyncFutures final : public Pattern {
+ public:
+  explicit AsyncFutures(int threads) : p_(threads) {}
+
+  void step(Step& step) override {
+    run_groups([&](int t) {
+      for (int s = t; s < step.shards(); s += p_) step.run_shard(s);
+    });
+    run_groups([&](int t) {
+      for (int k = t; k < step.slices(); k += p_) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    });
+  }
+
+ private:
+  // Starts p async tasks, waits for all of them, rethrows the first group's error.
+  template <class F>
+  void run_groups(F group) {
+    std::vector<std::future<void>> futures;
+    for (int t = 0; t < p_; ++t) futures.push_back(std::async(std::launch::async, group, t));
+    std::exception_ptr first;
+    for (auto& f : futures) {
+      try {
+        f.get();
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+  int p_;
+};
+
+std::unique_ptr<Pattern> make_async_futures(int threads) { return std::make_unique<AsyncFutures>(threads); }
+
+}  // namespace gd

@@ -1,0 +1,50 @@
+// openmp - one `#pragma omp parallel` region per step with two worksharing loops:
+// shards, then parameter slices. The loop's implicit barrier separates the phases.
+//
+// Deterministic (own shard buffers, ordered combine). Diff against tbb.cpp (the same
+// two loops as oneTBB algorithms) and openmp_reduction.cpp (the reduction clause).
+// Per step it pays: one parallel region and two barriers (~1 us with libgomp's
+// spinning threads; ~50 us with OMP_WAIT_POLICY=PASSIVE).
+#include <omp.h>
+
+#include <memory>
+
+#include "first_error.hpp"
+#include "pattern.hpp"
+
+namespace gd {
+
+class OpenMP final : public Pattern {
+ public:
+  explicit OpenMP(int threads) : p_(threads) { omp_set_dynamic(0); }  // exactly p threads, never fewer
+
+  void step(Step& step) override {
+    FirstError errors;
+#pragma omp parallel num_threads(p_)
+    {
+#pragma omp for schedule(static)
+      for (int s = 0; s < step.shards(); ++s) {
+        try {  // an exception must not leave a parallel region: catch it here
+          step.run_shard(s);
+        } catch (...) {
+          errors.capture(s, std::current_exception());
+        }
+      }  // implicit barrier: every shard is done, so every thread sees the same failed()
+      if (!errors.failed()) {
+#pragma omp for schedule(static)
+        for (int k = 0; k < step.slices(); ++k) {
+          step.combine_slice(k);
+          step.update_slice(k);
+        }
+      }
+    }
+    errors.rethrow();
+  }
+
+ private:
+  int p_;
+};
+
+std::unique_ptr<Pattern> make_openmp(int threads) { return std::make_unique<OpenMP>(threads); }
+
+}  // namespace gd

@@ -1,0 +1,163 @@
+// Every pattern against sequential: same weights bit for bit (deterministic ones),
+// close weights (the arrival-order ones), and failures inside workers reaching the
+// caller without a hang, a std::terminate or a broken pattern.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "data.hpp"
+#include "error.hpp"
+#include "registry.hpp"
+#include "trainer.hpp"
+#include "watchdog.hpp"
+
+using namespace gd;
+using namespace std::chrono_literals;
+
+namespace {
+
+const DataSplit& data() {
+  static const DataSplit d = make_synthetic(5, 1200, 100);
+  return d;
+}
+
+struct Result {
+  Params weights;
+  std::uint64_t checksum;
+  double loss;
+};
+
+// A few steps of 784-24-10 from the same initial weights with the given pattern.
+Result train(const std::string& pattern, int threads, int shards, int steps = 6) {
+  Model m({{784, 24, 10}});
+  m.init(3);
+  TrainConfig cfg;
+  cfg.batch = 96;
+  cfg.shards = shards;
+  cfg.max_steps = steps;
+  Trainer t(m, data().train, cfg);
+  auto p = find_pattern(pattern).make(threads);
+  gdtest::Watchdog dog(pattern + " training", 60s);
+  EpochStats st = t.epoch(*p);
+  return {m.w, m.checksum(), st.loss};
+}
+
+std::vector<std::string> names(bool deterministic) {
+  std::vector<std::string> out;
+  for (const auto& p : all_patterns())
+    if (p.deterministic == deterministic && p.name != "sequential") out.emplace_back(p.name);
+  return out;
+}
+
+class Deterministic : public ::testing::TestWithParam<std::string> {};
+class Arrival : public ::testing::TestWithParam<std::string> {};
+class Every : public ::testing::TestWithParam<std::string> {};
+
+std::string param_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
+
+}  // namespace
+
+TEST_P(Deterministic, BitIdenticalToSequentialAtAnyThreadCount) {
+  for (int shards : {3, 8}) {
+    const Result want = train("sequential", 1, shards);
+    for (int threads : {1, 2, 3, 4, 8}) {
+      const Result got = train(GetParam(), threads, shards);
+      EXPECT_EQ(got.checksum, want.checksum) << threads << " threads, " << shards << " shards";
+      ASSERT_EQ(got.weights.size(), want.weights.size());
+      std::size_t differing = 0;
+      for (Eigen::Index i = 0; i < want.weights.size(); ++i)
+        differing += std::memcmp(&got.weights[i], &want.weights[i], sizeof(float)) != 0;
+      EXPECT_EQ(differing, 0u) << "weights differing from sequential: " << threads << " threads, " << shards
+                               << " shards";
+    }
+  }
+}
+
+TEST_P(Arrival, CloseToSequentialWithinTolerance) {
+  // Summation order only changes rounding: after 6 steps the weights stay within
+  // 1e-4 of sequential's and the mean loss within 1e-4 relative.
+  for (int threads : {1, 2, 4}) {
+    const Result want = train("sequential", 1, 8);
+    const Result got = train(GetParam(), threads, 8);
+    EXPECT_LT((got.weights - want.weights).cwiseAbs().maxCoeff(), 1e-4f) << threads << " threads";
+    EXPECT_NEAR(got.loss, want.loss, 1e-4 * want.loss) << threads << " threads";
+  }
+}
+
+TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
+  for (int threads : {1, 2, 4}) {
+    if (GetParam() == "sequential" && threads != 1) continue;
+    for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input}) {
+      Model m({{784, 16, 10}});
+      m.init(1);
+      TrainConfig cfg;
+      cfg.batch = 64;
+      cfg.shards = 4;
+      cfg.max_steps = 3;
+      Trainer t(m, data().train, cfg);
+      gdtest::Watchdog dog(std::string(GetParam()) + " fault", 30s);
+      {
+        auto p = find_pattern(GetParam()).make(threads);
+        t.step().fault = {kind, 2, -1};
+        try {
+          t.epoch(*p);
+          ADD_FAILURE() << "no error reached the caller, " << threads << " threads";
+        } catch (const ShardError& e) {
+          EXPECT_EQ(e.shard, 2);
+          EXPECT_NE(std::string(e.what()).find("shard 2"), std::string::npos) << e.what();
+          if (kind == Fault::Kind::nan_input)
+            EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+        }
+        // The pattern is still usable after a failed step...
+        t.step().fault = {};
+        EXPECT_NO_THROW(t.epoch(*p));
+      }  // ...and destructs cleanly (a hang here trips the watchdog).
+    }
+  }
+}
+
+TEST_P(Every, StragglerShardStillGivesTheRightAnswer) {
+  const int threads = GetParam() == "sequential" ? 1 : 2;
+  auto run = [&](bool slow) {
+    Model m({{784, 16, 10}});
+    m.init(1);
+    TrainConfig cfg;
+    cfg.batch = 64;
+    cfg.shards = 4;
+    cfg.max_steps = 3;
+    Trainer t(m, data().train, cfg);
+    if (slow) t.step().fault = {Fault::Kind::slow, 1, -1, 15ms};
+    auto p = find_pattern(GetParam()).make(threads);
+    gdtest::Watchdog dog(std::string(GetParam()) + " straggler", 30s);
+    t.epoch(*p);
+    return m.checksum();
+  };
+  if (find_pattern(GetParam()).deterministic) EXPECT_EQ(run(true), run(false));
+  else EXPECT_NO_THROW(run(true));
+}
+
+INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);
+INSTANTIATE_TEST_SUITE_P(Patterns, Arrival, ::testing::ValuesIn(names(false)), param_name);
+INSTANTIATE_TEST_SUITE_P(Patterns, Every, ::testing::ValuesIn([] {
+                           std::vector<std::string> all;
+                           for (const auto& p : all_patterns()) all.emplace_back(p.name);
+                           return all;
+                         }()),
+                         param_name);
+
+TEST(Registry, ListsEveryPatternOnceWithItsFile) {
+  std::map<std::string, int> seen;
+  for (const auto& p : all_patterns()) {
+    ++seen[std::string(p.name)];
+    EXPECT_TRUE(std::filesystem::exists(std::string(GDLAB_SOURCE_DIR) + "/" + std::string(p.file))) << p.file;
+    EXPECT_FALSE(p.mechanism.empty());
+  }
+  for (const char* n : {"sequential", "thread_mutex", "thread_condvar", "thread_semaphore", "thread_pool", "asio_pool",
+                        "async_futures", "coroutines", "openmp", "openmp_reduction", "tbb", "boost_thread"})
+    EXPECT_EQ(seen[n], 1) << n;
+  EXPECT_FALSE(find_pattern("thread_mutex").deterministic);
+  EXPECT_FALSE(find_pattern("openmp_reduction").deterministic);
+}
