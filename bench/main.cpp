@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   gd::cli::add_train(app);
   gd::cli::add_patterns(app);
+  gd::cli::add_matrix(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

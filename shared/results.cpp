@@ -122,7 +122,8 @@ std::string results_to_json(const Results& r) {
   const MatrixConfig& c = r.config;
   j["config"] = {{"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},
                  {"shards", c.shards},     {"layers", c.layers},   {"data", c.data},
-                 {"seed", c.seed},         {"steps", c.steps},     {"warmup", c.warmup},
+                 {"seed", c.seed},         {"steps", c.steps},     {"rep_samples", c.rep_samples},
+                 {"samples", c.samples}, {"warmup", c.warmup},
                  {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
@@ -237,6 +238,8 @@ Results results_from_json(const std::string& text, const std::string& source) {
   c.data = in.str(cj, "data", cw);
   c.seed = in.integer(cj, "seed", cw);
   c.steps = in.integer(cj, "steps", cw);
+  if (cj.contains("rep_samples")) c.rep_samples = in.integer(cj, "rep_samples", cw);
+  if (cj.contains("samples")) c.samples = in.integer(cj, "samples", cw);
   c.warmup = in.integer(cj, "warmup", cw);
   c.reps = int(in.integer(cj, "reps", cw));
 

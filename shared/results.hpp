@@ -22,6 +22,8 @@
 //     "shards": [0],            // shard counts to measure; 0 = default_shards(batch) (batch/64, >= 1)
 //     "layers": "784-256-128-10", "data": "synthetic", "seed": 1,
 //     "steps": 0,               // timed steps per repetition; 0 = auto, see each cell's "steps"
+//     "rep_samples": 8192,      // with steps 0: steps = max(10, ceil(rep_samples / batch))
+//     "samples": 0,             // training samples used; 0 = the whole set
 //     "warmup": 3, "reps": 5
 //   },
 //   "cells": [ {
@@ -81,7 +83,9 @@ struct MatrixConfig {
   std::string layers = "784-256-128-10";
   std::string data = "synthetic";
   long seed = 1;
-  long steps = 0;              // 0 = auto (per batch, see harness.hpp)
+  long steps = 0;              // 0 = auto: auto_steps(batch, rep_samples), see harness.hpp
+  long rep_samples = 8192;     // samples per repetition when steps is 0
+  long samples = 0;            // training samples used (0 = the whole training set)
   long warmup = 3;
   int reps = 5;
   bool operator==(const MatrixConfig&) const = default;

@@ -1,0 +1,286 @@
+// gdlab matrix: every pattern x thread count x batch size (x shard count), measured by
+// the harness (shared/harness.hpp) and written to one results file (bench/RESULTS.md).
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "data.hpp"
+#include "error.hpp"
+#include "harness.hpp"
+#include "progress.hpp"
+#include "registry.hpp"
+#include "results.hpp"
+
+namespace gd::cli {
+namespace {
+
+struct MatrixOptions {
+  std::string patterns = "all";
+  std::string threads;  // empty: 1, 2, 4, ... up to the available CPUs
+  std::string batches = "16,64,256";
+  std::string shards = "auto";
+  std::string layers = "784-256-128-10";
+  std::string data = "synthetic";
+  long samples = 0;
+  long steps = 0;
+  long warmup = 3;
+  int reps = 5;
+  long seed = 1;
+  std::string out = "results/matrix.json";
+  std::string primitives;
+  bool quick = false, resume = false, force = false;
+  std::string command_line;
+};
+
+// Ctrl-C asks the matrix to stop after the repetition that is running; a second
+// Ctrl-C kills the process at once (SA_RESETHAND restores the default action).
+std::atomic<bool> g_stop{false};
+void on_sigint(int) {
+  g_stop.store(true);
+  const char msg[] = "\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n";
+  ssize_t ignored = ::write(2, msg, sizeof msg - 1);
+  (void)ignored;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false) {
+  std::vector<int> out;
+  for (const std::string& item : split(s)) {
+    if (allow_auto && item == "auto") {
+      out.push_back(0);
+      continue;
+    }
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || v < lo || v > hi)
+      throw UsageError(fmt::format("{} '{}': expected a comma-separated list of integers in {}..{}{}", option, s, lo, hi,
+                                   allow_auto ? " or 'auto'" : ""));
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  if (out.empty()) throw UsageError(fmt::format("{} is empty", option));
+  return out;
+}
+
+std::vector<int> default_threads() {
+  std::vector<int> t{1};
+  const int cpus = available_cpus();
+  for (int p = 2; p <= cpus; p *= 2) t.push_back(p);
+  if (t.back() != cpus) t.push_back(cpus);
+  return t;
+}
+
+std::vector<PatternRef> registry_refs() {
+  std::vector<PatternRef> refs;
+  for (const PatternInfo& p : all_patterns())
+    refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
+  return refs;
+}
+
+MatrixConfig config_from(const MatrixOptions& o) {
+  MatrixConfig c;
+  if (o.patterns == "all") {
+    for (const PatternInfo& p : all_patterns()) c.patterns.emplace_back(p.name);
+  } else {
+    for (const std::string& name : split(o.patterns)) {
+      find_pattern(name);  // throws UsageError listing the known names
+      if (std::find(c.patterns.begin(), c.patterns.end(), name) == c.patterns.end()) c.patterns.push_back(name);
+    }
+    if (c.patterns.empty()) throw UsageError("--patterns is empty");
+  }
+  // Every speedup is measured against sequential: it always runs.
+  if (std::find(c.patterns.begin(), c.patterns.end(), "sequential") == c.patterns.end())
+    c.patterns.insert(c.patterns.begin(), "sequential");
+  c.threads = o.threads.empty() ? default_threads() : int_list(o.threads, "--threads", 1, 256);
+  c.batches = int_list(o.batches, "--batch", 1, 1 << 16);
+  c.shards = int_list(o.shards, "--shards", 1, 1 << 16, true);
+  c.layers = layers_string(parse_layers(o.layers));
+  c.data = o.data;
+  c.samples = o.samples;
+  c.seed = o.seed;
+  c.steps = o.steps;
+  c.warmup = o.warmup;
+  c.reps = o.reps;
+  if (o.quick) c.rep_samples = 4096;
+  if (o.steps < 0) throw UsageError("--steps must be 0 (automatic) or positive");
+  if (o.warmup < 0) throw UsageError("--warmup must not be negative");
+  if (o.reps < 1 || o.reps % 2 == 0)
+    throw UsageError(fmt::format("--reps {}: use an odd number (the median of an odd count is one real sample)", o.reps));
+  if (o.samples < 0) throw UsageError("--samples must not be negative");
+  return c;
+}
+
+// The command line as the process got it (/proc/self/cmdline: arguments separated by NULs).
+std::string own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), {}), out;
+  std::stringstream ss(all);
+  std::string arg;
+  while (std::getline(ss, arg, '\0')) {
+    if (out.empty()) arg = std::filesystem::path(arg).filename().string();
+    const bool quote = arg.empty() || arg.find_first_of(" \t'\"") != std::string::npos;
+    out += (out.empty() ? "" : " ") + (quote ? "'" + arg + "'" : arg);
+  }
+  return out.empty() ? "gdlab matrix" : out;
+}
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
+void run(const MatrixOptions& o, const CLI::App& cmd) {
+  if (o.out.empty()) throw UsageError("--out needs a file name");
+  const std::vector<PatternRef> refs = registry_refs();
+  Results r;
+  bool had_previous = false;
+  Results previous;
+  if (o.resume) {
+    // The matrix is the file's: options that define it would be ignored, so refuse them.
+    for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--layers", "--data", "--samples",
+                            "--steps", "--warmup", "--reps", "--seed", "--quick"})
+      if (cmd.count(opt) > 0)
+        throw UsageError(fmt::format("--resume continues the matrix stored in {}: drop {}", o.out, opt));
+    previous = read_results(o.out);
+    had_previous = true;
+    r.config = previous.config;
+  } else {
+    r.config = config_from(o);
+    if (!o.force && std::filesystem::exists(o.out)) {
+      Results old = read_results(o.out);  // an unreadable file is not silently replaced either
+      if (missing_repetitions(old) > 0)
+        throw UsageError(o.out + " holds an interrupted matrix: continue it with --resume, or start over with --force");
+    }
+  }
+  for (const std::string& name : r.config.patterns) find_pattern(name);
+  r.environment = capture_environment(o.command_line);
+  r.cells = plan_cells(r.config, refs);
+  if (had_previous) {
+    adopt_previous(r, previous, o.out);
+    r.environment.date = previous.environment.date;  // the run started then
+    r.environment.command_line = previous.environment.command_line + "  (resumed: " + o.command_line + ")";
+  }
+  if (!o.primitives.empty()) {
+    std::ifstream in(o.primitives, std::ios::binary);
+    if (!in) throw UsageError(o.primitives + ": cannot read");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.primitives = primitives_from_benchmark_json(ss.str(), o.primitives);
+  }
+
+  DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
+  truncate(data.train, std::size_t(r.config.samples));
+  if (parse_layers(r.config.layers).front() != data.train.features)
+    throw UsageError(fmt::format("--layers {} takes {} inputs but {} has {} features", r.config.layers,
+                                 parse_layers(r.config.layers).front(), data.train.name, data.train.features));
+
+  const int cpus = r.environment.cpus_available;
+  const long todo = missing_repetitions(r);
+  fmt::print("matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
+             r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps,
+             todo, cpus);
+  for (int t : r.config.threads)
+    if (t > cpus)
+      fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t, cpus);
+  std::fflush(stdout);
+
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_sa {};
+  sigaction(SIGINT, &sa, &old_sa);
+
+  Progress bar("matrix", todo);
+  MatrixHooks hooks;
+  hooks.stop = [] { return g_stop.load(); };
+  hooks.progress = [&](long done, long, const Cell& next) {
+    bar.update(done, fmt::format("{} p={} batch={} shards={}", next.pattern, next.threads, next.batch, next.shards));
+  };
+  hooks.checkpoint = [&](const Results& now) { write_results(o.out, now); };
+  hooks.warn = [&](const std::string& s) {
+    bar.finish();
+    fmt::print(stderr, "warning: {}\n", s);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool finished = run_matrix(r, refs, data.train, hooks);
+  bar.finish();
+  sigaction(SIGINT, &old_sa, nullptr);
+  write_results(o.out, r);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  fmt::print("{}", summary_table(r));
+  fmt::print("\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
+             "sequential run of the batch;\nE = S/p; A = CPU/wall; e(KF) = Karp-Flatt serial fraction; overhead = "
+             "(p T_p - T_seq)/(p steps); match = same weights as sequential.\n");
+  for (const std::string& w : flag_warnings(r)) fmt::print(stderr, "warning: {}\n", w);
+  fmt::print("\nwrote {} and {} ({:.1f} s)\n", o.out, csv_path_for(o.out), wall);
+  if (!finished) {
+    fmt::print(stderr, "interrupted: {} repetitions still to run; continue with: gdlab matrix --resume --out {}\n",
+               missing_repetitions(r), o.out);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::exit(130);
+  }
+}
+
+}  // namespace
+
+void add_matrix(CLI::App& app) {
+  auto o = std::make_shared<MatrixOptions>();
+  auto* cmd = app.add_subcommand(
+      "matrix", "Measure patterns x threads x batch sizes; write a results file (JSON + CSV) and print a summary");
+  cmd->add_option("--patterns", o->patterns, "all, or a comma-separated list (see 'gdlab patterns')")->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Thread counts, e.g. 1,2,4 (default 1, 2, 4, ... up to the available CPUs)");
+  cmd->add_option("--batch", o->batches, "Batch sizes, e.g. 16,64,256")->capture_default_str();
+  cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")->capture_default_str();
+  cmd->add_option("--layers", o->layers, "Layer sizes, input first")->capture_default_str();
+  cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "Timed steps per repetition (0: about 8192 samples' worth, at least 10)")
+      ->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Untimed steps before each repetition")->capture_default_str();
+  cmd->add_option("--reps", o->reps, "Repetitions per cell (odd)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")->capture_default_str();
+  cmd->add_option("--out", o->out, "Results file (JSON; the CSV is written beside it)")->capture_default_str();
+  cmd->add_option("--primitives", o->primitives,
+                  "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "
+                  "--benchmark_out_format=json)");
+  cmd->add_flag("--quick", o->quick, "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
+                                     "about 4096 samples, batches 16,64,256");
+  cmd->add_flag("--resume", o->resume, "Continue the interrupted matrix stored in --out");
+  cmd->add_flag("--force", o->force, "Replace an interrupted matrix in --out instead of refusing");
+  cmd->callback([o, cmd] {
+    MatrixOptions opts = *o;
+    if (opts.quick) {
+      if (cmd->count("--reps") == 0) opts.reps = 3;
+      if (cmd->count("--warmup") == 0) opts.warmup = 2;
+      if (cmd->count("--out") == 0) opts.out = "results/quick.json";
+    }
+    opts.command_line = own_command_line();
+    run(opts, *cmd);
+  });
+}
+
+}  // namespace gd::cli
