@@ -3,8 +3,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <set>
+#include <tuple>
 
+#include "data.hpp"
 #include "error.hpp"
+#include "harness.hpp"
+#include "registry.hpp"
 #include "results.hpp"
 
 using namespace gd;
@@ -186,4 +192,346 @@ TEST(Results, BadFilesGiveClearUsageErrors) {
   expect_usage_error((d / "badtype.json").string(), "cells[0].threads: expected an integer");
   expect_usage_error(d.string(), "not a regular file");
   fs::remove_all(d);
+}
+
+// ---- statistics ------------------------------------------------------------------
+
+TEST(Statistics, MedianOfOddAndEvenCounts) {
+  EXPECT_EQ(median_of({3.0, 1.0, 2.0}), 2.0);
+  EXPECT_EQ(median_of({4.0, 1.0, 3.0, 2.0}), 2.5);
+  EXPECT_EQ(median_of({7.0}), 7.0);
+  EXPECT_EQ(median_of({}), 0.0);
+}
+
+TEST(Statistics, ConfidenceIntervalRanksOfTheMedian) {
+  // n = 5: even [min, max] covers only 1 - 2/32 = 93.75% < 95%, so it is the widest there is.
+  EXPECT_EQ(median_ci_ranks(5).low, 1);
+  EXPECT_EQ(median_ci_ranks(5).high, 5);
+  // n = 10: [x(2), x(9)] covers 1 - 2*11/1024 = 97.9%; [x(3), x(8)] only 89.1%.
+  EXPECT_EQ(median_ci_ranks(10).low, 2);
+  EXPECT_EQ(median_ci_ranks(10).high, 9);
+  // n = 20: P(B <= 5) = 0.0207 gives 95.9% for [x(6), x(15)]; P(B <= 6) = 0.0577 is too much.
+  EXPECT_EQ(median_ci_ranks(20).low, 6);
+  EXPECT_EQ(median_ci_ranks(20).high, 15);
+  EXPECT_EQ(median_ci_ranks(1).low, 1);
+  EXPECT_EQ(median_ci_ranks(1).high, 1);
+  // A looser level gives a narrower interval.
+  EXPECT_EQ(median_ci_ranks(10, 0.80).low, 3);
+}
+
+TEST(Statistics, SummarizeKnownSamples) {
+  StepStats s = summarize({5, 1, 4, 2, 3});
+  EXPECT_EQ(s.median, 3);
+  EXPECT_EQ(s.min, 1);
+  EXPECT_EQ(s.max, 5);
+  EXPECT_EQ(s.ci95_low, 1);
+  EXPECT_EQ(s.ci95_high, 5);
+  StepStats t = summarize({10, 1, 9, 2, 8, 3, 7, 4, 6, 5});
+  EXPECT_EQ(t.median, 5.5);
+  EXPECT_EQ(t.ci95_low, 2);
+  EXPECT_EQ(t.ci95_high, 9);
+}
+
+// ---- metrics ----------------------------------------------------------------------
+
+TEST(Metrics, FormulasOnKnownInputs) {
+  EXPECT_DOUBLE_EQ(speedup(3.0, 1.5), 2.0);
+  EXPECT_DOUBLE_EQ(efficiency(1.6, 2), 0.8);
+  EXPECT_DOUBLE_EQ(*karp_flatt(1.6, 2), 0.25);       // (1/1.6 - 1/2) / (1 - 1/2)
+  EXPECT_NEAR(*karp_flatt(4.0, 4), 0.0, 1e-15);       // perfect speedup: no serial part
+  EXPECT_NEAR(*karp_flatt(1.0, 4), 1.0, 1e-15);       // no speedup at all: all serial
+  EXPECT_FALSE(karp_flatt(1.0, 1).has_value());       // undefined for p = 1
+  EXPECT_DOUBLE_EQ(overhead_per_step(1.0, 1.6, 2, 10), 0.02);  // (2*1.0 - 1.6) / (2*10)
+  EXPECT_DOUBLE_EQ(overhead_per_step(0.8, 1.6, 2, 10), 0.0);   // perfect: no overhead
+}
+
+namespace {
+Cell raw_cell(std::string pattern, int p, int shards, std::vector<double> reps, std::vector<double> cpu,
+              std::string checksum, bool deterministic = true) {
+  Cell c;
+  c.pattern = std::move(pattern);
+  c.threads = p;
+  c.batch = 256;
+  c.shards = shards;
+  c.steps = 10;
+  c.deterministic = deterministic;
+  c.rep_seconds = std::move(reps);
+  c.rep_cpu_seconds = std::move(cpu);
+  c.checksum = std::move(checksum);
+  return c;
+}
+const Cell& cell(const Results& r, const std::string& pattern, int p, int shards) {
+  for (const Cell& c : r.cells)
+    if (c.pattern == pattern && c.threads == p && c.shards == shards) return c;
+  throw std::runtime_error("no such cell");
+}
+bool flagged(const Cell& c, const std::string& f) { return std::find(c.flags.begin(), c.flags.end(), f) != c.flags.end(); }
+}  // namespace
+
+TEST(Metrics, ComputedForEveryCellAgainstSequential) {
+  Results r;
+  r.environment.cpus_available = 2;
+  r.config.reps = 3;
+  // Per-step medians: sequential 4 shards 0.16 s, 1 shard 0.15 s; openmp p=1 0.17, p=2 0.10, p=4 0.12.
+  r.cells.push_back(raw_cell("sequential", 1, 1, {1.5, 1.5, 1.5}, {1.5, 1.5, 1.5}, "aaa"));
+  r.cells.push_back(raw_cell("sequential", 1, 4, {1.6, 1.6, 1.6}, {1.6, 1.6, 1.6}, "bbb"));
+  r.cells.push_back(raw_cell("openmp", 1, 4, {1.7, 1.7, 1.7}, {1.7, 1.7, 1.7}, "bbb"));
+  r.cells.push_back(raw_cell("openmp", 2, 4, {1.0, 0.9, 1.1}, {1.9, 1.8, 2.1}, "bbb"));
+  r.cells.push_back(raw_cell("openmp", 4, 4, {1.2, 1.2, 1.2}, {1.2, 1.2, 1.2}, "ccc"));
+  r.cells.push_back(raw_cell("thread_mutex", 2, 4, {1.0, 2.0}, {2.0, 4.0}, "ddd", false));
+  compute_metrics(r);
+
+  const Cell& two = cell(r, "openmp", 2, 4);
+  EXPECT_DOUBLE_EQ(two.step_seconds.median, 0.1);
+  EXPECT_DOUBLE_EQ(two.step_seconds.min, 0.09);
+  EXPECT_DOUBLE_EQ(two.step_seconds.max, 0.11);
+  EXPECT_NEAR(*two.speedup, 1.6, 1e-12);
+  EXPECT_NEAR(*two.speedup_best, 1.5, 1e-12);   // against sequential with 1 shard, the fastest
+  EXPECT_NEAR(*two.speedup_relative, 1.7, 1e-12);
+  EXPECT_NEAR(*two.efficiency, 0.8, 1e-12);
+  EXPECT_NEAR(*two.karp_flatt, 0.25, 1e-12);
+  EXPECT_NEAR(*two.overhead_per_step_seconds, 0.02, 1e-12);  // (2*0.1 - 0.16) / 2
+  EXPECT_NEAR(two.parallelism, 2.1 / 1.1, 1e-12);            // median of 1.9, 2.0, 1.909: per repetition
+  EXPECT_NEAR(two.cpu_seconds_median, 1.9, 1e-12);
+  EXPECT_NEAR(two.samples_per_second, 2560, 1e-9);
+  EXPECT_EQ(two.matches_sequential, std::optional<bool>(true));
+  EXPECT_TRUE(two.complete);
+  EXPECT_TRUE(two.flags.empty()) << "spread 20% is under the noise threshold, A = 1.9 is fine";
+
+  const Cell& four = cell(r, "openmp", 4, 4);
+  EXPECT_TRUE(flagged(four, "oversubscribed"));
+  EXPECT_TRUE(flagged(four, "low_parallelism")) << "A = 1.0 with 4 threads on 2 CPUs";
+  EXPECT_TRUE(flagged(four, "checksum_differs")) << "deterministic, yet other weights";
+  EXPECT_EQ(four.matches_sequential, std::optional<bool>(false));
+
+  const Cell& seq = cell(r, "sequential", 1, 4);
+  EXPECT_NEAR(*seq.speedup, 1.0, 1e-12);
+  EXPECT_FALSE(seq.karp_flatt.has_value());
+  EXPECT_FALSE(seq.matches_sequential.has_value());
+  EXPECT_NEAR(*seq.speedup_best, 0.15 / 0.16, 1e-12);  // the price of 4 shards
+
+  const Cell& mutex = cell(r, "thread_mutex", 2, 4);
+  EXPECT_FALSE(mutex.complete);
+  EXPECT_TRUE(flagged(mutex, "incomplete"));
+  EXPECT_TRUE(flagged(mutex, "noisy")) << "1.0 vs 2.0 around a median of 1.5";
+  EXPECT_FALSE(flagged(mutex, "checksum_differs")) << "arrival order: different weights are expected";
+  EXPECT_FALSE(mutex.speedup_relative.has_value()) << "no thread_mutex cell with 1 thread";
+}
+
+// ---- the matrix ------------------------------------------------------------------
+
+namespace {
+std::vector<PatternRef> registry_refs() {
+  std::vector<PatternRef> refs;
+  for (const PatternInfo& p : all_patterns())
+    refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
+  return refs;
+}
+
+const DataSplit& small_data() {
+  static const DataSplit d = make_synthetic(2, 320, 10);
+  return d;
+}
+
+// A matrix that runs in a fraction of a second: a tiny model, few steps.
+MatrixConfig small_config() {
+  MatrixConfig c;
+  c.patterns = {"sequential", "thread_semaphore"};
+  c.threads = {1, 2};
+  c.batches = {32, 64};
+  c.shards = {0, 2};
+  c.layers = "784-16-10";
+  c.steps = 3;
+  c.warmup = 1;
+  c.reps = 3;
+  return c;
+}
+
+std::set<std::tuple<std::string, int, int, int>> keys(const Results& r) {
+  std::set<std::tuple<std::string, int, int, int>> k;
+  for (const Cell& c : r.cells) k.insert({c.pattern, c.threads, c.batch, c.shards});
+  return k;
+}
+}  // namespace
+
+TEST(Matrix, PlanRunsSequentialOnceAndWithOneShard) {
+  MatrixConfig c = small_config();
+  c.patterns = {"thread_semaphore", "sequential"};
+  c.batches = {1, 256};
+  c.shards = {0, 4};
+  c.steps = 0;
+  c.rep_samples = 8192;
+  auto cells = plan_cells(c, registry_refs());
+  std::set<std::tuple<std::string, int, int, int>> k;
+  for (const Cell& x : cells) {
+    k.insert({x.pattern, x.threads, x.batch, x.shards});
+    EXPECT_EQ(x.steps, auto_steps(x.batch, 8192));
+    if (x.pattern == "sequential") EXPECT_EQ(x.threads, 1);
+  }
+  const std::set<std::tuple<std::string, int, int, int>> want{
+      {"sequential", 1, 1, 1},        {"thread_semaphore", 1, 1, 1}, {"thread_semaphore", 2, 1, 1},
+      // batch 1: 4 shards are more than the batch and are left out
+      {"sequential", 1, 256, 1},      {"sequential", 1, 256, 4},     {"thread_semaphore", 1, 256, 4},
+      {"thread_semaphore", 2, 256, 4}};
+  EXPECT_EQ(k, want);
+  EXPECT_EQ(cells.size(), want.size()) << "no duplicates";
+  EXPECT_EQ(auto_steps(256, 8192), 32);
+  EXPECT_EQ(auto_steps(16, 8192), 512);
+  EXPECT_EQ(auto_steps(4096, 8192), 10);
+}
+
+TEST(Matrix, RepetitionIsReproducibleAndDeterministicPatternsMatchSequential) {
+  const auto refs = registry_refs();
+  const Dataset& train = small_data().train;
+  std::vector<int> order(train.size());
+  std::iota(order.begin(), order.end(), 0);
+  const ModelSpec spec{{784, 16, 10}};
+  RepOutcome a = run_repetition(refs[0], 1, spec, train, order, 64, 2, 1, 7, 1);
+  RepOutcome b = run_repetition(refs[0], 1, spec, train, order, 64, 2, 1, 7, 1);
+  EXPECT_EQ(a.checksum, b.checksum);
+  EXPECT_EQ(a.loss, b.loss);
+  EXPECT_GT(a.loss, 0);
+  EXPECT_GT(a.seconds, 0);
+  EXPECT_GE(a.cpu_seconds, 0);
+  for (const PatternRef& p : refs) {
+    if (!p.deterministic || p.name == "sequential") continue;
+    RepOutcome x = run_repetition(p, 2, spec, train, order, 64, 2, 1, 7, 1);
+    EXPECT_EQ(x.checksum, a.checksum) << p.name;
+  }
+  // One step more, other weights: the checksum really depends on the steps run.
+  RepOutcome c = run_repetition(refs[0], 1, spec, train, order, 64, 2, 1, 8, 1);
+  EXPECT_NE(c.checksum, a.checksum);
+  EXPECT_THROW(run_repetition(refs[0], 1, spec, train, order, 1024, 2, 1, 1, 1), UsageError);
+}
+
+TEST(Matrix, InterruptedMatrixResumesToTheSameCells) {
+  const auto refs = registry_refs();
+  const Dataset& train = small_data().train;
+
+  Results full;
+  full.config = small_config();
+  full.environment.cpus_available = 2;
+  full.cells = plan_cells(full.config, refs);
+  ASSERT_TRUE(run_matrix(full, refs, train, {}));
+  EXPECT_EQ(missing_repetitions(full), 0);
+
+  // The same matrix, stopped after 7 repetitions; what the checkpoint wrote is the file.
+  fs::path d = temp_dir("resume");
+  const std::string path = (d / "m.json").string();
+  Results part;
+  part.config = small_config();
+  part.environment.cpus_available = 2;
+  part.cells = plan_cells(part.config, refs);
+  int started = 0;
+  MatrixHooks hooks;
+  hooks.stop = [&] { return started == 7; };
+  hooks.progress = [&](long, long, const Cell&) { ++started; };
+  hooks.checkpoint = [&](const Results& now) { write_results(path, now); };
+  EXPECT_FALSE(run_matrix(part, refs, train, hooks));
+  Results saved = read_results(path);
+  EXPECT_EQ(missing_repetitions(saved), missing_repetitions(full) + long(full.cells.size()) * 3 - 7);
+  long measured = 0;
+  for (const Cell& c : saved.cells) measured += long(c.rep_seconds.size());
+  EXPECT_EQ(measured, 7);
+
+  // Resume: a fresh plan of the file's configuration adopts what was measured.
+  Results resumed;
+  resumed.config = saved.config;
+  resumed.environment.cpus_available = 2;
+  resumed.cells = plan_cells(resumed.config, refs);
+  adopt_previous(resumed, saved, path);
+  EXPECT_EQ(missing_repetitions(resumed), long(full.cells.size()) * 3 - 7);
+  ASSERT_TRUE(run_matrix(resumed, refs, train, {}));
+  EXPECT_EQ(keys(resumed), keys(full));
+  for (const Cell& c : resumed.cells) {
+    EXPECT_EQ(c.rep_seconds.size(), 3u);
+    EXPECT_TRUE(c.complete);
+  }
+  for (const Cell& c : full.cells)
+    for (const Cell& x : resumed.cells)
+      if (x.pattern == c.pattern && x.threads == c.threads && x.batch == c.batch && x.shards == c.shards)
+        EXPECT_EQ(x.checksum, c.checksum) << "same weights, interrupted or not";
+
+  // A file of another configuration is not adopted.
+  Results other;
+  other.config = small_config();
+  other.config.reps = 5;
+  other.cells = plan_cells(other.config, refs);
+  EXPECT_THROW(adopt_previous(other, saved, path), UsageError);
+  fs::remove_all(d);
+}
+
+TEST(Matrix, FailingCellIsSkippedWithItsReason) {
+  auto refs = registry_refs();
+  refs.push_back({"refuses_two", true, [](int t) -> std::unique_ptr<Pattern> {
+                    if (t != 1) throw UsageError("refuses_two needs exactly 1 thread");
+                    return find_pattern("sequential").make(1);
+                  }});
+  Results r;
+  r.config = small_config();
+  r.config.patterns = {"sequential", "refuses_two"};
+  r.config.batches = {32};
+  r.config.shards = {0};
+  r.cells = plan_cells(r.config, refs);
+  std::vector<std::string> warnings;
+  MatrixHooks hooks;
+  hooks.warn = [&](const std::string& w) { warnings.push_back(w); };
+  ASSERT_TRUE(run_matrix(r, refs, small_data().train, hooks));
+  ASSERT_EQ(r.skipped.size(), 1u);
+  EXPECT_EQ(r.skipped[0].pattern, "refuses_two");
+  EXPECT_EQ(r.skipped[0].threads, 2);
+  EXPECT_NE(r.skipped[0].reason.find("exactly 1 thread"), std::string::npos);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(r.cells.size(), 2u);  // sequential, refuses_two with 1 thread
+  EXPECT_EQ(cell(r, "refuses_two", 1, 1).matches_sequential, std::optional<bool>(true));
+}
+
+// ---- primitives ------------------------------------------------------------------
+
+TEST(Primitives, ReadsGoogleBenchmarkMedians) {
+  const std::string text = R"({
+    "context": {"date": "x"},
+    "benchmarks": [
+      {"name": "BM_Spawn/threads:2/real_time", "run_name": "BM_Spawn/threads:2/real_time", "run_type": "iteration",
+       "repetitions": 3, "real_time": 40000, "time_unit": "ns", "label": "std::thread create+join"},
+      {"name": "BM_Spawn/threads:2/real_time", "run_name": "BM_Spawn/threads:2/real_time", "run_type": "iteration",
+       "repetitions": 3, "real_time": 30000, "time_unit": "ns", "label": "std::thread create+join"},
+      {"name": "BM_Spawn/threads:2/real_time_median", "run_name": "BM_Spawn/threads:2/real_time",
+       "run_type": "aggregate", "aggregate_name": "median", "real_time": 36000, "time_unit": "ns",
+       "label": "std::thread create+join"},
+      {"name": "BM_Barrier/threads:4/real_time", "run_name": "BM_Barrier/threads:4/real_time",
+       "run_type": "iteration", "real_time": 2.5, "time_unit": "us"},
+      {"name": "BM_Barrier/threads:4/real_time", "run_name": "BM_Barrier/threads:4/real_time",
+       "run_type": "iteration", "real_time": 1.5, "time_unit": "us"}
+    ]})";
+  auto p = primitives_from_benchmark_json(text, "x.json");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].name, "std::thread create+join");
+  EXPECT_EQ(p[0].threads, 2);
+  EXPECT_DOUBLE_EQ(p[0].microseconds, 36.0);  // the median aggregate, not the iterations
+  EXPECT_EQ(p[1].name, "BM_Barrier/threads:4/real_time");
+  EXPECT_EQ(p[1].threads, 4);
+  EXPECT_DOUBLE_EQ(p[1].microseconds, 2.0);   // no aggregate: the median of the iterations
+  EXPECT_THROW(primitives_from_benchmark_json("{\"benchmarks\": 3}", "y.json"), UsageError);
+  EXPECT_THROW(primitives_from_benchmark_json("not json", "z.json"), UsageError);
+}
+
+// ---- environment -----------------------------------------------------------------
+
+TEST(Environment, RecordsTheMachineAndBuild) {
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  Environment e = capture_environment("gdlab matrix --quick");
+  ::unsetenv("OMP_WAIT_POLICY");
+  EXPECT_EQ(e.cpus_available, available_cpus());
+  EXPECT_GE(e.cpus_available, 1);
+  EXPECT_FALSE(e.cpu_model.empty());
+  EXPECT_NE(e.compiler.find("GNU"), std::string::npos);
+  EXPECT_NE(e.flags.find("-O"), std::string::npos);
+  EXPECT_EQ(e.env.at("OMP_WAIT_POLICY"), "passive");
+  EXPECT_EQ(e.command_line, "gdlab matrix --quick");
+  for (const char* lib : {"boost", "onetbb", "openmp", "eigen", "openblas", "google_benchmark"})
+    EXPECT_FALSE(e.libraries[lib].empty()) << lib;
+  ASSERT_EQ(e.date.size(), 20u);  // 2026-11-25T14:03:00Z
+  EXPECT_EQ(e.date[10], 'T');
+  EXPECT_EQ(e.date.back(), 'Z');
 }
