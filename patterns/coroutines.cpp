@@ -10,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -28,8 +29,10 @@ class Coroutines final : public Pattern {
   ~Coroutines() override { pool_.join(); }
 
   void step(Step& step) override {
-    // The caller waits on a future; the coroutine itself runs on the pool.
-    asio::co_spawn(pool_, whole_step(step), asio::use_future).get();
+    // The caller waits on a future. The step coroutine runs on a strand of the pool:
+    // its resumptions are serialised, so a group finishing on another pool thread
+    // cannot resume it while it is still suspending. The groups run on the pool itself.
+    asio::co_spawn(asio::make_strand(pool_), whole_step(step), asio::use_future).get();
   }
 
  private:
