@@ -1,0 +1,117 @@
+// gdlab matrix from the outside: exit status 2 and one clear line for bad input, and a
+// resumed run that completes an interrupted results file.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+  int status;
+  std::string output;  // stdout and stderr together
+};
+
+CliRun gdlab(const std::string& args, const fs::path& cwd) {
+  const std::string cmd = "cd '" + cwd.string() + "' && '" GDLAB_CLI "' " + args + " 2>&1";
+  CliRun r{-1, ""};
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.output.append(buf, n);
+  int st = ::pclose(f);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / ("gdlab_test_matrix_cli_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A tiny matrix: 784-8-10 on 256 samples, 2 steps, 3 repetitions.
+const std::string kTiny =
+    "matrix --patterns sequential,thread_semaphore --threads 1,2 --batch 32,64 --layers 784-8-10 --samples 256 "
+    "--steps 2 --warmup 1 --reps 3";
+
+void expect_usage(const CliRun& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+TEST(MatrixCli, BadArgumentsExitWithStatusTwo) {
+  fs::path d = temp_dir();
+  expect_usage(gdlab("matrix --reps 4", d), "odd number");
+  expect_usage(gdlab("matrix --threads 0", d), "--threads '0'");
+  expect_usage(gdlab("matrix --batch 16,x", d), "--batch '16,x'");
+  expect_usage(gdlab("matrix --shards none", d), "--shards 'none'");
+  expect_usage(gdlab("matrix --patterns sequential,nosuch", d), "unknown pattern 'nosuch'");
+  expect_usage(gdlab("matrix --steps -1", d), "--steps");
+  expect_usage(gdlab("matrix --layers 784-x-10", d), "784-x-10");
+  expect_usage(gdlab("matrix --no-such-option", d), "no-such-option");
+  fs::remove_all(d);
+}
+
+TEST(MatrixCli, UnreadableOrCorruptResultsFilesExitWithStatusTwo) {
+  fs::path d = temp_dir();
+  expect_usage(gdlab("matrix --resume --out missing.json", d), "missing.json: no such results file");
+  std::ofstream(d / "corrupt.json") << "{\"schema\": \"gdlab-results\", \"version\": 1, \"cel";
+  expect_usage(gdlab("matrix --resume --out corrupt.json", d), "corrupt.json: corrupt JSON");
+  // Without --resume an existing corrupt file is not silently replaced either.
+  expect_usage(gdlab("matrix --out corrupt.json", d), "corrupt.json: corrupt JSON");
+  std::ofstream(d / "v9.json") << "{\"schema\": \"gdlab-results\", \"version\": 9}";
+  expect_usage(gdlab("matrix --resume --out v9.json", d), "version 9 is not supported");
+  std::ofstream(d / "prims.json") << "{\"no\": 1}";
+  expect_usage(gdlab(kTiny + " --out r.json --primitives prims.json", d), "not Google Benchmark JSON");
+  expect_usage(gdlab(kTiny + " --out r.json --primitives nothere.json", d), "nothere.json: cannot read");
+  fs::remove_all(d);
+}
+
+TEST(MatrixCli, ResumeCompletesAnInterruptedFile) {
+  fs::path d = temp_dir();
+  CliRun full = gdlab(kTiny + " --out full.json", d);
+  ASSERT_EQ(full.status, 0) << full.output;
+  EXPECT_NE(full.output.find("batch 64"), std::string::npos) << "the summary table";
+  EXPECT_TRUE(fs::exists(d / "full.csv"));
+  gd::Results done = gd::read_results((d / "full.json").string());
+
+  // Make it look interrupted: cells with fewer repetitions, as a Ctrl-C leaves them.
+  gd::Results cut = done;
+  cut.cells[0].rep_seconds.resize(1);
+  cut.cells[0].rep_cpu_seconds.resize(1);
+  cut.cells[0].complete = false;
+  cut.cells.back().rep_seconds.clear();
+  cut.cells.back().rep_cpu_seconds.clear();
+  gd::write_results((d / "cut.json").string(), cut);
+
+  expect_usage(gdlab(kTiny + " --out cut.json", d), "--resume");                       // not overwritten
+  expect_usage(gdlab("matrix --resume --reps 5 --out cut.json", d), "drop --reps");     // the file's config rules
+  CliRun resumed = gdlab("matrix --resume --out cut.json", d);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("5 to run"), std::string::npos) << resumed.output;  // 2 + 3 repetitions
+  gd::Results back = gd::read_results((d / "cut.json").string());
+  ASSERT_EQ(back.cells.size(), done.cells.size());
+  for (std::size_t i = 0; i < back.cells.size(); ++i) {
+    EXPECT_EQ(back.cells[i].pattern, done.cells[i].pattern);
+    EXPECT_EQ(back.cells[i].threads, done.cells[i].threads);
+    EXPECT_EQ(back.cells[i].batch, done.cells[i].batch);
+    EXPECT_EQ(back.cells[i].shards, done.cells[i].shards);
+    EXPECT_EQ(back.cells[i].rep_seconds.size(), 3u);
+    EXPECT_TRUE(back.cells[i].complete);
+    EXPECT_EQ(back.cells[i].checksum, done.cells[i].checksum);
+  }
+  EXPECT_EQ(back.cells[1].rep_seconds, done.cells[1].rep_seconds) << "measured cells are kept, not rerun";
+  fs::remove_all(d);
+}
