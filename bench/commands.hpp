@@ -7,5 +7,6 @@ namespace gd::cli {
 void add_train(CLI::App& app);
 void add_patterns(CLI::App& app);
 void add_matrix(CLI::App& app);
+void add_report(CLI::App& app);
 
 }  // namespace gd::cli

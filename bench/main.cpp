@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   gd::cli::add_train(app);
   gd::cli::add_patterns(app);
   gd::cli::add_matrix(app);
+  gd::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

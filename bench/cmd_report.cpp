@@ -1,0 +1,34 @@
+// gdlab report: results files of `gdlab matrix` -> a comparison report (shared/report.hpp).
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "commands.hpp"
+#include "report.hpp"
+
+namespace gd::cli {
+
+void add_report(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "report",
+      "Turn results files of 'gdlab matrix' into a report: index.html (self-contained), report.md, SVG charts, CSV");
+  struct Options {
+    std::vector<std::string> inputs;
+    std::string out, title;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("results", o->inputs,
+                  "Results files (results/NAME.json); several are compared side by side, the first is the base")
+      ->required();
+  cmd->add_option("--out", o->out, "The report's folder, e.g. reports/NAME/ (replaced if it holds an older report)")
+      ->required();
+  cmd->add_option("--title", o->title, "Title of the report (default: 'gdlab report: ' and the folder's name)");
+  cmd->callback([o] {
+    ReportOptions options;
+    options.title = o->title;
+    write_report(o->inputs, o->out, options);
+    fmt::print("{}\n", (std::filesystem::path(o->out) / "index.html").lexically_normal().string());
+  });
+}
+
+}  // namespace gd::cli

@@ -1,0 +1,274 @@
+// gdlab report: tables against golden files, charts by their series, bad inputs, atomic output.
+//
+// The inputs are the fixed results files in tests/data/ (see make_fixture.py there); the
+// expected tables are tests/golden/*. After an intended change to the report, regenerate them:
+//
+//   GDLAB_UPDATE_GOLDEN=1 build/release/tests/test_report --gtest_filter='*Golden*'
+//
+// and review the diff (git diff tests/golden) before committing it.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "error.hpp"
+#include "report.hpp"
+#include "results.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kSource = GDLAB_SOURCE_DIR;
+const fs::path kData = kSource / "tests" / "data";
+const fs::path kGolden = kSource / "tests" / "golden";
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// A fresh folder under the system's temp folder, removed at the end of the test.
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    std::string tmpl = (fs::temp_directory_path() / "gdlab-test-report-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  // Everything in the folder, so a test can see that nothing was left behind.
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+// Compares with a golden file, or rewrites it when GDLAB_UPDATE_GOLDEN=1.
+void expect_golden(const std::string& actual, const std::string& golden_name) {
+  const fs::path golden = kGolden / golden_name;
+  const char* update = std::getenv("GDLAB_UPDATE_GOLDEN");
+  if (update && std::string(update) == "1") {
+    fs::create_directories(kGolden);
+    write(golden, actual);
+    std::printf("rewrote %s\n", golden.string().c_str());
+    return;
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing; see the top of this file to regenerate";
+  const std::string expected = read(golden);
+  if (actual == expected) return;
+  // Point at the first differing line, which says more than two long strings.
+  std::istringstream a(actual), e(expected);
+  std::string la, le;
+  int line = 1;
+  while (std::getline(a, la) && std::getline(e, le) && la == le) ++line;
+  ADD_FAILURE() << golden_name << " differs from the report at line " << line << "\n  golden: " << le
+                << "\n  report: " << la << "\n(intended? regenerate as the top of tests/test_report.cpp says)";
+}
+
+std::string results_path(const char* name) { return (kData / name).string(); }
+
+}  // namespace
+
+TEST(ReportGolden, SingleRunTablesAndCsv) {
+  Scratch s;
+  gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string());
+  expect_golden(read(s.dir / "r" / "report.md"), "report-2core.md");
+  expect_golden(read(s.dir / "r" / "cells.csv"), "cells-2core.csv");
+  expect_golden(read(s.dir / "r" / "fits.csv"), "fits-2core.csv");
+}
+
+TEST(ReportGolden, TwoRunsSideBySide) {
+  Scratch s;
+  gd::write_report({results_path("results-2core.json"), results_path("results-2core-after.json")},
+                   (s.dir / "cmp").string());
+  const std::string md = read(s.dir / "cmp" / "report.md");
+  expect_golden(md, "report-compare.md");
+  expect_golden(read(s.dir / "cmp" / "comparison.csv"), "comparison.csv");
+  // Independent of the golden file: the comparison names what differs between the environments.
+  EXPECT_NE(md.find("The environments differ in git commit"), std::string::npos);
+  EXPECT_NE(md.find("results-2core-after against results-2core"), std::string::npos);
+}
+
+TEST(Report, FilesOfAReport) {
+  Scratch s;
+  gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string() + "/");
+  for (const char* f : {"index.html", "report.md", "cells.csv", "fits.csv", "primitives.csv", "speedup-b16.svg",
+                        "speedup-b64.svg", "speedup-b256.svg", "efficiency-threads.svg", "efficiency-batch.svg",
+                        "overhead.svg", "throughput.svg", "results/results-2core.json"})
+    EXPECT_TRUE(fs::is_regular_file(s.dir / "r" / f)) << f;
+  // The report's copy of its input is itself a valid results file.
+  EXPECT_EQ(gd::read_results((s.dir / "r" / "results" / "results-2core.json").string()).cells.size(), 39u);
+  // Nothing else: no scratch files of gnuplot, no staging folder beside it.
+  EXPECT_FALSE(fs::exists(s.dir / "r" / ".gnuplot"));
+  EXPECT_EQ(s.entries(), std::vector<std::string>{"r"});
+}
+
+// Each chart is checked by what gnuplot wrote: an SVG with one <title> per legend entry.
+TEST(Report, ChartsHaveTheExpectedSeries) {
+  Scratch s;
+  gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string());
+  const fs::path r = s.dir / "r";
+  auto svg = [&](const char* name) {
+    const std::string text = read(r / name);
+    EXPECT_EQ(text.rfind("<?xml", 0), 0u) << name;
+    EXPECT_NE(text.find("</svg>"), std::string::npos) << name;
+    return text;
+  };
+  // gnuplot puts each plotted series in a group <g id="gnuplot_plot_N"> whose first <text> is
+  // its legend entry; a series with a legend entry was therefore really plotted.
+  auto has_series = [](const std::string& text, const std::string& title) {
+    static const std::regex series(R"(<g id="gnuplot_plot_\d+" >[^]*?<text>([^<]*)</text>)");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), series); it != std::sregex_iterator(); ++it)
+      if ((*it)[1] == title) return true;
+    return false;
+  };
+  const std::vector<std::string> patterns = {"thread_spawn", "thread_pool", "openmp", "thread_mutex"};
+  for (const char* name : {"speedup-b16.svg", "speedup-b64.svg", "speedup-b256.svg"}) {
+    const std::string t = svg(name);
+    EXPECT_TRUE(has_series(t, "ideal S = p")) << name;
+    EXPECT_TRUE(has_series(t, "sequential")) << name;
+    for (const auto& p : patterns) EXPECT_TRUE(has_series(t, p)) << name << " lacks " << p;
+    // p = 4 on 2 CPUs is oversubscribed: circled, and the CPU line drawn.
+    EXPECT_TRUE(has_series(t, "flagged: noisy or oversubscribed")) << name;
+    EXPECT_NE(t.find("CPUs available"), std::string::npos) << name;
+  }
+  const std::string eff = svg("efficiency-threads.svg");
+  EXPECT_TRUE(has_series(eff, "ideal E = 1"));
+  for (const auto& p : patterns) EXPECT_TRUE(has_series(eff, p)) << p;
+  const std::string effb = svg("efficiency-batch.svg");
+  for (const auto& p : patterns) EXPECT_TRUE(has_series(effb, p)) << p;
+  EXPECT_FALSE(has_series(effb, "sequential"));  // no sequential cell at p = 2
+  const std::string tp = svg("throughput.svg");
+  for (const auto& p : patterns) EXPECT_TRUE(has_series(tp, p)) << p;
+  EXPECT_TRUE(has_series(tp, "sequential"));
+  const std::string ov = svg("overhead.svg");
+  EXPECT_TRUE(has_series(ov, "pattern: overhead per step (p·T_p − T_seq)/p"));
+  EXPECT_TRUE(has_series(ov, "primitive: one operation"));
+  EXPECT_NE(ov.find("std::thread create+join"), std::string::npos);
+  EXPECT_NE(ov.find("thread_spawn"), std::string::npos);
+
+  // index.html carries all seven charts inline, with ids made unique per chart, and needs nothing
+  // from outside: no scripts, no external links or images.
+  const std::string html = read(r / "index.html");
+  EXPECT_EQ(std::count(html.begin(), html.end(), '\n') > 100, true);
+  std::size_t charts = 0;
+  for (std::size_t at = html.find("<svg "); at != std::string::npos; at = html.find("<svg ", at + 1)) ++charts;
+  EXPECT_EQ(charts, 7u);
+  EXPECT_EQ(html.find("<?xml"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_NE(html.find("id='c7-gpPt0'"), std::string::npos);
+  EXPECT_EQ(html.find("id='gpPt0'"), std::string::npos);
+  const std::regex external(R"((href|src)\s*=\s*["']?(https?:|//))");
+  EXPECT_FALSE(std::regex_search(html, external));
+  // Flagged cells are marked in the tables of both formats.
+  EXPECT_NE(html.find("<tr class=\"flag\"><td>⚠ "), std::string::npos);
+  EXPECT_NE(read(r / "report.md").find("| ⚠ "), std::string::npos);
+}
+
+TEST(Report, ReplacesAnOlderReportButNotOtherFolders) {
+  Scratch s;
+  const std::string out = (s.dir / "r").string();
+  gd::write_report({results_path("results-2core.json")}, out);
+  write(s.dir / "r" / "stale.txt", "left from before");
+  gd::write_report({results_path("results-2core-after.json")}, out);
+  EXPECT_FALSE(fs::exists(s.dir / "r" / "stale.txt"));
+  EXPECT_TRUE(fs::exists(s.dir / "r" / "results" / "results-2core-after.json"));
+  EXPECT_EQ(s.entries(), std::vector<std::string>{"r"});
+
+  fs::create_directories(s.dir / "notes");
+  write(s.dir / "notes" / "mine.txt", "not a report");
+  EXPECT_THROW(gd::write_report({results_path("results-2core.json")}, (s.dir / "notes").string()), gd::UsageError);
+  EXPECT_EQ(read(s.dir / "notes" / "mine.txt"), "not a report");
+  EXPECT_THROW(gd::write_report({results_path("results-2core.json")}, "/"), gd::UsageError);
+}
+
+TEST(Report, BadInputsLeaveNothingBehind) {
+  Scratch s;
+  write(s.dir / "corrupt.json", "{\"schema\": \"gdlab-results\", \"version\": 1, \"cells\": [");
+  write(s.dir / "other.json", "{\"schema\": \"something-else\", \"version\": 1}");
+  std::string future = read(results_path("results-2core.json"));
+  future.replace(future.find("\"version\": 1"), 12, "\"version\": 99");
+  write(s.dir / "future.json", future);
+  std::string truncated = read(results_path("results-2core.json"));
+  truncated.replace(truncated.find("\"pattern\""), 9, "\"patern\"");
+  write(s.dir / "field.json", truncated);
+  const auto before = s.entries();
+  for (const char* bad : {"missing.json", "corrupt.json", "other.json", "future.json", "field.json"}) {
+    // A good file first: a bad one anywhere in the list stops the report before anything is written.
+    EXPECT_THROW(gd::write_report({results_path("results-2core.json"), (s.dir / bad).string()},
+                                  (s.dir / "out").string()),
+                 gd::UsageError)
+        << bad;
+    EXPECT_EQ(s.entries(), before) << bad;
+  }
+}
+
+// A failure half-way (here gnuplot failing on the first chart) removes the half-built report
+// and leaves an existing report as it was.
+TEST(Report, FailureWhileBuildingKeepsTheOldReport) {
+  Scratch s;
+  const std::string out = (s.dir / "r").string();
+  gd::write_report({results_path("results-2core.json")}, out);
+  const std::string before = read(s.dir / "r" / "report.md");
+  gd::ReportOptions broken;
+  broken.gnuplot = "false";  // a program that exits with status 1
+  EXPECT_THROW(gd::write_report({results_path("results-2core-after.json")}, out, broken), std::runtime_error);
+  EXPECT_EQ(read(s.dir / "r" / "report.md"), before);
+  EXPECT_EQ(s.entries(), std::vector<std::string>{"r"});
+  broken.gnuplot = "/nonexistent/gnuplot";
+  EXPECT_THROW(gd::write_report({results_path("results-2core-after.json")}, (s.dir / "new").string(), broken),
+               std::runtime_error);
+  EXPECT_EQ(s.entries(), std::vector<std::string>{"r"});
+}
+
+// The command line: exit status 2 and one clear line for bad input, 0 and the path on success.
+namespace {
+struct CliRun {
+  int status;
+  std::string out, err;
+};
+CliRun run_cli(const std::string& args, const fs::path& dir) {
+  const std::string cmd =
+      std::string(GDLAB_CLI) + " " + args + " >" + (dir / "stdout").string() + " 2>" + (dir / "stderr").string();
+  const int raw = std::system(cmd.c_str());
+  CliRun r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read(dir / "stdout"), read(dir / "stderr")};
+  fs::remove(dir / "stdout");
+  fs::remove(dir / "stderr");
+  return r;
+}
+}  // namespace
+
+TEST(ReportCli, ExitStatusAndMessages) {
+  Scratch s;
+  const std::string good = results_path("results-2core.json");
+  CliRun ok = run_cli("report " + good + " --out " + (s.dir / "rep").string() + "/", s.dir);
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, (s.dir / "rep" / "index.html").string() + "\n");
+
+  write(s.dir / "corrupt.json", "not json at all");
+  CliRun corrupt = run_cli("report " + (s.dir / "corrupt.json").string() + " --out " + (s.dir / "bad").string(), s.dir);
+  EXPECT_EQ(corrupt.status, 2);
+  EXPECT_NE(corrupt.err.find("corrupt.json"), std::string::npos) << corrupt.err;
+  EXPECT_EQ(std::count(corrupt.err.begin(), corrupt.err.end(), '\n'), 1) << corrupt.err;
+  CliRun missing = run_cli("report " + (s.dir / "nope.json").string() + " --out " + (s.dir / "bad").string(), s.dir);
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("nope.json: no such results file"), std::string::npos) << missing.err;
+  CliRun no_out = run_cli("report " + good, s.dir);
+  EXPECT_EQ(no_out.status, 2);
+  EXPECT_FALSE(fs::exists(s.dir / "bad"));
+  EXPECT_EQ(s.entries(), (std::vector<std::string>{"corrupt.json", "rep"}));
+}
