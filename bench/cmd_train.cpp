@@ -1,6 +1,7 @@
 // gdlab train: train the MLP with one pattern and print per-epoch figures.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <optional>
 
 #include "commands.hpp"
@@ -40,14 +41,21 @@ std::string default_layers(const Dataset& d) {
 void run(const TrainOptions& o) {
   if (o.threads < 1 || o.threads > 256) throw UsageError("--threads must be between 1 and 256");
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
-  if (!(o.lr > 0)) throw UsageError("--lr must be positive");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive finite number");
+  if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1) throw UsageError("--momentum must be in [0, 1)");
+  if (!std::isfinite(o.weight_decay) || o.weight_decay < 0) throw UsageError("--weight-decay must be a finite number >= 0");
+  if (o.batch < 1) throw UsageError("--batch must be at least 1");
+  if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   const PatternInfo& info = find_pattern(o.pattern);
   DataSplit data = load_data(o.data, o.seed);
   truncate(data.train, std::size_t(o.samples));
+  if (std::size_t(o.batch) > data.train.size())
+    throw UsageError(fmt::format("--batch {} is larger than the {} training samples", o.batch, data.train.size()));
 
   std::optional<Model> model;
   if (!o.load.empty()) {
     model.emplace(load_weights(o.load));
+    fmt::print("loaded weights from {} (checksum {})\n", o.load, checksum_hex(model->checksum()));
     if (!o.layers.empty() && parse_layers(o.layers) != model->spec.layers)
       throw UsageError("--layers " + o.layers + " differs from " + layers_string(model->spec.layers) + " in " + o.load);
   } else {

@@ -19,6 +19,15 @@ int main(int argc, char** argv) {
   gd::cli::add_matrix(app);
   gd::cli::add_report(app);
   try {
+    if (argc > 1 && argv[1][0] != '-') {
+      std::string known;
+      bool found = false;
+      for (const auto* sub : app.get_subcommands({})) {
+        known += (known.empty() ? "" : ", ") + sub->get_name();
+        found = found || sub->get_name() == argv[1];
+      }
+      if (!found) throw gd::UsageError(fmt::format("unknown subcommand '{}' (known: {})", argv[1], known));
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

@@ -1,0 +1,81 @@
+// The gdlab tool as a user runs it: --help everywhere, exit status 2 with one clear
+// line for bad input, and a save/load round trip through real files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+struct CliRun {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun gdlab(const std::string& args) {
+  std::string cmd = std::string(GDLAB_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+void expect_usage_error(const std::string& args, const std::string& fragment) {
+  CliRun r = gdlab(args);
+  EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(fragment), std::string::npos) << args << "\n" << r.out;
+  EXPECT_EQ(r.out.find("terminate"), std::string::npos) << r.out;
+}
+
+}  // namespace
+
+TEST(Cli, HelpOnEverySubcommand) {
+  for (const char* sub : {"", "train", "patterns"}) {
+    CliRun r = gdlab(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
+  }
+  EXPECT_NE(gdlab("train --help").out.find("--shards"), std::string::npos);
+}
+
+TEST(Cli, BadValuesExitWithStatus2AndSayWhy) {
+  expect_usage_error("", "subcommand");
+  expect_usage_error("frobnicate", "frobnicate");
+  expect_usage_error("train --threads 0", "--threads");
+  expect_usage_error("train --batch 0", "--batch");
+  expect_usage_error("train --data xor --batch 100000", "larger than the");
+  expect_usage_error("train --data xor --batch 8 --shards 9", "--shards 9 is more than --batch 8");
+  expect_usage_error("train --pattern nope", "unknown pattern 'nope'");
+  expect_usage_error("train --data nope", "unknown --data 'nope'");
+  expect_usage_error("train --layers 784-x-10", "bad --layers");
+  expect_usage_error("train --layers 100-10", "features but the model's input layer is 100");
+  expect_usage_error("train --lr nan", "--lr");
+  expect_usage_error("train --lr inf", "--lr");
+  expect_usage_error("train --lr -1", "--lr");
+  expect_usage_error("train --epochs abc", "epochs");
+  expect_usage_error("train --pattern sequential --threads 2", "exactly 1 thread");
+  expect_usage_error("train --load /nonexistent/w.bin", "no such file");
+  expect_usage_error("train --data /nonexistent-folder", "unknown --data");
+}
+
+TEST(Cli, TrainsSavesAndLoadsTheSameWeights) {
+  auto dir = std::filesystem::temp_directory_path() / ("gdlab-cli-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string w = (dir / "w.bin").string();
+  CliRun a = gdlab("train --data xor --epochs 2 --batch 16 --save " + w);
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_NE(a.out.find("epoch 2/2"), std::string::npos) << a.out;
+  EXPECT_EQ(a.out.find("\r"), std::string::npos) << "no progress bar when not on a terminal";
+  const std::string saved = a.out.substr(a.out.find("weights checksum ") + 17, 16);
+  CliRun b = gdlab("train --data xor --epochs 1 --batch 16 --load " + w);
+  ASSERT_EQ(b.status, 0) << b.out;
+  EXPECT_NE(b.out.find("loaded weights from " + w + " (checksum " + saved + ")"), std::string::npos) << b.out;
+  CliRun bad = gdlab("train --data synthetic --load " + w);
+  EXPECT_EQ(bad.status, 2) << bad.out;  // a 2-input model does not fit 784-feature data
+  std::filesystem::remove_all(dir);
+}
