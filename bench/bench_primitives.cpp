@@ -1,0 +1,284 @@
+// What the patterns' building blocks cost, on p threads, under Google Benchmark.
+//
+//   build/release/bench/bench_primitives --benchmark_repetitions=5
+//         --benchmark_out=primitives.json --benchmark_out_format=json
+//   gdlab matrix --quick --primitives primitives.json     # puts them in the results file
+//
+// One iteration is one use of the primitive by p threads (the calling thread counts as
+// one of them where it takes part): spawn and join p threads, wake p-1 workers and wait
+// for all of them, one barrier phase, ... A pattern pays one or two of these per step
+// (per phase), so its overhead per step (gdlab matrix) should be explainable from them.
+//
+// The thread count is a benchmark ARGUMENT ("threads:2"): the body creates its own
+// threads. Google Benchmark's Threads() would run p copies of the body instead.
+// UseRealTime + MeasureProcessCPUTime: wall time per use, and CPU of every thread, so a
+// spinning primitive shows CPU > Time. Use an odd --benchmark_repetitions: the median of
+// an even count is wrong in Google Benchmark 1.7.1.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/thread/barrier.hpp>
+#include <boost/thread/thread.hpp>
+#include <condition_variable>
+#include <future>
+#include <latch>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+#include "thread_pool.hpp"
+
+namespace {
+
+int threads_of(const benchmark::State& s) { return int(s.range(0)); }
+
+// p = 1, 2, 4, ... up to the available CPUs (at least 2).
+void thread_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("threads")->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+  for (int p = 1; p <= std::max(2, gd::available_cpus()); p *= 2) b->Arg(p);
+}
+
+// ---- threads ------------------------------------------------------------------------
+
+// Spawn-per-step patterns (thread_mutex) pay this every step.
+void thread_create_join(benchmark::State& state) {
+  const int p = threads_of(state);
+  std::vector<std::thread> t(p);
+  for (auto _ : state) {
+    for (auto& th : t) th = std::thread([] {});
+    for (auto& th : t) th.join();
+  }
+  state.SetLabel("std::thread create+join");
+}
+BENCHMARK(thread_create_join)->Apply(thread_args);
+
+// async_futures pays this every step.
+void async_round_trip(benchmark::State& state) {
+  const int p = threads_of(state);
+  std::vector<std::future<void>> f(p);
+  for (auto _ : state) {
+    for (auto& x : f) x = std::async(std::launch::async, [] {});
+    for (auto& x : f) x.get();
+  }
+  state.SetLabel("std::async(launch::async) + get");
+}
+BENCHMARK(async_round_trip)->Apply(thread_args);
+
+// ---- hand-offs to persistent workers ------------------------------------------------
+// The main thread wakes p-1 waiting workers and waits until all have answered: one
+// "phase" of thread_condvar / thread_semaphore. With p = 1 there is nobody to wake.
+
+void mutex_condvar_handoff(benchmark::State& state) {
+  const int helpers = threads_of(state) - 1;
+  std::mutex m;
+  std::condition_variable go, done;
+  long generation = 0;
+  int answered = 0;
+  bool stop = false;
+  std::vector<std::thread> t;
+  for (int i = 0; i < helpers; ++i)
+    t.emplace_back([&] {
+      long seen = 0;
+      std::unique_lock lock(m);
+      for (;;) {
+        go.wait(lock, [&] { return stop || generation != seen; });
+        if (stop) return;
+        seen = generation;
+        if (++answered == helpers) done.notify_one();
+      }
+    });
+  for (auto _ : state) {
+    std::unique_lock lock(m);
+    answered = 0;
+    ++generation;
+    go.notify_all();
+    done.wait(lock, [&] { return answered == helpers; });
+  }
+  {
+    std::lock_guard lock(m);
+    stop = true;
+  }
+  go.notify_all();
+  for (auto& th : t) th.join();
+  state.SetLabel("mutex + condition_variable handoff (wake p-1, wait all)");
+}
+BENCHMARK(mutex_condvar_handoff)->Apply(thread_args);
+
+void semaphore_handoff(benchmark::State& state) {
+  const int helpers = threads_of(state) - 1;
+  std::counting_semaphore<> start(0), done(0);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> t;
+  for (int i = 0; i < helpers; ++i)
+    t.emplace_back([&] {
+      for (;;) {
+        start.acquire();
+        if (stop.load()) return;
+        done.release();
+      }
+    });
+  for (auto _ : state) {
+    start.release(helpers);
+    for (int i = 0; i < helpers; ++i) done.acquire();
+  }
+  stop.store(true);
+  start.release(helpers);
+  for (auto& th : t) th.join();
+  state.SetLabel("std::counting_semaphore handoff (wake p-1, wait all)");
+}
+BENCHMARK(semaphore_handoff)->Apply(thread_args);
+
+// ---- barriers: every thread loops exactly max_iterations phases ---------------------
+
+void std_barrier(benchmark::State& state) {
+  const int p = threads_of(state);
+  std::barrier<> bar(p);
+  const auto n = state.max_iterations;
+  std::vector<std::thread> t;
+  for (int i = 1; i < p; ++i)
+    t.emplace_back([&] {
+      for (benchmark::IterationCount k = 0; k < n; ++k) bar.arrive_and_wait();
+    });
+  for (auto _ : state) bar.arrive_and_wait();
+  for (auto& th : t) th.join();
+  state.SetLabel("std::barrier arrive_and_wait");
+}
+BENCHMARK(std_barrier)->Apply(thread_args);
+
+void boost_barrier(benchmark::State& state) {
+  const int p = threads_of(state);
+  boost::barrier bar{unsigned(p)};
+  const auto n = state.max_iterations;
+  boost::thread_group group;
+  for (int i = 1; i < p; ++i)
+    group.create_thread([&] {
+      for (benchmark::IterationCount k = 0; k < n; ++k) bar.wait();
+    });
+  for (auto _ : state) bar.wait();
+  group.join_all();
+  state.SetLabel("Boost.Thread barrier wait");
+}
+BENCHMARK(boost_barrier)->Apply(thread_args);
+
+// ---- OpenMP ---------------------------------------------------------------------------
+
+void omp_parallel_region(benchmark::State& state) {
+  const int p = threads_of(state);
+  for (auto _ : state) {
+#pragma omp parallel num_threads(p)
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel("omp parallel region (empty)");
+}
+BENCHMARK(omp_parallel_region)->Apply(thread_args);
+
+void omp_barrier(benchmark::State& state) {
+  const int p = threads_of(state);
+  const auto n = state.max_iterations;
+#pragma omp parallel num_threads(p)
+  {
+    if (omp_get_thread_num() == 0) {
+      for (auto _ : state) {
+#pragma omp barrier
+      }
+    } else {
+      for (benchmark::IterationCount k = 0; k < n; ++k) {
+#pragma omp barrier
+      }
+    }
+  }
+  state.SetLabel("omp barrier");
+}
+BENCHMARK(omp_barrier)->Apply(thread_args);
+
+// ---- oneTBB -----------------------------------------------------------------------
+
+// Left alone, TBB runs tiny tasks on the calling thread before a worker wakes up, which
+// measures no fork at all. Here the p tasks meet: each waits (at most 1 ms) until all p
+// have started, so they really run on p threads at once. "forked" is the fraction of
+// iterations where they met in time.
+void tbb_fork_join(benchmark::State& state) {
+  const int p = threads_of(state);
+  tbb::task_arena arena(p);
+  long met = 0;
+  for (auto _ : state)
+    arena.execute([&] {
+      std::atomic<int> started{0};
+      std::atomic<bool> all{true};
+      tbb::parallel_for(
+          0, p,
+          [&](int) {
+            started.fetch_add(1);
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+            while (started.load() < p)
+              if (std::chrono::steady_clock::now() > give_up) {
+                all.store(false);
+                break;
+              }
+          },
+          tbb::simple_partitioner{});
+      met += all.load();
+    });
+  state.counters["forked"] = double(met) / double(std::max<benchmark::IterationCount>(1, state.iterations()));
+  state.SetLabel("oneTBB parallel_for fork-join (p tasks on p threads)");
+}
+BENCHMARK(tbb_fork_join)->Apply(thread_args);
+
+// ---- pools: dispatch p tasks and wait for them ---------------------------------------
+
+void thread_pool_dispatch(benchmark::State& state) {
+  const int p = threads_of(state);
+  gd::ThreadPool pool(p);
+  std::vector<std::future<void>> f(p);
+  for (auto _ : state) {
+    for (auto& x : f) x = pool.submit([] {});
+    for (auto& x : f) x.get();
+  }
+  state.SetLabel("gd::ThreadPool submit + future get (p tasks)");
+}
+BENCHMARK(thread_pool_dispatch)->Apply(thread_args);
+
+void asio_post(benchmark::State& state) {
+  const int p = threads_of(state);
+  boost::asio::thread_pool pool{std::size_t(p)};
+  for (auto _ : state) {
+    std::latch done(p);
+    for (int i = 0; i < p; ++i) boost::asio::post(pool, [&] { done.count_down(); });
+    done.wait();
+  }
+  pool.join();
+  state.SetLabel("Asio post to thread_pool + latch (p handlers)");
+}
+BENCHMARK(asio_post)->Apply(thread_args);
+
+// A coroutine on the pool that suspends and is resumed by the pool: co_await post.
+void asio_co_await_resume(benchmark::State& state) {
+  const int p = threads_of(state);
+  boost::asio::thread_pool pool{std::size_t(p)};
+  for (auto _ : state) {
+    auto f = boost::asio::co_spawn(
+        pool,
+        [&]() -> boost::asio::awaitable<void> { co_await boost::asio::post(pool, boost::asio::use_awaitable); },
+        boost::asio::use_future);
+    f.get();
+  }
+  pool.join();
+  state.SetLabel("Asio co_spawn + co_await post resume");
+}
+BENCHMARK(asio_co_await_resume)->Apply(thread_args);
+
+}  // namespace
+
+BENCHMARK_MAIN();

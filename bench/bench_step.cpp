@@ -1,0 +1,76 @@
+// One training step per pattern x threads x batch, under Google Benchmark.
+//
+//   build/release/bench/bench_step --benchmark_filter='step/openmp/'
+//
+// Each benchmark is registered from the pattern table (patterns/registry.cpp) with two
+// arguments: threads (p) and batch. The set-up (model, step, the pattern's threads or
+// pool) happens before the timed loop; one iteration is one whole step. The thread count
+// is a benchmark ARGUMENT and the pattern creates its own p workers: Google Benchmark's
+// Threads() would run p copies of the body instead, which is not what we measure.
+// UseRealTime: wall time is the figure (CPU time of the main thread would hide the
+// workers); MeasureProcessCPUTime: the "CPU" column then counts every thread, so
+// CPU / Time is the measured parallelism A of shared/harness.hpp.
+#include <benchmark/benchmark.h>
+
+#include <numeric>
+
+#include "data.hpp"
+#include "harness.hpp"
+#include "registry.hpp"
+#include "step.hpp"
+#include "trainer.hpp"
+
+namespace {
+
+const gd::DataSplit& data() {
+  static const gd::DataSplit d = gd::make_synthetic(1);
+  return d;
+}
+
+void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
+  const int threads = int(state.range(0)), batch = int(state.range(1));
+  const gd::Dataset& train = data().train;
+  std::vector<int> order(train.size());
+  std::iota(order.begin(), order.end(), 0);
+  gd::shuffle_indices(order, 1);
+  const long runs = long(order.size()) / batch;
+
+  gd::Model model({{784, 256, 128, 10}});
+  model.init(1);
+  gd::Step step(model, train, batch, gd::default_shards(batch), {});
+  std::unique_ptr<gd::Pattern> pattern = info->make(threads);
+  long k = 0;
+  for (int w = 0; w < 3; ++w, ++k) {  // warm-up, not timed
+    step.prepare(order.data() + (k % runs) * batch, batch);
+    pattern->step(step);
+  }
+  for (auto _ : state) {
+    step.prepare(order.data() + (k++ % runs) * batch, batch);
+    pattern->step(step);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);  // items/s = samples/s
+  state.counters["shards"] = step.shards();
+}
+
+void register_all() {
+  std::vector<int> threads{1};
+  for (int p = 2; p <= std::max(2, gd::available_cpus()); p *= 2) threads.push_back(p);
+  for (const gd::PatternInfo& info : gd::all_patterns()) {
+    auto* b = benchmark::RegisterBenchmark(("step/" + std::string(info.name)).c_str(), step_benchmark, &info);
+    b->ArgNames({"threads", "batch"})->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    for (int batch : {16, 64, 256})
+      for (int p : threads)
+        if (info.name != "sequential" || p == 1) b->Args({p, batch});
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
