@@ -33,18 +33,52 @@ Outcome train(const DataSplit& d, ModelSpec spec, int batch, int shards, int epo
 }
 }  // namespace
 
-TEST(Trainer, SyntheticIsLearnableInOneEpoch) {
-  DataSplit d = make_synthetic(1, 6000, 1000);
-  Outcome r = train(d, {{784, 64, 10}}, 64, 1, 1);
-  EXPECT_GT(r.test_accuracy, 0.6) << "chance is 0.1";
-  EXPECT_LT(r.test_accuracy, 0.999) << "the synthetic set should not be trivial";
+TEST(Trainer, SyntheticReachesItsStatedTarget) {
+  // README: with the defaults (784-256-128-10, batch 256, 4 shards, lr 0.05, momentum
+  // 0.9, seed 1) at least 60% test accuracy after one epoch and 75% after three;
+  // chance is 10%, and the set is not trivial (below 95%).
+  DataSplit d = make_synthetic(1);
+  Model m({{784, 256, 128, 10}});
+  m.init(1);
+  Trainer t(m, d.train, TrainConfig{});
+  auto p = find_pattern("sequential").make(1);
+  t.epoch(*p);
+  const double one = t.evaluate(d.test).accuracy;
+  EXPECT_GE(one, 0.60);
+  t.epoch(*p);
+  t.epoch(*p);
+  const double three = t.evaluate(d.test).accuracy;
+  EXPECT_GE(three, 0.75);
+  EXPECT_LT(three, 0.95);
+}
+
+TEST(Trainer, ShardedGradientEqualsUnshardedWithinRounding) {
+  DataSplit d = make_synthetic(4, 512, 10);
+  std::vector<int> idx(256);
+  for (int i = 0; i < 256; ++i) idx[i] = i;
+  auto gradient = [&](int shards) {
+    Model m({{784, 64, 10}});
+    m.init(2);
+    Step step(m, d.train, 256, shards, {});
+    step.prepare(idx.data(), 256);
+    for (int s = 0; s < step.shards(); ++s) step.run_shard(s);
+    for (int k = 0; k < step.slices(); ++k) step.combine_slice(k);
+    return Params(Eigen::Map<Params>(step.gradient(), Eigen::Index(step.param_floats())));
+  };
+  const Params one = gradient(1);
+  const float scale = one.cwiseAbs().maxCoeff();
+  for (int shards : {2, 4, 7, 16}) {
+    const Params g = gradient(shards);
+    // Float sums of up to 256 terms in another order: a few ulps of the largest entry.
+    EXPECT_LE((g - one).cwiseAbs().maxCoeff(), 1e-5f * scale) << shards << " shards";
+  }
 }
 
 TEST(Trainer, LearnsTheClassics) {
   Outcome x = train(make_xor(1), {{2, 8, 2}, Activation::tanh}, 16, 1, 30, {0.1f, 0.9f, 0});
-  EXPECT_GT(x.test_accuracy, 0.97);
+  EXPECT_EQ(x.test_accuracy, 1.0);
   Outcome s = train(make_spirals(1), {{2, 32, 32, 2}}, 32, 1, 60, {0.05f, 0.9f, 0});
-  EXPECT_GT(s.test_accuracy, 0.9);
+  EXPECT_GE(s.test_accuracy, 0.95);
   DataSplit lin = make_linear(1);
   Model m({{8, 16, 1}, Activation::relu, Loss::mse});
   m.init(1);
