@@ -200,6 +200,9 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   fmt::print("matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
              r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps,
              todo, cpus);
+  if (double load = std::atof(r.environment.load_average.c_str()); load >= 0.5 * cpus)
+    fmt::print(stderr, "warning: the machine is busy (load average {} on {} CPUs): expect noisy timings\n",
+               r.environment.load_average, cpus);
   for (int t : r.config.threads)
     if (t > cpus)
       fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t, cpus);

@@ -259,6 +259,11 @@ Environment capture_environment(const std::string& command_line) {
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
   e.date = date;
   e.command_line = command_line;
+  {
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    if (in >> a >> b >> c) e.load_average = a + " " + b + " " + c;
+  }
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) e.hostname = host;
   return e;
@@ -536,27 +541,32 @@ std::string summary_table(const Results& r) {
 }
 
 std::vector<std::string> flag_warnings(const Results& r) {
+  // One line per flag: what it means, then the cells that carry it.
+  struct Kind {
+    const char* flag;
+    std::string meaning;
+  };
+  const std::vector<Kind> kinds{
+      {"oversubscribed", fmt::format("more threads than the {} available CPUs", r.environment.cpus_available)},
+      {"low_parallelism", fmt::format("A < {:.0f}% of min(p, CPUs): threads wait instead of computing", 100 * kLowParallelism)},
+      {"noisy", fmt::format("repetitions spread more than {:.0f}% around the median", 100 * kNoisySpread)},
+      {"checksum_differs", "weights differ from sequential although the pattern claims determinism (a bug)"},
+      {"reps_differ", "repetitions ended with different weights"},
+      {"incomplete", fmt::format("fewer than {} repetitions", r.config.reps)}};
   std::vector<std::string> out;
-  const int cpus = r.environment.cpus_available;
-  for (const Cell& c : r.cells) {
-    const std::string who = fmt::format("{} p={} batch={} shards={}", c.pattern, c.threads, c.batch, c.shards);
-    for (const auto& f : c.flags) {
-      if (f == "oversubscribed")
-        out.push_back(fmt::format("{}: oversubscribed, {} threads on {} available CPUs", who, c.threads, cpus));
-      else if (f == "low_parallelism")
-        out.push_back(fmt::format("{}: low parallelism, A = {:.2f} with {} threads (threads wait instead of computing)",
-                                  who, c.parallelism, c.threads));
-      else if (f == "noisy")
-        out.push_back(fmt::format("{}: noisy, repetitions spread {:.0f}% around the median", who,
-                                  100 * (c.step_seconds.max - c.step_seconds.min) / c.step_seconds.median));
-      else if (f == "checksum_differs")
-        out.push_back(fmt::format("{}: weights differ from sequential although the pattern claims determinism", who));
-      else if (f == "reps_differ")
-        out.push_back(fmt::format("{}: repetitions ended with different weights{}", who,
-                                  c.deterministic ? " although the pattern claims determinism" : " (arrival order)"));
-      else if (f == "incomplete")
-        out.push_back(fmt::format("{}: incomplete, {} of {} repetitions", who, c.rep_seconds.size(), r.config.reps));
-    }
+  for (const Kind& k : kinds) {
+    std::vector<std::string> who;
+    for (const Cell& c : r.cells)
+      if (has_flag(c, k.flag))
+        who.push_back(fmt::format("{} p={} b={}{}", c.pattern, c.threads, c.batch,
+                                  k.flag == std::string("low_parallelism") ? fmt::format(" (A={:.2f})", c.parallelism)
+                                                                           : ""));
+    if (who.empty()) continue;
+    std::string list;
+    const std::size_t shown = std::min<std::size_t>(who.size(), 6);
+    for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + who[i];
+    if (who.size() > shown) list += fmt::format(", and {} more", who.size() - shown);
+    out.push_back(fmt::format("{} ({}): {} cell{}: {}", k.flag, k.meaning, who.size(), who.size() == 1 ? "" : "s", list));
   }
   return out;
 }

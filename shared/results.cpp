@@ -118,7 +118,7 @@ std::string results_to_json(const Results& r) {
                       {"kernel_library", e.kernel_library}, {"libraries", e.libraries},
                       {"git_commit", e.git_commit},   {"env", e.env},
                       {"date", e.date},               {"command_line", e.command_line},
-                      {"hostname", e.hostname}};
+                      {"hostname", e.hostname},       {"load_average", e.load_average}};
   const MatrixConfig& c = r.config;
   j["config"] = {{"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},
                  {"shards", c.shards},     {"layers", c.layers},   {"data", c.data},
@@ -226,6 +226,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   e.date = in.str(ej, "date", ew);
   e.command_line = in.str(ej, "command_line", ew);
   e.hostname = in.str(ej, "hostname", ew);
+  if (ej.contains("load_average")) e.load_average = in.str(ej, "load_average", ew);
 
   const Json& cj = in.field(j, "config", "top level");
   MatrixConfig& c = r.config;

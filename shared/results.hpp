@@ -15,7 +15,8 @@
 //                    "openblas": "OpenBLAS 0.3.21 ...", "google_benchmark": "1.7.1" },
 //     "git_commit": "cc162d2" (+ "-dirty" when tracked files were modified),
 //     "env": { "OMP_NUM_THREADS": "2", ... },   // OMP_*, GOMP_*, KMP_*, TBB_*, OPENBLAS_*, GDLAB_* present
-//     "date": "2026-11-25T14:03:00Z",  "command_line": "gdlab matrix --quick",  "hostname": "..."
+//     "date": "2026-11-25T14:03:00Z",  "command_line": "gdlab matrix --quick",  "hostname": "...",
+//     "load_average": "0.12 0.30 0.25"   // at the start; other work on the machine makes noise
 //   },
 //   "config": {
 //     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
@@ -73,6 +74,7 @@ struct Environment {
   std::string git_commit;
   std::map<std::string, std::string> env;        // relevant environment variables that were set
   std::string date, command_line, hostname;
+  std::string load_average;                      // /proc/loadavg at the start: 1, 5, 15 minutes
 };
 
 struct MatrixConfig {

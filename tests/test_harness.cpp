@@ -47,6 +47,7 @@ Results sample_results() {
   r.environment.date = "2026-11-25T14:00:00Z";
   r.environment.command_line = "gdlab matrix --quick";
   r.environment.hostname = "box";
+  r.environment.load_average = "0.10 0.20 0.30";
   r.config.patterns = {"sequential", "openmp"};
   r.config.threads = {1, 2};
   r.config.batches = {64, 256};
@@ -99,6 +100,7 @@ void expect_same(const Results& a, const Results& b) {
   EXPECT_EQ(a.environment.env, b.environment.env);
   EXPECT_EQ(a.environment.date, b.environment.date);
   EXPECT_EQ(a.environment.command_line, b.environment.command_line);
+  EXPECT_EQ(a.environment.load_average, b.environment.load_average);
   EXPECT_TRUE(a.config == b.config);
   ASSERT_EQ(a.cells.size(), b.cells.size());
   for (std::size_t i = 0; i < a.cells.size(); ++i) {
@@ -316,6 +318,15 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   EXPECT_TRUE(flagged(mutex, "noisy")) << "1.0 vs 2.0 around a median of 1.5";
   EXPECT_FALSE(flagged(mutex, "checksum_differs")) << "arrival order: different weights are expected";
   EXPECT_FALSE(mutex.speedup_relative.has_value()) << "no thread_mutex cell with 1 thread";
+
+  // The warnings: one line per flag, naming the cells.
+  std::vector<std::string> w = flag_warnings(r);
+  ASSERT_EQ(w.size(), 5u);  // oversubscribed, low_parallelism, noisy, checksum_differs, incomplete
+  EXPECT_EQ(w[0].rfind("oversubscribed (more threads than the 2 available CPUs): 1 cell: openmp p=4 b=256", 0), 0u) << w[0];
+  EXPECT_NE(w[1].find("openmp p=4 b=256 (A=1.00)"), std::string::npos) << w[1];
+  EXPECT_NE(w[2].find("thread_mutex p=2 b=256"), std::string::npos) << w[2];
+  EXPECT_EQ(w[3].rfind("checksum_differs", 0), 0u) << w[3];
+  EXPECT_EQ(w[4].rfind("incomplete", 0), 0u) << w[4];
 }
 
 // ---- the matrix ------------------------------------------------------------------
