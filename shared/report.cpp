@@ -86,6 +86,7 @@ struct Row {
 struct Table {
   std::vector<std::string> header;
   std::vector<Row> rows;
+  bool words = false;  // a table of words (left-aligned), not of numbers
 };
 struct Figure {
   std::string file;   // the SVG file beside report.md
@@ -162,7 +163,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; font-var
 th, td { border: 1px solid var(--rule); padding: 3px 7px; text-align: right; vertical-align: top; }
 th { background: #f3f3f3; text-align: center; }
 td:first-child, th:first-child { text-align: left; }
-td.text { text-align: left; }
+td.text, table.words td { text-align: left; }
 tr.flag td { background: var(--flag); }
 tr.differs td { background: var(--differs); }
 figure { margin: 18px 0 26px; break-inside: avoid; page-break-inside: avoid; }
@@ -203,7 +204,7 @@ std::string Doc::html(const std::string& title, const std::string& subtitle) con
         h += "</ul>\n";
         break;
       case Block::Kind::Tab: {
-        h += "<table>\n<thead><tr>";
+        h += b.table.words ? "<table class=\"words\">\n<thead><tr>" : "<table>\n<thead><tr>";
         for (const auto& c : b.table.header) h += "<th>" + html_escape(c) + "</th>";
         h += "</tr></thead>\n<tbody>\n";
         for (const auto& r : b.table.rows) {
@@ -583,7 +584,11 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
         text.push_back(fmt::format("Not faster than sequential beyond noise at any p > 1: {}.", and_list(never)));
       if (best && best->pattern != "sequential")
         if (auto f = amdahl_fit(v_, best->pattern, batch, shards)) {
-          if (f->a > 0)
+          if (f->b <= 0)
+            text.push_back(fmt::format("The Amdahl fit of {} finds no parallelisable part (b = {} µs ≤ 0): more "
+                                       "threads made its step slower, not faster.",
+                                       best->pattern, sig(f->b * 1e6)));
+          else if (f->a > 0)
             text.push_back(fmt::format(
                 "The Amdahl fit of {} (dashed, its colour) gives a = {} µs serial and b = {} µs parallelisable per "
                 "step: a serial fraction of {}, so no thread count can take it beyond S = {}.",
@@ -833,8 +838,8 @@ void RunReport::throughput(Doc& doc) {
     if (!best || x.samples_per_second > best->samples_per_second) best = &x;
   std::vector<std::string> text;
   if (best) {
-    text.push_back(fmt::format("Highest throughput: {} at batch {} ({} shards): {} samples/s.", cell_name(*best),
-                               best->batch, best->shards, grouped(best->samples_per_second)));
+    text.push_back(fmt::format("Highest throughput: {} at {}: {} samples/s.", cell_name(*best),
+                               workload_name(best->batch, best->shards), grouped(best->samples_per_second)));
     const int small = v_.batches.front();
     const Cell* sbest = nullptr;
     for (const auto& x : v_.r.cells)
@@ -862,8 +867,12 @@ void RunReport::fits_table(Doc& doc, const std::vector<Fit>& fits) {
     if (f.pattern == "sequential") continue;
     const Cell* seq = v_.sequential(f.batch, f.shards);
     t.rows.push_back({{f.pattern, std::to_string(f.batch), std::to_string(f.shards), std::to_string(f.points),
-                       sig(f.a * 1e6), sig(f.b * 1e6), fixed2(f.a / (f.a + f.b)),
-                       f.a > 0 && seq ? sig(seq->step_seconds.median / f.a) : "unbounded"},
+                       sig(f.a * 1e6), sig(f.b * 1e6),
+                       // Both parts positive: the law's picture. Otherwise the fraction means nothing.
+                       f.a > 0 && f.b > 0 ? fixed2(f.a / (f.a + f.b)) : std::string("–"),
+                       f.b <= 0          ? std::string("none (b ≤ 0)")
+                       : f.a > 0 && seq  ? sig(seq->step_seconds.median / f.a)
+                                         : std::string("unbounded")},
                       ""});
   }
   if (!t.rows.empty()) doc.table(std::move(t));
@@ -995,6 +1004,7 @@ void machine_section(Doc& doc, const std::vector<RunView>& views) {
   doc.h2("Machine and build", "machine");
   const auto rows = environment_rows(views);
   Table t;
+  t.words = true;
   t.header.push_back("");
   for (const auto& v : views) t.header.push_back(v.run.label);
   for (const auto& r : rows) {
