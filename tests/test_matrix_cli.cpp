@@ -1,12 +1,17 @@
 // gdlab matrix from the outside: exit status 2 and one clear line for bad input, and a
 // resumed run that completes an interrupted results file.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "results.hpp"
 
@@ -113,5 +118,62 @@ TEST(MatrixCli, ResumeCompletesAnInterruptedFile) {
     EXPECT_EQ(back.cells[i].checksum, done.cells[i].checksum);
   }
   EXPECT_EQ(back.cells[1].rep_seconds, done.cells[1].rep_seconds) << "measured cells are kept, not rerun";
+  fs::remove_all(d);
+}
+
+// The real thing: Ctrl-C (SIGINT) during a run, then --resume.
+TEST(MatrixCli, CtrlCKeepsWhatWasMeasuredAndResumeFinishes) {
+  fs::path d = temp_dir();
+  const std::vector<std::string> args{GDLAB_CLI, "matrix", "--patterns", "sequential,thread_semaphore",
+                                      "--threads", "1,2", "--batch", "32,64", "--layers", "784-32-10",
+                                      "--samples", "2048", "--steps", "200", "--warmup", "1", "--reps", "5",
+                                      "--out", "m.json"};
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(d.c_str()) != 0) ::_exit(99);
+    int log = ::open("log.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(98);
+  }
+  // Wait for the first checkpoint (one repetition measured), then press Ctrl-C.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(d / "m.json") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(fs::exists(d / "m.json"));
+  ::kill(pid, SIGINT);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  std::ifstream logf(d / "log.txt");
+  const std::string log((std::istreambuf_iterator<char>(logf)), {});
+  ASSERT_TRUE(WIFEXITED(st)) << log;
+  EXPECT_EQ(WEXITSTATUS(st), 130) << log;
+  EXPECT_NE(log.find("gdlab matrix --resume --out m.json"), std::string::npos) << log;
+
+  gd::Results part = gd::read_results((d / "m.json").string());  // a whole, valid file
+  long measured = 0, missing = 0;
+  for (const gd::Cell& c : part.cells) {
+    measured += long(c.rep_seconds.size());
+    missing += 5 - long(c.rep_seconds.size());
+  }
+  EXPECT_GT(measured, 0);
+  EXPECT_GT(missing, 0) << "the run was stopped early";
+
+  CliRun resumed = gdlab("matrix --resume --out m.json", d);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  gd::Results done = gd::read_results((d / "m.json").string());
+  ASSERT_EQ(done.cells.size(), part.cells.size());
+  for (std::size_t i = 0; i < done.cells.size(); ++i) {
+    EXPECT_EQ(done.cells[i].pattern, part.cells[i].pattern);
+    EXPECT_EQ(done.cells[i].threads, part.cells[i].threads);
+    EXPECT_EQ(done.cells[i].batch, part.cells[i].batch);
+    EXPECT_EQ(done.cells[i].rep_seconds.size(), 5u);
+    EXPECT_TRUE(done.cells[i].complete);
+  }
   fs::remove_all(d);
 }
