@@ -1,7 +1,8 @@
 // gdlab - concurrency patterns for neural-network training, side by side.
 //
 // Exit status: 0 success, 1 a failure while running (e.g. a worker's error),
-// 2 bad input (arguments, files): one line on stderr says what and how to fix it.
+// 2 bad input (arguments, files): one line on stderr says what and how to fix it;
+// 130 interrupted by Ctrl-C (stopped cleanly, no half-written file).
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     fmt::print(stderr, "gdlab: error: {}\nRun 'gdlab --help' or 'gdlab SUBCOMMAND --help' for usage.\n", e.what());
     return 2;
+  } catch (const gd::Interrupted&) {
+    return 130;  // the shell's convention for "ended by SIGINT"
   } catch (const gd::UsageError& e) {
     fmt::print(stderr, "gdlab: error: {}\n", e.what());
     return 2;

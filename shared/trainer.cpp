@@ -23,7 +23,8 @@ long Trainer::steps_per_epoch() const {
   return cfg_.max_steps > 0 ? std::min(full, cfg_.max_steps) : full;
 }
 
-EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)>& progress) {
+EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)>& progress,
+                          const std::function<bool()>& stop) {
   EpochStats st;
   st.epoch = ++epoch_;
   std::iota(order_.begin(), order_.end(), 0);
@@ -43,6 +44,10 @@ EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)
     st.samples += n;
     st.steps = k + 1;
     if (progress) progress(k + 1, steps);
+    if (stop && stop()) {
+      st.interrupted = true;
+      break;
+    }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   st.loss = st.samples ? loss / double(st.samples) : 0;

@@ -35,6 +35,7 @@ struct EpochStats {
   bool has_test = false;
   double seconds = 0;    // wall time of the steps only (no evaluation)
   double samples_per_second = 0;
+  bool interrupted = false;  // stop() asked to end the epoch early
 };
 
 class Trainer {
@@ -42,8 +43,10 @@ class Trainer {
   // The model must be initialised already; the data must outlive the trainer.
   Trainer(Model& model, const Dataset& train, TrainConfig cfg);
 
-  // One epoch. progress(done, total) is called after every step.
-  EpochStats epoch(Pattern& pattern, const std::function<void(long, long)>& progress = {});
+  // One epoch. progress(done, total) is called after every step; when stop() returns
+  // true after a step, the epoch ends there (a whole step is never cut in half).
+  EpochStats epoch(Pattern& pattern, const std::function<void(long, long)>& progress = {},
+                   const std::function<bool()>& stop = {});
   Evaluation evaluate(const Dataset& data) const;
   Step& step() { return step_; }
   int shards() const { return step_.shards(); }

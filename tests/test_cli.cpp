@@ -1,12 +1,16 @@
 // The gdlab tool as a user runs it: --help everywhere, exit status 2 with one clear
 // line for bad input, and a save/load round trip through real files.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -77,5 +81,51 @@ TEST(Cli, TrainsSavesAndLoadsTheSameWeights) {
   EXPECT_NE(b.out.find("loaded weights from " + w + " (checksum " + saved + ")"), std::string::npos) << b.out;
   CliRun bad = gdlab("train --data synthetic --load " + w);
   EXPECT_EQ(bad.status, 2) << bad.out;  // a 2-input model does not fit 784-feature data
+  std::filesystem::remove_all(dir);
+}
+
+// Ctrl-C during training: the step in flight finishes, the threads are joined, nothing
+// is saved, and the exit status is 130.
+TEST(Cli, SigintStopsTrainingCleanly) {
+  auto dir = std::filesystem::temp_directory_path() / ("gdlab-sigint-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "out.txt").string(), w = (dir / "w.bin").string();
+  for (const char* pattern : {"thread_condvar", "openmp", "async_futures"}) {
+    std::filesystem::remove(w);
+    std::filesystem::remove(out);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      FILE* f = std::freopen(out.c_str(), "w", stdout);
+      (void)f;
+      ::dup2(::fileno(stdout), 2);
+      ::execl(GDLAB_CLI, "gdlab", "train", "--pattern", pattern, "--threads", "2", "--epochs", "1000", "--save",
+              w.c_str(), static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    // Wait until training has begun (the first epoch line or the header is out), then interrupt.
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(out);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find("epoch 1/1000") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid, SIGINT);
+    int status = 0;
+    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (::waitpid(pid, &status, WNOHANG) == 0 && !WIFEXITED(status)) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      FAIL() << pattern << ": still running 10 s after SIGINT";
+    }
+    ASSERT_TRUE(WIFEXITED(status)) << pattern << " ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 130) << pattern;
+    std::ifstream in(out);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(text.find("interrupted in epoch"), std::string::npos) << text;
+    EXPECT_FALSE(std::filesystem::exists(w)) << "nothing saved after an interrupt";
+    EXPECT_EQ(text.find("terminate"), std::string::npos) << text;
+  }
   std::filesystem::remove_all(dir);
 }
