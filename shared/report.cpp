@@ -1182,7 +1182,9 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
     const std::string anchor = fmt::format("run{}", i + 1);
     const std::string prefix = views.size() > 1 ? file_safe(views[i].run.label) + "-" : "";
     doc.h2(views.size() > 1 ? "Run " + views[i].run.label : "Results", anchor);
-    doc.para(fmt::format("From {}: {} on {}, {}.", views[i].run.source, views[i].r.environment.command_line,
+    // The file's name only: the same results give the same report wherever they are stored.
+    doc.para(fmt::format("From {}: {} on {}, {}.", fs::path(views[i].run.source).filename().string(),
+                         views[i].r.environment.command_line,
                          views[i].r.environment.hostname, views[i].r.environment.date));
     RunReport rr(views[i], colours, options, scratch.string(), prefix, anchor);
     rr.write(doc, svgs, fits);
