@@ -19,6 +19,7 @@ class AsioPool final : public Pattern {
   explicit AsioPool(int threads) : pool_(std::size_t(threads)) {}
   ~AsioPool() override { pool_.join(); }
 
+  // [lesson:asio_step]
   void step(Step& step) override {
     FirstError errors;
     std::latch shards_done(step.shards());
@@ -43,6 +44,7 @@ class AsioPool final : public Pattern {
       });
     slices_done.wait();
   }
+  // [/lesson:asio_step]
 
  private:
   boost::asio::thread_pool pool_;

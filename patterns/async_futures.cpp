@@ -31,6 +31,7 @@ class AsyncFutures final : public Pattern {
 
  private:
   // Starts p async tasks, waits for all of them, rethrows the first group's error.
+  // [lesson:run_groups]
   template <class F>
   void run_groups(F group) {
     std::vector<std::future<void>> futures;
@@ -45,6 +46,7 @@ class AsyncFutures final : public Pattern {
     }
     if (first) std::rethrow_exception(first);
   }
+  // [/lesson:run_groups]
 
   int p_;
 };

@@ -16,9 +16,11 @@ namespace gd {
 
 class BoostThread final : public Pattern {
  public:
+  // [lesson:boost_setup]
   explicit BoostThread(int threads) : p_(threads), barrier_(unsigned(threads + 1)) {
     for (int t = 0; t < p_; ++t) group_.create_thread([this, t] { work(t); });
   }
+  // [/lesson:boost_setup]
 
   ~BoostThread() override {
     stop_ = true;
@@ -35,6 +37,7 @@ class BoostThread final : public Pattern {
   }
 
  private:
+  // [lesson:boost_work]
   void work(int t) {
     for (;;) {
       barrier_.wait();
@@ -56,6 +59,7 @@ class BoostThread final : public Pattern {
       barrier_.wait();
     }
   }
+  // [/lesson:boost_work]
 
   int p_;
   boost::barrier barrier_;

@@ -36,6 +36,7 @@ class Coroutines final : public Pattern {
   }
 
  private:
+  // [lesson:whole_step]
   asio::awaitable<void> whole_step(Step& step) {
     co_await all_groups([&step, this](int t) -> asio::awaitable<void> {
       for (int s = t; s < step.shards(); s += p_) step.run_shard(s);
@@ -49,9 +50,11 @@ class Coroutines final : public Pattern {
       co_return;
     });
   }
+  // [/lesson:whole_step]
 
   // Spawns group(0) ... group(p-1) on the pool and suspends until all have finished;
   // then rethrows the first group's exception, if any.
+  // [lesson:all_groups]
   template <class Group>
   asio::awaitable<void> all_groups(Group group) {
     using Op = decltype(asio::co_spawn(pool_, group(0), asio::deferred));
@@ -62,6 +65,7 @@ class Coroutines final : public Pattern {
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);
   }
+  // [/lesson:all_groups]
 
   int p_;
   asio::thread_pool pool_;

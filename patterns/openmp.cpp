@@ -18,6 +18,7 @@ class OpenMP final : public Pattern {
  public:
   explicit OpenMP(int threads) : p_(threads) { omp_set_dynamic(0); }  // exactly p threads, never fewer
 
+  // [lesson:omp_step]
   void step(Step& step) override {
     FirstError errors;
 #pragma omp parallel num_threads(p_)
@@ -40,6 +41,7 @@ class OpenMP final : public Pattern {
     }
     errors.rethrow();
   }
+  // [/lesson:omp_step]
 
  private:
   int p_;

@@ -19,11 +19,13 @@ namespace gd {
 
 // A user-defined reduction over whole vectors: how to combine two partial sums, and
 // how to start a private copy (zeros, the size of the original).
+// [lesson:declare_reduction]
 static void add_into(std::vector<float>& out, const std::vector<float>& in) {
   for (std::size_t i = 0; i < out.size(); ++i) out[i] += in[i];
 }
 #pragma omp declare reduction(vec_sum : std::vector<float> : add_into(omp_out, omp_in)) \
     initializer(omp_priv = std::vector<float>(omp_orig.size(), 0.0f))
+// [/lesson:declare_reduction]
 
 class OpenMPReduction final : public Pattern {
  public:
@@ -32,6 +34,7 @@ class OpenMPReduction final : public Pattern {
   void step(Step& step) override {
     FirstError errors;
     std::vector<float> sum(step.param_floats(), 0.0f);
+    // [lesson:reduction_loop]
 #pragma omp parallel for num_threads(p_) schedule(static) reduction(vec_sum : sum)
     for (int s = 0; s < step.shards(); ++s) {
       try {
@@ -42,6 +45,7 @@ class OpenMPReduction final : public Pattern {
         errors.capture(s, std::current_exception());
       }
     }
+    // [/lesson:reduction_loop]
     errors.rethrow();
     std::copy(sum.begin(), sum.end(), step.gradient());
     for (int k = 0; k < step.slices(); ++k) step.update_slice(k);

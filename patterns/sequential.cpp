@@ -13,12 +13,14 @@ namespace gd {
 
 class Sequential final : public Pattern {
  public:
+  // [lesson:sequential_step]
   void step(Step& step) override {
     for (int s = 0; s < step.shards(); ++s) step.run_shard(s);  // map
     for (int k = 0; k < step.slices(); ++k) {
       step.combine_slice(k);                                    // combine
       step.update_slice(k);                                     // update
     }
+  // [/lesson:sequential_step]
   }
 };
 

@@ -19,6 +19,7 @@ class TBB final : public Pattern {
  public:
   explicit TBB(int threads) : arena_(threads) { arena_.initialize(); }  // threads reserved here, not per step
 
+  // [lesson:tbb_step]
   void step(Step& step) override {
     // An exception in a body cancels the loop and is rethrown here once its tasks stop.
     arena_.execute([&] {
@@ -33,6 +34,7 @@ class TBB final : public Pattern {
       });
     });
   }
+  // [/lesson:tbb_step]
 
  private:
   tbb::task_arena arena_;

@@ -21,6 +21,7 @@ namespace gd {
 // generation counter tells a woken thread whether ITS barrier opened: it guards
 // against spurious wake-ups, and a fast thread that races on to the next barrier
 // cannot be confused with the previous one.
+// [lesson:barrier]
 class PhaseBarrier {
  public:
   explicit PhaseBarrier(int count) : count_(count) {}
@@ -43,6 +44,7 @@ class PhaseBarrier {
   int arrived_ = 0;
   long generation_ = 0;
 };
+// [/lesson:barrier]
 
 class ThreadCondvar final : public Pattern {
  public:
@@ -65,6 +67,7 @@ class ThreadCondvar final : public Pattern {
   }
 
  private:
+  // [lesson:condvar_work]
   void work(int t) {
     for (;;) {
       barrier_.arrive_and_wait();
@@ -86,6 +89,7 @@ class ThreadCondvar final : public Pattern {
       barrier_.arrive_and_wait();
     }
   }
+  // [/lesson:condvar_work]
 
   int p_;
   PhaseBarrier barrier_;

@@ -25,6 +25,7 @@ class ThreadMutex final : public Pattern {
     step.clear_gradient();
     FirstError errors;
     {
+      // [lesson:spawn_per_step]
       std::vector<std::jthread> workers;  // jthread joins on destruction, even if a later spawn throws
       for (int t = 0; t < p_; ++t)
         workers.emplace_back([&, t] {
@@ -35,11 +36,14 @@ class ThreadMutex final : public Pattern {
               errors.capture(s, std::current_exception());
               continue;
             }
+            // [lesson:arrival_order]
             std::lock_guard lock(m_);        // one thread at a time adds into the shared gradient
             step.add_shard_to_gradient(s);
+            // [/lesson:arrival_order]
           }
         });
     }  // all joined here
+      // [/lesson:spawn_per_step]
     errors.rethrow();
     for (int k = 0; k < step.slices(); ++k) step.update_slice(k);
   }

@@ -35,6 +35,7 @@ class PoolPattern final : public Pattern {
  public:
   explicit PoolPattern(int threads) : pool_(threads) {}
 
+  // [lesson:pool_step]
   void step(Step& step) override {
     for (int s = 0; s < step.shards(); ++s)
       futures_.push_back(pool_.submit([&step, s] { step.run_shard(s); }));
@@ -46,6 +47,7 @@ class PoolPattern final : public Pattern {
       }));
     wait_all(futures_);
   }
+  // [/lesson:pool_step]
 
  private:
   ThreadPool pool_;

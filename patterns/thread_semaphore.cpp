@@ -38,6 +38,7 @@ class ThreadSemaphore final : public Pattern {
  private:
   enum class Phase { map, slices, stop };
 
+  // [lesson:signal]
   void run_phase(Phase phase) {
     phase_ = phase;                                 // release() below publishes this write
     for (auto& s : start_) s->release();            // signal: go
@@ -66,6 +67,7 @@ class ThreadSemaphore final : public Pattern {
       done_.release();
     }
   }
+  // [/lesson:signal]
 
   int p_;
   std::vector<std::unique_ptr<std::binary_semaphore>> start_;

@@ -86,6 +86,7 @@ void Step::run_shard(int s) {
   }
 }
 
+// [lesson:combine]
 void Step::combine_slice(int k) {
   const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
   float* g = grad_.data();
@@ -95,6 +96,7 @@ void Step::combine_slice(int k) {
     const float* gs = shard_grad_[s].data();
     for (std::size_t i = b; i < e; ++i) g[i] += gs[i];
   }
+// [/lesson:combine]
 }
 
 void Step::update_slice(int k) {

@@ -1,5 +1,6 @@
 // One training step, cut into the pieces a scheduler may run in parallel.
 //
+// [lesson:seam]
 //   map      run_shard(s)      for s in [0, shards()):  forward + backward of shard s
 //                              into its OWN gradient buffer. Shards share nothing.
 //   combine  combine_slice(k)  for k in [0, slices()):  gradient[slice k] = the shard
@@ -11,6 +12,7 @@
 // back in the same task). Calls on different shards or different slices may run on
 // different threads at the same time. Nothing else is required, so every pattern that
 // follows the rules computes the same weights, bit for bit, as patterns/sequential.cpp.
+// [/lesson:seam]
 //
 // The shard count is part of the configuration, never the thread count: it decides
 // the floating-point summation order, so it decides the answer.

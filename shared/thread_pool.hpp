@@ -38,6 +38,7 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   // Queues f; the future carries its result or its exception.
+  // [lesson:submit]
   template <class F>
   auto submit(F f) -> std::future<std::invoke_result_t<F>> {
     // packaged_task is move-only and std::function needs a copyable target: share it.
@@ -50,10 +51,12 @@ class ThreadPool {
     ready_.notify_one();
     return result;
   }
+  // [/lesson:submit]
 
   int size() const { return int(workers_.size()); }
 
  private:
+  // [lesson:worker_loop]
   void work() {
     for (;;) {
       std::function<void()> task;
@@ -67,6 +70,7 @@ class ThreadPool {
       task();  // packaged_task stores any exception in the future
     }
   }
+  // [/lesson:worker_loop]
 
   std::mutex m_;
   std::condition_variable ready_;

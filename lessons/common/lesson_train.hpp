@@ -1,0 +1,37 @@
+// A small training set-up for the lessons that train: a problem and the checksum of the
+// weights after a few steps of a pattern.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "data.hpp"
+#include "lesson.hpp"
+#include "model.hpp"
+#include "pattern.hpp"
+#include "trainer.hpp"
+
+namespace lesson {
+
+// A small, fast training problem: 784-128-10 on 2048 synthetic samples, batch 256.
+struct Problem {
+  gd::DataSplit data = gd::make_synthetic(7, 2048, 16);
+  gd::ModelSpec spec{{784, 128, 10}};
+};
+
+// Trains `steps` steps from seed 1 with `pattern` and returns the weights' checksum.
+// `setup` may change the step before training (e.g. inject a Fault).
+inline std::uint64_t train_checksum(const Problem& pb, gd::Pattern& pattern, long steps, int shards = 4,
+                                    const std::function<void(gd::Step&)>& setup = {}) {
+  gd::Model model(pb.spec);
+  model.init(1);
+  gd::TrainConfig cfg;
+  cfg.batch = 256;
+  cfg.shards = shards;
+  cfg.max_steps = steps;
+  gd::Trainer trainer(model, pb.data.train, cfg);
+  if (setup) setup(trainer.step());
+  trainer.epoch(pattern);
+  return model.checksum();
+}
+
+}  // namespace lesson
