@@ -1000,6 +1000,20 @@ bool differs(const EnvRow& r) {
   return std::any_of(r.values.begin(), r.values.end(), [&](const std::string& s) { return s != r.values[0]; });
 }
 
+// With several runs: one sentence saying whether their environments match.
+std::string environment_verdict(const std::vector<RunView>& views) {
+  std::vector<std::string> env_diff, info_diff;
+  for (const auto& r : environment_rows(views))
+    if (differs(r)) (r.informational ? info_diff : env_diff).push_back(r.name);
+  if (env_diff.empty())
+    return fmt::format("The runs' environments and workloads match{}: differences between them come from the code "
+                       "or from noise.",
+                       info_diff.empty() ? "" : " (apart from " + and_list(info_diff) + ")");
+  return fmt::format("The environments differ in {} (rows marked ≠ under Machine and build): the ratios compare "
+                     "machines, builds or settings as well as code.",
+                     and_list(env_diff));
+}
+
 void machine_section(Doc& doc, const std::vector<RunView>& views) {
   doc.h2("Machine and build", "machine");
   const auto rows = environment_rows(views);
@@ -1012,19 +1026,7 @@ void machine_section(Doc& doc, const std::vector<RunView>& views) {
     for (const auto& x : r.values) row.cells.push_back(x);
     t.rows.push_back(std::move(row));
   }
-  if (views.size() > 1) {
-    std::vector<std::string> env_diff, info_diff;
-    for (const auto& r : rows)
-      if (differs(r)) (r.informational ? info_diff : env_diff).push_back(r.name);
-    if (env_diff.empty())
-      doc.para(fmt::format("The runs' environments and workloads match{}: differences between them come from the "
-                           "code or from noise.",
-                           info_diff.empty() ? "" : " (apart from " + and_list(info_diff) + ")"));
-    else
-      doc.para(fmt::format("The environments differ in {} (rows marked ≠): the ratios below compare machines, builds "
-                           "or settings as well as code.",
-                           and_list(env_diff)));
-  }
+  if (views.size() > 1) doc.para(environment_verdict(views));
   doc.table(std::move(t));
 }
 
@@ -1035,6 +1037,7 @@ std::string comparison_csv_header() {
 
 void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string& csv) {
   doc.h2("Runs compared", "compare");
+  doc.para(environment_verdict(views));
   const RunView& base = views[0];
   for (std::size_t k = 1; k < views.size(); ++k) {
     const RunView& other = views[k];
@@ -1081,8 +1084,8 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
           "Of {} cells in both runs, {} is faster beyond noise in {}, slower in {} and within noise in {} "
           "(the 95% CIs of the medians overlap). Geometric mean of the time ratios: {:.2f} ({} means {} is faster).",
           common, other.run.label, faster, slower, same, std::exp(log_sum / common), "below 1", other.run.label));
-      text.push_back(fmt::format("Largest gain: {} ({:.2f}); largest loss: {} ({:.2f}).", ratios.front().second,
-                                 ratios.front().first, ratios.back().second, ratios.back().first));
+      text.push_back(fmt::format("Time ratios run from {:.2f} ({}) to {:.2f} ({}).", ratios.front().first,
+                                 ratios.front().second, ratios.back().first, ratios.back().second));
     }
     if (only_base || only_other)
       text.push_back(fmt::format("Cells only in {}: {}; only in {}: {}.", base.run.label, only_base, other.run.label,
@@ -1172,7 +1175,6 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
   fs::create_directories(scratch);
 
   Doc doc;
-  machine_section(doc, views);
   std::string comparison = comparison_csv_header();
   if (views.size() > 1) comparison_section(doc, views, comparison);
   std::vector<std::pair<std::string, std::string>> svgs;
@@ -1183,13 +1185,17 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
     const std::string prefix = views.size() > 1 ? file_safe(views[i].run.label) + "-" : "";
     doc.h2(views.size() > 1 ? "Run " + views[i].run.label : "Results", anchor);
     // The file's name only: the same results give the same report wherever they are stored.
-    doc.para(fmt::format("From {}: {} on {}, {}.", fs::path(views[i].run.source).filename().string(),
-                         views[i].r.environment.command_line,
-                         views[i].r.environment.hostname, views[i].r.environment.date));
+    const Environment& env = views[i].r.environment;
+    doc.para(fmt::format("From {}: {} on {} ({}, {} CPU{} available, {}, {}, commit {}), {}. The machine and build "
+                         "in full are at the end.",
+                         fs::path(views[i].run.source).filename().string(), env.command_line, env.hostname,
+                         env.cpu_model, env.cpus_available, env.cpus_available == 1 ? "" : "s", env.compiler,
+                         env.kernel_library, env.git_commit, env.date));
     RunReport rr(views[i], colours, options, scratch.string(), prefix, anchor);
     rr.write(doc, svgs, fits);
     fit_runs.resize(fits.size(), views[i].run.label);
   }
+  machine_section(doc, views);
   doc.h2("Definitions", "definitions");
   doc.bullets({"p: worker threads requested; T_p: median wall time per step with p threads; T_seq: the sequential "
                "pattern's, same batch and shards.",
