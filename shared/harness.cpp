@@ -558,7 +558,7 @@ std::vector<std::string> flag_warnings(const Results& r) {
     std::vector<std::string> who;
     for (const Cell& c : r.cells)
       if (has_flag(c, k.flag))
-        who.push_back(fmt::format("{} p={} b={}{}", c.pattern, c.threads, c.batch,
+        who.push_back(fmt::format("{} p={} b={} s={}{}", c.pattern, c.threads, c.batch, c.shards,
                                   k.flag == std::string("low_parallelism") ? fmt::format(" (A={:.2f})", c.parallelism)
                                                                            : ""));
     if (who.empty()) continue;

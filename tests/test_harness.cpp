@@ -322,9 +322,9 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   // The warnings: one line per flag, naming the cells.
   std::vector<std::string> w = flag_warnings(r);
   ASSERT_EQ(w.size(), 5u);  // oversubscribed, low_parallelism, noisy, checksum_differs, incomplete
-  EXPECT_EQ(w[0].rfind("oversubscribed (more threads than the 2 available CPUs): 1 cell: openmp p=4 b=256", 0), 0u) << w[0];
-  EXPECT_NE(w[1].find("openmp p=4 b=256 (A=1.00)"), std::string::npos) << w[1];
-  EXPECT_NE(w[2].find("thread_mutex p=2 b=256"), std::string::npos) << w[2];
+  EXPECT_EQ(w[0].rfind("oversubscribed (more threads than the 2 available CPUs): 1 cell: openmp p=4 b=256 s=4", 0), 0u) << w[0];
+  EXPECT_NE(w[1].find("openmp p=4 b=256 s=4 (A=1.00)"), std::string::npos) << w[1];
+  EXPECT_NE(w[2].find("thread_mutex p=2 b=256 s=4"), std::string::npos) << w[2];
   EXPECT_EQ(w[3].rfind("checksum_differs", 0), 0u) << w[3];
   EXPECT_EQ(w[4].rfind("incomplete", 0), 0u) << w[4];
 }
