@@ -121,7 +121,7 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.steps = o.steps;
   c.warmup = o.warmup;
   c.reps = o.reps;
-  if (o.quick) c.rep_samples = 4096;
+  if (o.quick) c.rep_samples = 2048;
   if (o.steps < 0) throw UsageError("--steps must be 0 (automatic) or positive");
   if (o.warmup < 0) throw UsageError("--warmup must not be negative");
   if (o.reps < 1 || o.reps % 2 == 0)
@@ -272,7 +272,7 @@ void add_matrix(CLI::App& app) {
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "
                   "--benchmark_out_format=json)");
   cmd->add_flag("--quick", o->quick, "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
-                                     "about 4096 samples, batches 16,64,256");
+                                     "about 2048 samples (at least 10 steps), batches 16,64,256");
   cmd->add_flag("--resume", o->resume, "Continue the interrupted matrix stored in --out");
   cmd->add_flag("--force", o->force, "Replace an interrupted matrix in --out instead of refusing");
   cmd->callback([o, cmd] {
