@@ -218,8 +218,20 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   Progress bar("matrix", todo);
   MatrixHooks hooks;
   hooks.stop = [] { return g_stop.load(); };
-  hooks.progress = [&](long done, long, const Cell& next) {
+  // Not on a terminal (a log, CI): a plain line every 10 seconds instead of the bar.
+  const bool plain = !Progress::terminal();
+  auto last_line = std::chrono::steady_clock::now();
+  const auto started = last_line;
+  hooks.progress = [&](long done, long total, const Cell& next) {
     bar.update(done, fmt::format("{} p={} batch={} shards={}", next.pattern, next.threads, next.batch, next.shards));
+    const auto now = std::chrono::steady_clock::now();
+    if (plain && done > 0 && now - last_line > std::chrono::seconds(10)) {
+      last_line = now;
+      const double elapsed = std::chrono::duration<double>(now - started).count();
+      fmt::print("matrix: {}/{} repetitions, about {:.0f} s left\n", done, total,
+                 elapsed * double(total - done) / double(done));
+      std::fflush(stdout);
+    }
   };
   hooks.checkpoint = [&](const Results& now) { write_results(o.out, now); };
   hooks.warn = [&](const std::string& s) {
