@@ -129,6 +129,9 @@ void compute_metrics(Results& r) {
     c.step_seconds = summarize(per_step);
     c.cpu_seconds_median = median_of(c.rep_cpu_seconds);
     c.parallelism = median_of(ratio);
+    c.useful_parallelism = c.imbalance = std::nullopt;
+    if (!c.rep_useful_parallelism.empty()) c.useful_parallelism = median_of(c.rep_useful_parallelism);
+    if (!c.rep_imbalance.empty()) c.imbalance = median_of(c.rep_imbalance);
     c.samples_per_second = c.step_seconds.median > 0 ? c.batch / c.step_seconds.median : 0;
     if (c.threads > cpus) c.flags.push_back("oversubscribed");
     if (c.threads > 1 && c.parallelism < kLowParallelism * std::min(c.threads, cpus)) c.flags.push_back("low_parallelism");
@@ -328,6 +331,8 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
     p->step(step);
   };
   for (long k = 0; k < warmup; ++k) one_step(k);
+  auto* clock = dynamic_cast<WorkerClock*>(p.get());
+  if (clock) clock->reset_busy();
 
   // The timed loop: two clock readings on each side, nothing per step but the step
   // and the loss (the same bookkeeping the trainer does).
@@ -346,6 +351,7 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
   out.cpu_seconds = cpu1 - cpu0;
   out.loss = loss / double(steps * batch);
   out.checksum = checksum_hex(model.checksum());
+  if (clock) out.busy_seconds = clock->busy_seconds();
   return out;
 }
 
@@ -388,6 +394,13 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         }
         c.rep_seconds.push_back(o.seconds);
         c.rep_cpu_seconds.push_back(o.cpu_seconds);
+        if (!o.busy_seconds.empty() && o.seconds > 0) {
+          double sum = 0, max = 0;
+          for (double b : o.busy_seconds) sum += b, max = std::max(max, b);
+          const double mean = sum / double(o.busy_seconds.size());
+          c.rep_useful_parallelism.push_back(sum / o.seconds);
+          c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
+        }
       } catch (const std::exception& e) {
         // The pattern refused this configuration or failed: record why, move on.
         Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what()};
@@ -423,6 +436,8 @@ void adopt_previous(Results& fresh, const Results& previous, const std::string& 
         c = old;
         c.rep_seconds.resize(std::min<std::size_t>(c.rep_seconds.size(), std::size_t(fresh.config.reps)));
         c.rep_cpu_seconds.resize(c.rep_seconds.size());
+        if (c.rep_useful_parallelism.size() > c.rep_seconds.size()) c.rep_useful_parallelism.resize(c.rep_seconds.size());
+        if (c.rep_imbalance.size() > c.rep_seconds.size()) c.rep_imbalance.resize(c.rep_seconds.size());
       }
   }
   // Cells that were skipped before stay skipped: they failed for a reason.

@@ -127,9 +127,11 @@ std::string results_to_json(const Results& r) {
                  {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
-    Json rs = Json::array(), rc = Json::array();
+    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
     for (double v : x.rep_seconds) rs.push_back(num(v));
     for (double v : x.rep_cpu_seconds) rc.push_back(num(v));
+    for (double v : x.rep_useful_parallelism) ru.push_back(num(v));
+    for (double v : x.rep_imbalance) ri.push_back(num(v));
     cells.push_back({{"pattern", x.pattern},
                      {"threads", x.threads},
                      {"batch", x.batch},
@@ -139,6 +141,8 @@ std::string results_to_json(const Results& r) {
                      {"complete", x.complete},
                      {"rep_seconds", rs},
                      {"rep_cpu_seconds", rc},
+                     {"rep_useful_parallelism", ru},
+                     {"rep_imbalance", ri},
                      {"step_seconds",
                       {{"median", num(x.step_seconds.median)},
                        {"min", num(x.step_seconds.min)},
@@ -147,6 +151,8 @@ std::string results_to_json(const Results& r) {
                        {"ci95_high", num(x.step_seconds.ci95_high)}}},
                      {"cpu_seconds_median", num(x.cpu_seconds_median)},
                      {"parallelism", num(x.parallelism)},
+                     {"useful_parallelism", opt(x.useful_parallelism)},
+                     {"imbalance", opt(x.imbalance)},
                      {"speedup", opt(x.speedup)},
                      {"speedup_best", opt(x.speedup_best)},
                      {"speedup_relative", opt(x.speedup_relative)},
@@ -175,18 +181,19 @@ std::string results_to_json(const Results& r) {
 std::string results_to_csv(const Results& r) {
   std::string out =
       "pattern,threads,batch,shards,steps,deterministic,complete,reps,step_seconds_median,step_seconds_min,"
-      "step_seconds_max,step_seconds_ci95_low,step_seconds_ci95_high,cpu_seconds_median,parallelism,speedup,"
+      "step_seconds_max,step_seconds_ci95_low,step_seconds_ci95_high,cpu_seconds_median,parallelism,"
+      "useful_parallelism,imbalance,speedup,"
       "speedup_best,speedup_relative,efficiency,karp_flatt,overhead_per_step_seconds,samples_per_second,"
       "final_loss,checksum,matches_sequential,flags\n";
   for (const Cell& x : r.cells) {
     std::string flags;
     for (const auto& f : x.flags) flags += (flags.empty() ? "" : ";") + f;
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(x.pattern),
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(x.pattern),
         x.threads, x.batch, x.shards, x.steps, x.deterministic, x.complete, x.rep_seconds.size(),
         csv_num(x.step_seconds.median), csv_num(x.step_seconds.min), csv_num(x.step_seconds.max),
         csv_num(x.step_seconds.ci95_low), csv_num(x.step_seconds.ci95_high), csv_num(x.cpu_seconds_median),
-        csv_num(x.parallelism), csv_opt(x.speedup), csv_opt(x.speedup_best), csv_opt(x.speedup_relative),
+        csv_num(x.parallelism), csv_opt(x.useful_parallelism), csv_opt(x.imbalance), csv_opt(x.speedup), csv_opt(x.speedup_best), csv_opt(x.speedup_relative),
         csv_opt(x.efficiency), csv_opt(x.karp_flatt), csv_opt(x.overhead_per_step_seconds),
         csv_num(x.samples_per_second), csv_num(x.final_loss), csv_field(x.checksum),
         x.matches_sequential ? (*x.matches_sequential ? "true" : "false") : "", csv_field(flags));
@@ -258,6 +265,10 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.complete = in.boolean(x, "complete", w);
     k.rep_seconds = in.numbers(x, "rep_seconds", w);
     k.rep_cpu_seconds = in.numbers(x, "rep_cpu_seconds", w);
+    if (x.contains("rep_useful_parallelism")) k.rep_useful_parallelism = in.numbers(x, "rep_useful_parallelism", w);
+    if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
+    if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
+    if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
       in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
     if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.steps < 1)

@@ -36,6 +36,9 @@
 //     "step_seconds": {"median","min","max","ci95_low","ci95_high"},   // rep_seconds / steps
 //     "cpu_seconds_median",     // median of rep_cpu_seconds (whole timed loop)
 //     "parallelism",            // A = CPU / wall, median over repetitions
+//     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, [] unless the
+//     "useful_parallelism", "imbalance",                // pattern reports worker busy times
+//                               // (sum of busy / wall; max / mean busy); null then
 //     "speedup",                // S = T_seq / T_p, sequential with the same batch and shards
 //     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards)
 //     "speedup_relative",       // T_1 / T_p, the same pattern with 1 thread
@@ -108,6 +111,8 @@ struct Cell {
   // Raw measurements, one entry per repetition.
   std::vector<double> rep_seconds;
   std::vector<double> rep_cpu_seconds;
+  std::vector<double> rep_useful_parallelism;  // per repetition; empty: the pattern reports no busy times
+  std::vector<double> rep_imbalance;
   std::string checksum;   // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
   // Derived (shared/harness.hpp: compute_metrics).
@@ -115,6 +120,7 @@ struct Cell {
   StepStats step_seconds;
   double cpu_seconds_median = 0;
   double parallelism = 0;
+  std::optional<double> useful_parallelism, imbalance;  // medians of the rep_ arrays
   std::optional<double> speedup, speedup_best, speedup_relative, efficiency, karp_flatt, overhead_per_step_seconds;
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
