@@ -3,6 +3,7 @@
 #pragma once
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -61,6 +62,16 @@ inline void within(std::chrono::milliseconds limit, const std::string& what, std
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Microseconds per round of run(n), which runs n rounds and returns its seconds. A
+// calibration run of 100 rounds picks n so that the measured run takes about `budget`
+// seconds (at most max_rounds): a demo stays short even on a machine that is busy.
+template <class Run>
+double us_per_round(Run run, long max_rounds, double budget = 0.3) {
+  const double probe = run(100);
+  const long n = std::max(100L, std::min(max_rounds, long(budget / std::max(probe, 1e-9) * 100)));
+  return 1e6 * run(n) / double(n);
 }
 
 }  // namespace lesson

@@ -18,11 +18,10 @@ struct Problem {
   gd::ModelSpec spec{{784, 128, 10}};
 };
 
-// Trains `steps` steps from seed 1 with `pattern` and returns the weights' checksum.
-// `setup` may change the step before training (e.g. inject a Fault).
-inline std::uint64_t train_checksum(const Problem& pb, gd::Pattern& pattern, long steps, int shards = 4,
-                                    const std::function<void(gd::Step&)>& setup = {}) {
-  gd::Model model(pb.spec);
+// Trains `steps` steps from seed 1 with `pattern`. `setup` may change the step before
+// training (e.g. inject a Fault). Returns the epoch's statistics; the model is `model`.
+inline gd::EpochStats train(const Problem& pb, gd::Model& model, gd::Pattern& pattern, long steps, int shards = 4,
+                            const std::function<void(gd::Step&)>& setup = {}) {
   model.init(1);
   gd::TrainConfig cfg;
   cfg.batch = 256;
@@ -30,8 +29,23 @@ inline std::uint64_t train_checksum(const Problem& pb, gd::Pattern& pattern, lon
   cfg.max_steps = steps;
   gd::Trainer trainer(model, pb.data.train, cfg);
   if (setup) setup(trainer.step());
-  trainer.epoch(pattern);
+  return trainer.epoch(pattern);
+}
+
+// The weights' checksum after `steps` steps.
+inline std::uint64_t train_checksum(const Problem& pb, gd::Pattern& pattern, long steps, int shards = 4,
+                                    const std::function<void(gd::Step&)>& setup = {}) {
+  gd::Model model(pb.spec);
+  train(pb, model, pattern, steps, shards, setup);
   return model.checksum();
+}
+
+// Milliseconds per step, the steps alone (set-up and evaluation excluded).
+inline double ms_per_step(const Problem& pb, gd::Pattern& pattern, long steps, int shards = 4,
+                          const std::function<void(gd::Step&)>& setup = {}) {
+  gd::Model model(pb.spec);
+  const auto stats = train(pb, model, pattern, steps, shards, setup);
+  return 1e3 * stats.seconds / double(stats.steps);
 }
 
 }  // namespace lesson

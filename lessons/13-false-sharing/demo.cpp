@@ -1,0 +1,52 @@
+// Lesson 13: false sharing. Two threads each increment their OWN counter; no data is
+// shared, yet when the two counters sit in one 64-byte cache line every store makes the
+// other core's copy of the line invalid, and the line bounces between the cores.
+//   lesson_13_demo [--quick]
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "lesson.hpp"
+
+namespace {
+// [lesson:counters]
+struct Unpadded {
+  long count = 0;  // 8 bytes: counters of neighbouring threads share a cache line
+};
+struct alignas(64) Padded {
+  long count = 0;  // alignas(64): each counter starts its own 64-byte line
+};
+// [/lesson:counters]
+static_assert(sizeof(Unpadded) == 8 && sizeof(Padded) == 64);
+
+template <class Counter>
+double ns_per_increment(long n) {
+  Counter counters[2];
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    auto work = [&](int t) {
+      for (long i = 0; i < n; ++i) {
+        ++counters[t].count;
+        asm volatile("" ::: "memory");  // store every increment, as a real per-thread sum would
+      }
+    };
+    std::jthread a(work, 0), b(work, 1);
+  }
+  const double s = lesson::seconds_since(t0);
+  if (counters[0].count != n || counters[1].count != n) std::abort();
+  return 1e9 * s / n;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const long n = quick ? 5'000'000 : 100'000'000;
+  fmt::print("2 threads, {} increments each of their own counter\n", n);
+  for (int rep = 0; rep < (quick ? 1 : 3); ++rep) {
+    const double same = ns_per_increment<Unpadded>(n), apart = ns_per_increment<Padded>(n);
+    fmt::print("  counters in one cache line: {:6.2f} ns/increment   padded to 64 bytes: {:6.2f} ns/increment   ratio {:.1f}x\n",
+               same, apart, same / apart);
+  }
+}
