@@ -191,9 +191,19 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
 
   DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
   truncate(data.train, std::size_t(r.config.samples));
-  if (parse_layers(r.config.layers).front() != data.train.features)
-    throw UsageError(fmt::format("--layers {} takes {} inputs but {} has {} features", r.config.layers,
-                                 parse_layers(r.config.layers).front(), data.train.name, data.train.features));
+  // Bad combinations fail here, once, rather than as a skipped cell each.
+  const std::vector<int> layers = parse_layers(r.config.layers);
+  if (layers.front() != data.train.features)
+    throw UsageError(fmt::format("--layers {} takes {} inputs but {} has {} features", r.config.layers, layers.front(),
+                                 data.train.name, data.train.features));
+  if (layers.back() != data.train.outputs)
+    throw UsageError(fmt::format("--layers {} has {} outputs but {} has {}", r.config.layers, layers.back(),
+                                 data.train.name, data.train.outputs));
+  if (!data.train.classification)
+    throw UsageError(data.train.name + " is a regression set; the matrix measures classification (softmax) models");
+  for (int b : r.config.batches)
+    if (std::size_t(b) > data.train.size())
+      throw UsageError(fmt::format("--batch {} is larger than the {} training samples", b, data.train.size()));
 
   const int cpus = r.environment.cpus_available;
   const long todo = missing_repetitions(r);

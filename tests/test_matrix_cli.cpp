@@ -66,6 +66,8 @@ TEST(MatrixCli, BadArgumentsExitWithStatusTwo) {
   expect_usage(gdlab("matrix --steps -1", d), "--steps");
   expect_usage(gdlab("matrix --layers 784-x-10", d), "784-x-10");
   expect_usage(gdlab("matrix --no-such-option", d), "no-such-option");
+  expect_usage(gdlab("matrix --layers 784-8-3 --samples 64 --batch 16", d), "has 3 outputs but synthetic has 10");
+  expect_usage(gdlab("matrix --layers 784-8-10 --samples 64 --batch 128", d), "--batch 128 is larger than the 64");
   fs::remove_all(d);
 }
 
