@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "error.hpp"
@@ -458,9 +459,13 @@ void adopt_previous(Results& fresh, const Results& previous, const std::string& 
 
 std::vector<Primitive> primitives_from_benchmark_json(const std::string& text, const std::string& source) {
   using Json = nlohmann::json;
+  // Google Benchmark writes a counter's undefined aggregate (e.g. the cv of all zeros) as
+  // a bare nan or inf, which is not JSON: read those values as null.
+  static const std::regex kNonFinite(R"re(:(\s*)-?(nan|NaN|inf|Inf|INF|NAN|infinity)\b)re");
+  const std::string clean = std::regex_replace(text, kNonFinite, ":$1null");
   Json j;
   try {
-    j = Json::parse(text);
+    j = Json::parse(clean);
   } catch (const Json::parse_error& e) {
     throw UsageError(fmt::format("{}: corrupt JSON ({})", source, e.what()));
   }

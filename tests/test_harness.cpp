@@ -514,7 +514,9 @@ TEST(Primitives, ReadsGoogleBenchmarkMedians) {
       {"name": "BM_Barrier/threads:4/real_time", "run_name": "BM_Barrier/threads:4/real_time",
        "run_type": "iteration", "real_time": 2.5, "time_unit": "us"},
       {"name": "BM_Barrier/threads:4/real_time", "run_name": "BM_Barrier/threads:4/real_time",
-       "run_type": "iteration", "real_time": 1.5, "time_unit": "us"}
+       "run_type": "iteration", "real_time": 1.5, "time_unit": "us", "forked": -nan},
+      {"name": "BM_Barrier/threads:4/real_time_cv", "run_name": "BM_Barrier/threads:4/real_time",
+       "run_type": "aggregate", "aggregate_name": "cv", "real_time": 0.1, "time_unit": "us", "forked": NaN}
     ]})";
   auto p = primitives_from_benchmark_json(text, "x.json");
   ASSERT_EQ(p.size(), 2u);
