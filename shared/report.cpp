@@ -501,6 +501,20 @@ void RunReport::summary(Doc& doc) {
         return s;
       }(), ", "),
       v_.cpus, v_.cpus == 1 ? "" : "s", n_flagged, n_flagged == 1 ? "" : "s", v_.r.config.reps));
+  // A sequential run keeps one CPU busy all the time (A = 1). Well below that, something else was
+  // taking the CPU: every time in this run is then inflated and noisy.
+  int noisy = 0, seq_n = 0;
+  double seq_a = 0;
+  for (const auto& c : v_.r.cells) {
+    noisy += std::count(c.flags.begin(), c.flags.end(), "noisy") > 0;
+    if (c.pattern == "sequential") seq_a += c.parallelism, ++seq_n;
+  }
+  if (seq_n > 0 && seq_a / seq_n < 0.9)
+    doc.para(fmt::format("⚠ A busy machine: the sequential cells kept only {} of a CPU busy on average (A; 1.00 on a "
+                         "quiet machine), and {} of {} cells are flagged noisy. Other programs were taking the CPUs, "
+                         "so read differences smaller than the confidence intervals as noise, and rerun on a quiet "
+                         "machine before drawing conclusions.",
+                         fixed2(seq_a / seq_n), noisy, v_.r.cells.size()));
   Table t{{"pattern", "p", "time/step ms [95% CI]", "S", "E", "A", "samples/s", "weights", "flags"}, {}};
   for (const auto& pattern : v_.patterns)
     for (const Cell* c : v_.series(pattern, batch, shards))
@@ -567,9 +581,16 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
       for (const auto& pattern : v_.patterns)
         for (const Cell* x : v_.series(pattern, batch, shards))
           if (x != best && overlap(*x, *best)) near.push_back(cell_name(*x));
-      text.push_back(near.empty() ? "No other cell is within noise of it (the 95% CIs of the medians do not overlap)."
-                                  : fmt::format("Within noise of it (the 95% CIs of the medians overlap): {}.",
-                                                and_list(near)));
+      int others = -1;
+      for (const auto& pattern : v_.patterns) others += int(v_.series(pattern, batch, shards).size());
+      if (near.empty())
+        text.push_back("No other cell is within noise of it (the 95% CIs of the medians do not overlap).");
+      else if (near.size() <= 8)
+        text.push_back(fmt::format("Within noise of it (the 95% CIs of the medians overlap): {}.", and_list(near)));
+      else
+        text.push_back(fmt::format("{} of the {} other cells are within noise of it (their 95% CIs overlap), so at "
+                                   "this noise level the ranking says little.",
+                                   near.size(), others));
     }
     if (seq) {
       std::vector<std::string> never;
