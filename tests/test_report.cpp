@@ -272,3 +272,16 @@ TEST(ReportCli, ExitStatusAndMessages) {
   EXPECT_FALSE(fs::exists(s.dir / "bad"));
   EXPECT_EQ(s.entries(), (std::vector<std::string>{"corrupt.json", "rep"}));
 }
+
+// reports/2core-full is the report the README shows. It must still be what this code makes from
+// its results file: a change to the report or to the results schema means regenerating it
+// (reports/README.md has the command) in the same commit.
+TEST(ReportCommitted, MatchesWhatTheCodeMakesFromItsResults) {
+  const fs::path committed = kSource / "reports" / "2core-full";
+  Scratch s;
+  gd::write_report({(committed / "results" / "2core-full.json").string()}, (s.dir / "2core-full").string());
+  for (const char* f : {"report.md", "cells.csv", "fits.csv", "primitives.csv"})
+    EXPECT_TRUE(read(s.dir / "2core-full" / f) == read(committed / f))
+        << "reports/2core-full/" << f << " is out of date; regenerate it:\n  ./gdlab report "
+        << "reports/2core-full/results/2core-full.json --out reports/2core-full/";
+}
