@@ -57,9 +57,13 @@ class Coroutines final : public Pattern {
   // [lesson:all_groups]
   template <class Group>
   asio::awaitable<void> all_groups(Group group) {
-    using Op = decltype(asio::co_spawn(pool_, group(0), asio::deferred));
+    // blocking.never: each group is queued for a pool thread. A plain pool executor
+    // would run the first group inline on this thread (co_spawn dispatches), one group
+    // after another instead of in parallel.
+    auto ex = asio::require(pool_.get_executor(), asio::execution::blocking.never);
+    using Op = decltype(asio::co_spawn(ex, group(0), asio::deferred));
     std::vector<Op> ops;
-    for (int t = 0; t < p_; ++t) ops.push_back(asio::co_spawn(pool_, group(t), asio::deferred));
+    for (int t = 0; t < p_; ++t) ops.push_back(asio::co_spawn(ex, group(t), asio::deferred));
     auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
                                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     for (auto& e : errors)

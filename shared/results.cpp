@@ -205,7 +205,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   Json j;
   try {
     j = Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax errors, and numbers too large for a double
     throw UsageError(fmt::format("{}: corrupt JSON ({}); not a valid gdlab results file", source, e.what()));
   }
   In in{source};

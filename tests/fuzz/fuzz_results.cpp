@@ -1,0 +1,16 @@
+// libFuzzer target: the results-file reader (shared/results.cpp). Any input must give a
+// validated Results or a gd::UsageError, whatever the JSON holds.
+#include <cstdint>
+
+#include "error.hpp"
+#include "fuzz_common.hpp"
+#include "results.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  gdfuzz::TempFile file(data, size, "results");
+  try {
+    gd::read_results(file.path());
+  } catch (const gd::UsageError&) {
+  }
+  return 0;
+}

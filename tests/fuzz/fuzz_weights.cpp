@@ -1,0 +1,17 @@
+// libFuzzer target: the weights-file reader (shared/weights.cpp). Any input must give a
+// Model whose checksum matches the file, or a gd::UsageError.
+#include <cstdint>
+
+#include "error.hpp"
+#include "fuzz_common.hpp"
+#include "weights.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  gdfuzz::TempFile file(data, size, "weights");
+  try {
+    gd::Model m = gd::load_weights(file.path());
+    if (m.layout.count == 0) __builtin_trap();
+  } catch (const gd::UsageError&) {
+  }
+  return 0;
+}
