@@ -905,22 +905,31 @@ void RunReport::pattern_tables(Doc& doc) {
            "sequential configuration of that batch (the price of sharding shows as S_best < S); S_rel = T_1/T_p; "
            "E = S/p; A = process CPU time / wall time; e = Karp–Flatt serial fraction; overhead = (p·T_p − T_seq)/p "
            "per step.");
+  // Patterns that time their workers' busy periods also give the useful parallelism (busy time /
+  // wall time: A without the spinning) and the load imbalance (max/mean busy time per worker).
+  const bool busy = std::any_of(v_.r.cells.begin(), v_.r.cells.end(),
+                                [](const Cell& c) { return c.useful_parallelism.has_value(); });
   for (const auto& pattern : v_.patterns) {
     Table t{{"batch", "shards", "p", "time/step ms [95% CI]", "S", "S_best", "S_rel", "E", "A", "e", "overhead µs",
              "samples/s", "weights", "flags"},
             {}};
+    if (busy) t.header.insert(t.header.begin() + 9, {"A useful", "imbalance"});
+    bool bug = false;
     for (auto [batch, shards] : v_.workloads)
-      for (const Cell* c : v_.series(pattern, batch, shards))
-        t.rows.push_back({{std::to_string(c->batch), std::to_string(c->shards), std::to_string(c->threads),
-                           fmt::format("{} [{}–{}]", ms(c->step_seconds.median), ms(c->step_seconds.ci95_low),
-                                       ms(c->step_seconds.ci95_high)),
-                           fixed2(c->speedup), fixed2(c->speedup_best), fixed2(c->speedup_relative),
-                           fixed2(c->efficiency), fixed2(c->parallelism), fixed2(c->karp_flatt),
-                           us(c->overhead_per_step_seconds), grouped(c->samples_per_second), weights_text(*c),
-                           flags_text(*c)},
-                          flagged(*c) ? "flag" : ""});
+      for (const Cell* c : v_.series(pattern, batch, shards)) {
+        Row row{{std::to_string(c->batch), std::to_string(c->shards), std::to_string(c->threads),
+                 fmt::format("{} [{}–{}]", ms(c->step_seconds.median), ms(c->step_seconds.ci95_low),
+                             ms(c->step_seconds.ci95_high)),
+                 fixed2(c->speedup), fixed2(c->speedup_best), fixed2(c->speedup_relative), fixed2(c->efficiency),
+                 fixed2(c->parallelism), fixed2(c->karp_flatt), us(c->overhead_per_step_seconds),
+                 grouped(c->samples_per_second), weights_text(*c), flags_text(*c)},
+                flagged(*c) ? "flag" : ""};
+        if (busy) row.cells.insert(row.cells.begin() + 9, {fixed2(c->useful_parallelism), fixed2(c->imbalance)});
+        bug = bug || (c->deterministic && c->matches_sequential == false);
+        t.rows.push_back(std::move(row));
+      }
     if (t.rows.empty()) continue;
-    const bool det = std::all_of(t.rows.begin(), t.rows.end(), [](const Row& r) { return r.cells[12] != "DIFFERS (bug)"; });
+    const bool det = !bug;
     doc.h3(pattern, anchor_ + "-pattern-" + pattern);
     const Cell* any = nullptr;
     for (const auto& c : v_.r.cells)
@@ -1124,7 +1133,7 @@ std::string cells_csv(const std::vector<RunView>& views) {
       "run,pattern,threads,batch,shards,steps,deterministic,complete,reps,step_seconds_median,step_seconds_min,"
       "step_seconds_max,step_seconds_ci95_low,step_seconds_ci95_high,cpu_seconds_median,parallelism,speedup,"
       "speedup_best,speedup_relative,efficiency,karp_flatt,overhead_per_step_seconds,samples_per_second,final_loss,"
-      "checksum,matches_sequential,flags,rep_seconds,rep_cpu_seconds\n";
+      "checksum,matches_sequential,flags,useful_parallelism,imbalance,rep_seconds,rep_cpu_seconds\n";
   auto list = [](const std::vector<double>& xs) {
     std::vector<std::string> s;
     for (double x : xs) s.push_back(csv_num(x));
@@ -1132,7 +1141,7 @@ std::string cells_csv(const std::vector<RunView>& views) {
   };
   for (const auto& v : views)
     for (const auto& c : v.r.cells)
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                          csv_field(v.run.label), csv_field(c.pattern), c.threads, c.batch, c.shards, c.steps,
                          c.deterministic, c.complete, c.rep_seconds.size(), csv_num(c.step_seconds.median),
                          csv_num(c.step_seconds.min), csv_num(c.step_seconds.max), csv_num(c.step_seconds.ci95_low),
@@ -1141,7 +1150,8 @@ std::string cells_csv(const std::vector<RunView>& views) {
                          csv_num(c.efficiency), csv_num(c.karp_flatt), csv_num(c.overhead_per_step_seconds),
                          csv_num(c.samples_per_second), csv_num(c.final_loss), csv_field(c.checksum),
                          c.matches_sequential ? (*c.matches_sequential ? "true" : "false") : "",
-                         csv_field(join(c.flags, ";")), list(c.rep_seconds), list(c.rep_cpu_seconds));
+                         csv_field(join(c.flags, ";")), csv_num(c.useful_parallelism), csv_num(c.imbalance),
+                         list(c.rep_seconds), list(c.rep_cpu_seconds));
   return out;
 }
 

@@ -87,6 +87,12 @@ def make(seed, slowdown, commit, compiler):
         if not c["deterministic"]:
             flags.append("checksum_differs")
         c["flags"] = flags
+        # thread_pool times its workers' busy periods: useful parallelism and imbalance.
+        busy = c["pattern"] == "thread_pool"
+        c["rep_useful_parallelism"] = [0.93 * min(p, 2) * (1 + 0.01 * i) for i in range(5)] if busy else []
+        c["rep_imbalance"] = [1.0 + 0.02 * p + 0.005 * i for i in range(5)] if busy else []
+        c["useful_parallelism"] = sorted(c["rep_useful_parallelism"])[2] if busy else None
+        c["imbalance"] = sorted(c["rep_imbalance"])[2] if busy else None
     # A negative overhead (super-linear cell: caches) to exercise that branch.
     c = find("openmp", 2, 256, 4)
     tseq = find("sequential", 1, 256, 4)["step_seconds"]["median"]
