@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "first_error.hpp"
 #include "pattern.hpp"
 
 namespace gd {
@@ -36,15 +37,7 @@ class AsyncFutures final : public Pattern {
   void run_groups(F group) {
     std::vector<std::future<void>> futures;
     for (int t = 0; t < p_; ++t) futures.push_back(std::async(std::launch::async, group, t));
-    std::exception_ptr first;
-    for (auto& f : futures) {
-      try {
-        f.get();
-      } catch (...) {
-        if (!first) first = std::current_exception();
-      }
-    }
-    if (first) std::rethrow_exception(first);
+    get_all(futures);  // shared/first_error.hpp: wait for all, rethrow the first error
   }
   // [/lesson:run_groups]
 

@@ -9,27 +9,11 @@
 #include <memory>
 #include <vector>
 
+#include "first_error.hpp"
 #include "pattern.hpp"
 #include "thread_pool.hpp"
 
 namespace gd {
-
-namespace {
-// Waits for every future (the tasks use the step), then rethrows the first failure
-// in task order, i.e. the lowest shard's.
-void wait_all(std::vector<std::future<void>>& futures) {
-  std::exception_ptr first;
-  for (auto& f : futures) {
-    try {
-      f.get();
-    } catch (...) {
-      if (!first) first = std::current_exception();
-    }
-  }
-  futures.clear();
-  if (first) std::rethrow_exception(first);
-}
-}  // namespace
 
 class PoolPattern final : public Pattern {
  public:
@@ -39,13 +23,13 @@ class PoolPattern final : public Pattern {
   void step(Step& step) override {
     for (int s = 0; s < step.shards(); ++s)
       futures_.push_back(pool_.submit([&step, s] { step.run_shard(s); }));
-    wait_all(futures_);
+    get_all(futures_);  // wait for every task, rethrow the lowest shard's error
     for (int k = 0; k < step.slices(); ++k)
       futures_.push_back(pool_.submit([&step, k] {
         step.combine_slice(k);
         step.update_slice(k);
       }));
-    wait_all(futures_);
+    get_all(futures_);  // wait for every task, rethrow the lowest shard's error
   }
   // [/lesson:pool_step]
 

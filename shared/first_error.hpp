@@ -1,13 +1,16 @@
-// Carrying an exception out of worker threads.
+// Carrying an exception out of worker threads, two ways.
 //
-// A worker catches whatever its task throws and hands it to capture(). The caller,
-// after all workers are done with the step, calls rethrow(). When several shards
+// FirstError, for threads that share no future with the caller: a worker catches
+// whatever its task throws and hands it to capture(). The caller, after all workers
+// are done with the step, calls rethrow(). When several shards
 // fail, the lowest shard's error wins, so the error a user sees does not depend on
 // which thread was faster.
 #pragma once
 #include <climits>
 #include <exception>
+#include <future>
 #include <mutex>
+#include <vector>
 
 namespace gd {
 
@@ -41,5 +44,22 @@ class FirstError {
   std::exception_ptr err_;
   int shard_ = INT_MAX;
 };
+
+// The futures way: wait for EVERY future (their tasks may still be using the step),
+// then rethrow the first failure in the vector's order, and empty the vector.
+// [lesson:get_all]
+inline void get_all(std::vector<std::future<void>>& futures) {
+  std::exception_ptr first;
+  for (auto& f : futures) {
+    try {
+      f.get();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  futures.clear();
+  if (first) std::rethrow_exception(first);
+}
+// [/lesson:get_all]
 
 }  // namespace gd

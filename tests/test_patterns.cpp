@@ -52,6 +52,19 @@ std::vector<std::string> names(bool deterministic) {
   return out;
 }
 
+// A 784-16-10 model and a trainer of 3 steps of 64 samples in 4 shards: the fixture
+// of the fault tests.
+struct Small {
+  Model model{{{784, 16, 10}}};
+  Trainer trainer{(model.init(1), model), data().train, [] {
+                    TrainConfig cfg;
+                    cfg.batch = 64;
+                    cfg.shards = 4;
+                    cfg.max_steps = 3;
+                    return cfg;
+                  }()};
+};
+
 class Deterministic : public ::testing::TestWithParam<std::string> {};
 class Arrival : public ::testing::TestWithParam<std::string> {};
 class Every : public ::testing::TestWithParam<std::string> {};
@@ -91,13 +104,8 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
   for (int threads : {1, 2, 4}) {
     if (GetParam() == "sequential" && threads != 1) continue;
     for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input}) {
-      Model m({{784, 16, 10}});
-      m.init(1);
-      TrainConfig cfg;
-      cfg.batch = 64;
-      cfg.shards = 4;
-      cfg.max_steps = 3;
-      Trainer t(m, data().train, cfg);
+      Small small;
+      Trainer& t = small.trainer;
       gdtest::Watchdog dog(std::string(GetParam()) + " fault", 30s);
       {
         auto p = find_pattern(GetParam()).make(threads);
@@ -122,18 +130,13 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
 TEST_P(Every, StragglerShardStillGivesTheRightAnswer) {
   const int threads = GetParam() == "sequential" ? 1 : 2;
   auto run = [&](bool slow) {
-    Model m({{784, 16, 10}});
-    m.init(1);
-    TrainConfig cfg;
-    cfg.batch = 64;
-    cfg.shards = 4;
-    cfg.max_steps = 3;
-    Trainer t(m, data().train, cfg);
+    Small small;
+    Trainer& t = small.trainer;
     if (slow) t.step().fault = {Fault::Kind::slow, 1, -1, 15ms};
     auto p = find_pattern(GetParam()).make(threads);
     gdtest::Watchdog dog(std::string(GetParam()) + " straggler", 30s);
     t.epoch(*p);
-    return m.checksum();
+    return small.model.checksum();
   };
   if (find_pattern(GetParam()).deterministic) EXPECT_EQ(run(true), run(false));
   else EXPECT_NO_THROW(run(true));
