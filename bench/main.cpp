@@ -9,8 +9,10 @@
 
 #include "commands.hpp"
 #include "error.hpp"
+#include "memory.hpp"
 
 int main(int argc, char** argv) {
+  gd::keep_freed_memory();  // steady step times (shared/memory.hpp)
   CLI::App app{"gdlab: one MLP trainer run by many concurrency patterns, measured side by side.\n"
                "Run 'gdlab SUBCOMMAND --help' for the options of each subcommand."};
   app.name("gdlab");
