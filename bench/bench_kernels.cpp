@@ -13,7 +13,10 @@
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <cstdio>
+#include <map>
 #include <numeric>
+#include <string>
 
 #include "data.hpp"
 #include "registry.hpp"
@@ -127,6 +130,40 @@ BENCHMARK(trainer_step)->ArgName("batch")->Arg(16)->Arg(64)->Arg(256)->UseRealTi
 BENCHMARK(eigen_gemms)->ArgName("batch")->Arg(16)->Arg(64)->Arg(256)->UseRealTime()->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
 
+// Keeps each benchmark's time per iteration (the median when repeated) while printing
+// as usual, so that main can print the ratios the question is about.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> seconds;  // "trainer_step/batch:256" -> seconds per iteration
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (!r.aggregate_name.empty() && r.aggregate_name != "median") continue;
+      const std::string key = r.run_name.function_name + "/" + r.run_name.args;
+      if (r.aggregate_name == "median" || !seconds.count(key)) seconds[key] = r.GetAdjustedRealTime() * 1e-6;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  // Throughput of the whole trainer step relative to its GEMMs alone: 1.0 would mean the
+  // step costs exactly its 8 GEMMs; above 1.0 the trainer's kernels beat that library.
+  bool header = false;
+  for (const char* lib : {"openblas_gemms", "eigen_gemms"})
+    for (int n : {16, 64, 256}) {
+      const std::string args = "batch:" + std::to_string(n);
+      auto step = reporter.seconds.find("trainer_step/" + args), gemm = reporter.seconds.find(std::string(lib) + "/" + args);
+      if (step == reporter.seconds.end() || gemm == reporter.seconds.end()) continue;
+      if (!header) std::printf("\ntrainer step throughput / GEMM-only throughput (same shapes, one thread):\n");
+      header = true;
+      std::printf("  %-15s batch %3d: %.2f\n", lib, n, gemm->second / step->second);
+    }
+  return 0;
+}
