@@ -206,10 +206,10 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
       throw UsageError(fmt::format("--batch {} is larger than the {} training samples", b, data.train.size()));
 
   const int cpus = r.environment.cpus_available;
-  const long todo = missing_repetitions(r);
+  const long to_run = missing_repetitions(r);
   fmt::print("matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
              r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps,
-             todo, cpus);
+             to_run, cpus);
   if (double load = std::atof(r.environment.load_average.c_str()); load >= 0.5 * cpus)
     fmt::print(stderr, "warning: the machine is busy (load average {} on {} CPUs): expect noisy timings\n",
                r.environment.load_average, cpus);
@@ -225,7 +225,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   struct sigaction old_sa {};
   sigaction(SIGINT, &sa, &old_sa);
 
-  Progress bar("matrix", todo);
+  Progress bar("matrix", to_run);
   MatrixHooks hooks;
   hooks.stop = [] { return g_stop.load(); };
   // Not on a terminal (a log, CI): a plain line every 10 seconds instead of the bar.

@@ -102,19 +102,7 @@ struct Block {
   Figure figure;
 };
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string html_escape(const std::string& s) { return report::xml_escape(s); }
 std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

@@ -90,19 +90,6 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
     s.replace(at, from.size(), to);
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -252,6 +239,22 @@ std::string inline_svg(const std::string& svg, const std::string& prefix, const 
   replace_all(s, "<title>Gnuplot</title>", "<title>" + xml_escape(title) + "</title>");
   replace_all(s, "<svg ", "<svg role=\"img\" aria-label=\"" + xml_escape(title) + "\" ");
   return s;
+}
+
+
+// Escapes &, <, > and " for XML and HTML text and double-quoted attributes.
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace gd::report

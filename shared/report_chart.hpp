@@ -52,6 +52,9 @@ struct BarChart {
 // Runs gnuplot and returns the SVG text. `scratch` is an existing folder for the data and
 // script files; `program` is the gnuplot executable. Throws std::runtime_error with
 // gnuplot's own message when it fails, or when it cannot be started.
+// Text made safe for XML or HTML (SVG titles, report tables).
+std::string xml_escape(const std::string& s);
+
 std::string render_svg(const LineChart& chart, const std::string& scratch, const std::string& name,
                        const std::string& program = "gnuplot");
 std::string render_svg(const BarChart& chart, const std::string& scratch, const std::string& name,

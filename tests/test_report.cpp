@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "file_helpers.hpp"
 #include "report.hpp"
 #include "results.hpp"
 
@@ -27,26 +28,12 @@ const fs::path kSource = GDLAB_SOURCE_DIR;
 const fs::path kData = kSource / "tests" / "data";
 const fs::path kGolden = kSource / "tests" / "golden";
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using gdtest::read;
+using gdtest::write;
 
 // A fresh folder under the system's temp folder, removed at the end of the test.
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "gdlab-test-report-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-  }
-  ~Scratch() { fs::remove_all(dir); }
+struct Scratch : gdtest::Scratch {
+  Scratch() : gdtest::Scratch("test-report") {}
   // Everything in the folder, so a test can see that nothing was left behind.
   std::vector<std::string> entries() const {
     std::vector<std::string> out;

@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "file_helpers.hpp"
 #include "report.hpp"
 
 namespace fs = std::filesystem;
@@ -27,24 +28,11 @@ namespace {
 
 const fs::path kSource = GDLAB_SOURCE_DIR;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using gdtest::read;
+using gdtest::write;
 
-struct Scratch {
-  fs::path dir;
-  Scratch() {
-    std::string tmpl = (fs::temp_directory_path() / "gdlab-test-browser-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-  }
-  ~Scratch() { fs::remove_all(dir); }
+struct Scratch : gdtest::Scratch {
+  Scratch() : gdtest::Scratch("test-browser") {}
 };
 
 std::string find_chromium() {
