@@ -19,6 +19,7 @@
 #include <string>
 
 #include "data.hpp"
+#include "memory.hpp"
 #include "registry.hpp"
 #include "step.hpp"
 #include "trainer.hpp"
@@ -148,6 +149,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gd::keep_freed_memory();  // the same allocator settings as the gdlab tool (shared/memory.hpp)
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   RatioReporter reporter;

@@ -16,6 +16,7 @@
 
 #include "data.hpp"
 #include "harness.hpp"
+#include "memory.hpp"
 #include "registry.hpp"
 #include "step.hpp"
 #include "trainer.hpp"
@@ -67,6 +68,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gd::keep_freed_memory();  // the same allocator settings as the gdlab tool (shared/memory.hpp)
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
