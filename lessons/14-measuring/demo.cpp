@@ -13,6 +13,7 @@
 
 #include "harness.hpp"
 #include "lesson.hpp"
+#include "memory.hpp"
 #include "registry.hpp"
 #include "step.hpp"
 
@@ -48,6 +49,7 @@ Timing measure(const char* name, int p, const gd::DataSplit& data, int reps, int
 }  // namespace
 
 int main(int argc, char** argv) {
+  gd::keep_freed_memory();  // the allocator settings of the gdlab tool (shared/memory.hpp)
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int reps = quick ? 1 : 5, steps = quick ? 3 : 20;
   gd::DataSplit data = gd::make_synthetic(1, 4096, 16);
