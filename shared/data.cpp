@@ -138,9 +138,18 @@ namespace {
 
 // Reads a whole file, inflating it when it is gzip-compressed (zlib reads plain files too).
 std::vector<unsigned char> read_file(const std::string& path, std::size_t limit) {
-  if (!std::filesystem::is_regular_file(path)) throw UsageError(path + ": no such file");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw UsageError(path + ": no such file");
+  if (!fs::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) throw UsageError(path + ": cannot open");
+  auto too_large = [&] { return UsageError(path + ": larger than the " + std::to_string(limit >> 20) + " MiB limit"); };
+  // A plain (not gzip) file's size is known before reading; a compressed one is checked as it inflates.
+  if (gzdirect(f) && fs::file_size(path, ec) > limit) {
+    gzclose(f);
+    throw too_large();
+  }
   std::vector<unsigned char> out;
   std::vector<unsigned char> chunk(1 << 20);
   for (;;) {
@@ -155,7 +164,7 @@ std::vector<unsigned char> read_file(const std::string& path, std::size_t limit)
     out.insert(out.end(), chunk.begin(), chunk.begin() + got);
     if (out.size() > limit) {
       gzclose(f);
-      throw UsageError(path + ": larger than the " + std::to_string(limit >> 20) + " MiB limit");
+      throw too_large();
     }
   }
   // A truncated .gz stream reads as a short file without an error from gzread.

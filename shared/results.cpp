@@ -337,6 +337,8 @@ Results read_results(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such results file");
   if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
+  if (std::filesystem::file_size(path, ec) > kMaxResultsBytes)
+    throw UsageError(fmt::format("{}: larger than the {} MiB limit for a results file", path, kMaxResultsBytes >> 20));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot read (permission denied?)");
   std::stringstream ss;

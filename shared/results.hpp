@@ -59,6 +59,7 @@
 // Medians and T values are medians over repetitions; T_seq, T_1, T_p above are the
 // median wall times of `steps` steps. Flags are defined in shared/harness.hpp.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -157,7 +158,9 @@ Results results_from_json(const std::string& text, const std::string& source);
 // each atomically: a temporary file, then rename. Creates the folder if needed.
 void write_results(const std::string& path, const Results& r);
 // Reads and validates a results file; throws UsageError for a missing, unreadable,
-// corrupt, wrong-schema or wrong-version file, naming the file and the problem.
+// oversized, corrupt, wrong-schema or wrong-version file, naming the file and the problem.
+// A matrix of a thousand cells is about 1.5 MB, so the limit only stops a wrong file.
+inline constexpr std::uintmax_t kMaxResultsBytes = std::uintmax_t(256) << 20;
 Results read_results(const std::string& path);
 std::string csv_path_for(const std::string& json_path);
 

@@ -73,7 +73,9 @@ void save_weights(const std::string& path, const Model& m) {
 }
 
 Model load_weights(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw UsageError(path + ": no such file");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
   if (std::filesystem::file_size(path) > (std::uintmax_t(1) << 32))
     throw UsageError(path + ": larger than 4 GiB, not a weights file");
   std::ifstream in(path, std::ios::binary);
