@@ -150,8 +150,44 @@ std::string join(const std::vector<int>& v) {
   return s;
 }
 
+// Google Benchmark's JSON output of bench_primitives (about 100 KB; 64 MiB is far beyond it).
+std::vector<Primitive> read_primitives(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw UsageError(path + ": cannot read (no such file)");
+  if (!fs::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
+  if (fs::file_size(path, ec) > (std::uintmax_t(64) << 20))
+    throw UsageError(path + ": larger than the 64 MiB limit, not Google Benchmark output of bench_primitives");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read (permission denied?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) throw UsageError(path + ": empty file, not Google Benchmark JSON output");
+  try {
+    return primitives_from_benchmark_json(ss.str(), path);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {  // a field of the wrong JSON type
+    throw UsageError(fmt::format("{}: not Google Benchmark JSON output ({})", path, e.what()));
+  }
+}
+
+// --out must be writable before anything is measured: the first checkpoint writes it.
+void check_out_target(const std::string& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) throw UsageError("--out needs a file name");
+  std::error_code ec;
+  for (fs::path p = fs::path(out).parent_path(); !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p, ec)) {
+      if (!fs::is_directory(p, ec)) throw UsageError(fmt::format("--out {}: {} is not a folder", out, p.string()));
+      break;
+    }
+    if (p == p.parent_path()) break;
+  }
+}
+
 void run(const MatrixOptions& o, const CLI::App& cmd) {
-  if (o.out.empty()) throw UsageError("--out needs a file name");
+  check_out_target(o.out);
   const std::vector<PatternRef> refs = registry_refs();
   Results r;
   bool had_previous = false;
@@ -181,13 +217,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     r.environment.date = previous.environment.date;  // the run started then
     r.environment.command_line = previous.environment.command_line + "  (resumed: " + o.command_line + ")";
   }
-  if (!o.primitives.empty()) {
-    std::ifstream in(o.primitives, std::ios::binary);
-    if (!in) throw UsageError(o.primitives + ": cannot read");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.primitives = primitives_from_benchmark_json(ss.str(), o.primitives);
-  }
+  if (!o.primitives.empty()) r.primitives = read_primitives(o.primitives);
 
   DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
   truncate(data.train, std::size_t(r.config.samples));
@@ -201,9 +231,12 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
                                  data.train.name, data.train.outputs));
   if (!data.train.classification)
     throw UsageError(data.train.name + " is a regression set; the matrix measures classification (softmax) models");
-  for (int b : r.config.batches)
+  for (int b : r.config.batches) {
     if (std::size_t(b) > data.train.size())
       throw UsageError(fmt::format("--batch {} is larger than the {} training samples", b, data.train.size()));
+    for (int s : r.config.shards)
+      if (s <= b) check_step_fits(layers, b, s == 0 ? default_shards(b) : s);  // more shards than samples: skipped
+  }
 
   const int cpus = r.environment.cpus_available;
   const long to_run = missing_repetitions(r);
@@ -292,7 +325,8 @@ void add_matrix(CLI::App& app) {
   cmd->add_option("--out", o->out, "Results file (JSON; the CSV is written beside it)")->capture_default_str();
   cmd->add_option("--primitives", o->primitives,
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "
-                  "--benchmark_out_format=json)");
+                  "--benchmark_out_format=json)")
+      ->check(kNotEmpty);
   cmd->add_flag("--quick", o->quick, "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
                                      "about 2048 samples (at least 10 steps), batches 16,64,256");
   cmd->add_flag("--resume", o->resume, "Continue the interrupted matrix stored in --out");

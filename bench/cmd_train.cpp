@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 
 #include "commands.hpp"
@@ -45,6 +46,20 @@ std::string default_layers(const Dataset& d) {
   return fmt::format("{}-256-128-{}", d.features, d.outputs);
 }
 
+// --save names a file in an existing folder; a mistake there is reported before the
+// training runs rather than after it.
+void check_save_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw UsageError("--save " + path + ": is a folder; name a file in it");
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    throw UsageError("--save " + path + ": exists and is not a regular file");
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw UsageError("--save " + path + ": " + parent.string() +
+                     (fs::exists(parent, ec) ? " is not a folder" : ": no such folder"));
+}
+
 void run(const TrainOptions& o) {
   if (o.threads < 1 || o.threads > 256) throw UsageError("--threads must be between 1 and 256");
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
@@ -54,14 +69,17 @@ void run(const TrainOptions& o) {
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   const PatternInfo& info = find_pattern(o.pattern);
+  if (!o.save.empty()) check_save_target(o.save);  // before training, not after it
   DataSplit data = load_data(o.data, o.seed);
   truncate(data.train, std::size_t(o.samples));
   if (std::size_t(o.batch) > data.train.size())
     throw UsageError(fmt::format("--batch {} is larger than the {} training samples", o.batch, data.train.size()));
 
+  const long shards = o.shards > 0 ? o.shards : default_shards(o.batch);
   std::optional<Model> model;
   if (!o.load.empty()) {
     model.emplace(load_weights(o.load));
+    check_step_fits(model->spec.layers, o.batch, shards);
     fmt::print("loaded weights from {} (checksum {})\n", o.load, checksum_hex(model->checksum()));
     if (!o.layers.empty() && parse_layers(o.layers) != model->spec.layers)
       throw UsageError("--layers " + o.layers + " differs from " + layers_string(model->spec.layers) + " in " + o.load);
@@ -70,6 +88,7 @@ void run(const TrainOptions& o) {
     spec.layers = parse_layers(o.layers.empty() ? default_layers(data.train) : o.layers);
     spec.activation = parse_activation(o.activation);
     spec.loss = o.loss.empty() ? (data.train.classification ? Loss::softmax_ce : Loss::mse) : parse_loss(o.loss);
+    check_step_fits(spec.layers, o.batch, shards);  // before the weights are allocated
     model.emplace(spec);
     model->init(o.seed);
   }
@@ -129,9 +148,11 @@ void add_train(CLI::App& app) {
   cmd->add_option("--threads,-t", o->threads, "Worker threads the pattern uses")->capture_default_str();
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER of IDX files")
       ->capture_default_str();
-  cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)");
+  cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
+      ->check(kNotEmpty);
   cmd->add_option("--activation", o->activation, "Hidden activation: relu | tanh | sigmoid")->capture_default_str();
-  cmd->add_option("--loss", o->loss, "ce (softmax cross-entropy) | mse (default: ce, or mse for regression data)");
+  cmd->add_option("--loss", o->loss, "ce (softmax cross-entropy) | mse (default: ce, or mse for regression data)")
+      ->check(kNotEmpty);
   cmd->add_option("--batch", o->batch, "Mini-batch size")->capture_default_str();
   cmd->add_option("--shards", o->shards, "Shards per batch (fixes the summation order; default batch/64, at least 1)");
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
@@ -141,8 +162,10 @@ void add_train(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop each epoch after N steps (0: whole epoch)")->capture_default_str();
-  cmd->add_option("--save", o->save, "Write the trained weights to FILE (format: shared/weights.hpp)");
-  cmd->add_option("--load", o->load, "Start from the weights in FILE instead of a fresh initialisation");
+  cmd->add_option("--save", o->save, "Write the trained weights to FILE (format: shared/weights.hpp)")
+      ->check(kNotEmpty);
+  cmd->add_option("--load", o->load, "Start from the weights in FILE instead of a fresh initialisation")
+      ->check(kNotEmpty);
   cmd->callback([o] { run(*o); });
 }
 

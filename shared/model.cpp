@@ -55,6 +55,27 @@ std::string layers_string(const std::vector<int>& l) {
 
 static std::size_t pad16(std::size_t n) { return (n + 15) / 16 * 16; }
 
+std::size_t step_floats(const std::vector<int>& layers, long batch, long shards) {
+  // In doubles: 64 layers of 65536 units overflow nothing here, and the answer only
+  // has to be compared with a limit.
+  double params = 0, units = 0;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    units += layers[l];
+    if (l > 0) params += double(layers[l - 1]) * layers[l] + layers[l];
+  }
+  const double floats = params * (3.0 + double(shards)) + 2.0 * units * double(batch);
+  return floats >= 0x1p62 ? std::size_t(1) << 62 : std::size_t(floats);
+}
+
+void check_step_fits(const std::vector<int>& layers, long batch, long shards) {
+  const std::size_t bytes = step_floats(layers, batch, shards) * sizeof(float);
+  if (bytes > kMaxStepBytes)
+    throw UsageError(fmt::format("layers {} with batch {} and {} shard{} need about {:.1f} GiB per step, over the "
+                                 "{} GiB limit: use smaller layers, batch or shard count",
+                                 layers_string(layers), batch, shards, shards == 1 ? "" : "s",
+                                 double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
+}
+
 Layout::Layout(const std::vector<int>& layers) {
   std::size_t at = 0;
   for (std::size_t l = 1; l < layers.size(); ++l) {

@@ -69,6 +69,15 @@ struct Model {
 
 std::string checksum_hex(std::uint64_t);
 
+// The memory one training step holds, in floats: the weights, the summed gradient and the
+// momentum, one gradient per shard, and for every sample of the batch each layer's
+// activations and deltas. Sizes that pass parse_layers can still need far more memory than
+// a machine has (784-65536-65536-10 is 4.3 G parameters), so the tool checks this first.
+std::size_t step_floats(const std::vector<int>& layers, long batch, long shards);
+inline constexpr std::size_t kMaxStepBytes = std::size_t(4) << 30;  // 4 GiB
+// Throws UsageError when a step of this shape would need more than kMaxStepBytes.
+void check_step_fits(const std::vector<int>& layers, long batch, long shards);
+
 // Activations of one shard, sized once for the largest shard (no allocation per step).
 struct Workspace {
   std::vector<Matrix> a;   // a[0] = inputs, a[l] = activations of layer l
