@@ -1,12 +1,22 @@
 // gdlab report: results files of `gdlab matrix` -> a comparison report (shared/report.hpp).
 #include <fmt/format.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "error.hpp"
 #include "report.hpp"
 
 namespace gd::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+void on_sigint_report(int) { g_interrupted.store(true); }
+
+}  // namespace
 
 void add_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -26,7 +36,22 @@ void add_report(CLI::App& app) {
   cmd->callback([o] {
     ReportOptions options;
     options.title = o->title;
-    write_report(o->inputs, o->out, options);
+    options.stop = [] { return g_interrupted.load(); };
+    // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
+    // an older report at --out stays as it was. A second Ctrl-C kills at once.
+    struct sigaction sa {}, old_sa {};
+    sa.sa_handler = on_sigint_report;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
+    try {
+      write_report(o->inputs, o->out, options);
+    } catch (const Interrupted&) {
+      sigaction(SIGINT, &old_sa, nullptr);
+      fmt::print(stderr, "gdlab report: interrupted; no report written, {} left as it was\n", o->out);
+      throw;
+    }
+    sigaction(SIGINT, &old_sa, nullptr);
     fmt::print("{}\n", (std::filesystem::path(o->out) / "index.html").lexically_normal().string());
   });
 }

@@ -429,6 +429,19 @@ class RunReport {
   void fits_table(Doc& doc, const std::vector<Fit>& fits);
   void extras(Doc& doc);
 
+  // Runs a chart unless a stop was asked for. Ctrl-C on a terminal also reaches gnuplot,
+  // so a chart that fails while a stop is pending is an interruption, not an error.
+  template <class Render>
+  std::string stoppable(Render render) const {
+    if (opt_.stop && opt_.stop()) throw Interrupted();
+    try {
+      return render();
+    } catch (const std::exception&) {
+      if (opt_.stop && opt_.stop()) throw Interrupted();
+      throw;
+    }
+  }
+
   const RunView& v_;
   const ColourMap& colours_;
   const ReportOptions& opt_;
@@ -439,14 +452,14 @@ class RunReport {
 Figure RunReport::chart(const std::string& stem, const std::string& title, const report::LineChart& c,
                         std::string text) {
   const std::string name = prefix_ + stem;
-  std::string svg = report::render_svg(c, scratch_, name, opt_.gnuplot);
+  std::string svg = stoppable([&] { return report::render_svg(c, scratch_, name, opt_.gnuplot); });
   svgs_.push_back({name + ".svg", svg});
   return {name + ".svg", title, std::move(svg), std::move(text)};
 }
 Figure RunReport::chart(const std::string& stem, const std::string& title, const report::BarChart& c,
                         std::string text) {
   const std::string name = prefix_ + stem;
-  std::string svg = report::render_svg(c, scratch_, name, opt_.gnuplot);
+  std::string svg = stoppable([&] { return report::render_svg(c, scratch_, name, opt_.gnuplot); });
   svgs_.push_back({name + ".svg", svg});
   return {name + ".svg", title, std::move(svg), std::move(text)};
 }
@@ -1238,6 +1251,7 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
                   "report.md, the SVG charts, cells.csv (every number), fits.csv, primitives.csv{}.",
                   and_list(labels), views.size() > 1 ? ", comparison.csv" : "");
 
+  if (options.stop && options.stop()) throw Interrupted();
   write_text(out / "index.html", doc.html(title, subtitle));
   write_text(out / "report.md", doc.markdown(title, subtitle));
   for (const auto& [name, svg] : svgs) write_text(out / name, svg);
@@ -1292,6 +1306,8 @@ void write_report(const std::vector<std::string>& inputs, const std::string& out
   ReportOptions named = options;
   if (named.title.empty()) named.title = "gdlab report: " + out.filename().string();
   build_report(runs, staging.path().string(), named);
+  // The last point where a stop leaves the older report as it was.
+  if (options.stop && options.stop()) throw Interrupted();
   // Swap the finished report into place: the old one (if any) is moved aside first and
   // removed only once the new one is in place.
   fs::permissions(staging.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |

@@ -14,6 +14,7 @@
 // Metrics are those of the results file (DESIGN.md section 3); the report only selects,
 // compares and explains them. Every paragraph under a chart is computed from the numbers.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,16 @@ struct ReportRun {
 struct ReportOptions {
   std::string title;              // empty: "gdlab report: " + the output folder's name
   std::string gnuplot = "gnuplot";
+  // Asked before each chart and before the report is moved into place; when it returns
+  // true the report is abandoned with gd::Interrupted (Ctrl-C in gdlab report).
+  std::function<bool()> stop;
 };
 
 // Reads every input with read_results (UsageError for a missing, corrupt or wrong-schema
 // file), then builds the whole report in a temporary folder beside out_dir and renames it
-// into place. On any error nothing is left behind; an existing out_dir is replaced only
-// when it is a previous report (it holds index.html and report.md), else UsageError.
+// into place. On any error or interruption nothing is left behind and an older report in
+// out_dir is untouched; an existing out_dir is replaced only when it is a previous report
+// (it holds index.html and report.md), else UsageError.
 void write_report(const std::vector<std::string>& inputs, const std::string& out_dir,
                   const ReportOptions& options = {});
 
