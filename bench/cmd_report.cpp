@@ -38,20 +38,19 @@ void add_report(CLI::App& app) {
     options.title = o->title;
     options.stop = [] { return g_interrupted.load(); };
     // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
-    // an older report at --out stays as it was. A second Ctrl-C kills at once.
-    struct sigaction sa {}, old_sa {};
+    // an older report at --out stays as it was. The handler stays until the process ends,
+    // so a Ctrl-C just after the report is in place changes nothing; a second one kills.
+    struct sigaction sa {};
     sa.sa_handler = on_sigint_report;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_sa);
+    sigaction(SIGINT, &sa, nullptr);
     try {
       write_report(o->inputs, o->out, options);
     } catch (const Interrupted&) {
-      sigaction(SIGINT, &old_sa, nullptr);
       fmt::print(stderr, "gdlab report: interrupted; no report written, {} left as it was\n", o->out);
       throw;
     }
-    sigaction(SIGINT, &old_sa, nullptr);
     fmt::print("{}\n", (std::filesystem::path(o->out) / "index.html").lexically_normal().string());
   });
 }
