@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "file_helpers.hpp"
+
 namespace gdtest {
 
 inline void put_be32(std::string& s, std::uint32_t v) {
@@ -33,14 +35,12 @@ inline std::string idx_labels(std::uint32_t n, std::uint32_t magic = 0x801) {
   return s;
 }
 
-inline void write(const std::filesystem::path& p, const std::string& bytes, bool gz = false) {
-  if (gz) {
-    gzFile f = gzopen(p.c_str(), "wb");
-    gzwrite(f, bytes.data(), unsigned(bytes.size()));
-    gzclose(f);
-  } else {
-    std::ofstream(p, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
-  }
+// Writes the bytes plain, or gzip-compressed when gz (write(p, bytes) is file_helpers.hpp's).
+inline void write(const std::filesystem::path& p, const std::string& bytes, bool gz) {
+  if (!gz) return write(p, bytes);
+  gzFile f = gzopen(p.c_str(), "wb");
+  gzwrite(f, bytes.data(), unsigned(bytes.size()));
+  gzclose(f);
 }
 
 // A fresh, empty folder under the system's temporary directory.

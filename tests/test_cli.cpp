@@ -12,28 +12,19 @@
 #include <string>
 #include <thread>
 
+#include "cli_helpers.hpp"
+
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;  // stdout and stderr together
-};
+using gdtest::CliRun;
 
-CliRun gdlab(const std::string& args) {
-  std::string cmd = std::string(GDLAB_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+CliRun gdlab(const std::string& args) { return gdtest::run_gdlab(args); }
 
 void expect_usage_error(const std::string& args, const std::string& fragment) {
   CliRun r = gdlab(args);
-  EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
-  EXPECT_NE(r.out.find(fragment), std::string::npos) << args << "\n" << r.out;
-  EXPECT_EQ(r.out.find("terminate"), std::string::npos) << r.out;
+  EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
 }
 
 }  // namespace
@@ -42,9 +33,9 @@ TEST(Cli, HelpOnEverySubcommand) {
   for (const char* sub : {"", "train", "patterns"}) {
     CliRun r = gdlab(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
-    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << r.out;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << r.output;
   }
-  EXPECT_NE(gdlab("train --help").out.find("--shards"), std::string::npos);
+  EXPECT_NE(gdlab("train --help").output.find("--shards"), std::string::npos);
 }
 
 TEST(Cli, BadValuesExitWithStatus2AndSayWhy) {
@@ -72,15 +63,15 @@ TEST(Cli, TrainsSavesAndLoadsTheSameWeights) {
   std::filesystem::create_directories(dir);
   const std::string w = (dir / "w.bin").string();
   CliRun a = gdlab("train --data xor --epochs 2 --batch 16 --save " + w);
-  ASSERT_EQ(a.status, 0) << a.out;
-  EXPECT_NE(a.out.find("epoch 2/2"), std::string::npos) << a.out;
-  EXPECT_EQ(a.out.find("\r"), std::string::npos) << "no progress bar when not on a terminal";
-  const std::string saved = a.out.substr(a.out.find("weights checksum ") + 17, 16);
+  ASSERT_EQ(a.status, 0) << a.output;
+  EXPECT_NE(a.output.find("epoch 2/2"), std::string::npos) << a.output;
+  EXPECT_EQ(a.output.find("\r"), std::string::npos) << "no progress bar when not on a terminal";
+  const std::string saved = a.output.substr(a.output.find("weights checksum ") + 17, 16);
   CliRun b = gdlab("train --data xor --epochs 1 --batch 16 --load " + w);
-  ASSERT_EQ(b.status, 0) << b.out;
-  EXPECT_NE(b.out.find("loaded weights from " + w + " (checksum " + saved + ")"), std::string::npos) << b.out;
+  ASSERT_EQ(b.status, 0) << b.output;
+  EXPECT_NE(b.output.find("loaded weights from " + w + " (checksum " + saved + ")"), std::string::npos) << b.output;
   CliRun bad = gdlab("train --data synthetic --load " + w);
-  EXPECT_EQ(bad.status, 2) << bad.out;  // a 2-input model does not fit 784-feature data
+  EXPECT_EQ(bad.status, 2) << bad.output;  // a 2-input model does not fit 784-feature data
   std::filesystem::remove_all(dir);
 }
 

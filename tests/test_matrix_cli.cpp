@@ -13,29 +13,16 @@
 #include <thread>
 #include <vector>
 
+#include "cli_helpers.hpp"
 #include "results.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-  int status;
-  std::string output;  // stdout and stderr together
-};
+using gdtest::CliRun;
 
-CliRun gdlab(const std::string& args, const fs::path& cwd) {
-  const std::string cmd = "cd '" + cwd.string() + "' && '" GDLAB_CLI "' " + args + " 2>&1";
-  CliRun r{-1, ""};
-  FILE* f = ::popen(cmd.c_str(), "r");
-  if (!f) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.output.append(buf, n);
-  int st = ::pclose(f);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+CliRun gdlab(const std::string& args, const fs::path& cwd) { return gdtest::run_gdlab(args, cwd); }
 
 fs::path temp_dir() {
   fs::path d = fs::temp_directory_path() / ("gdlab_test_matrix_cli_" + std::to_string(::getpid()));
