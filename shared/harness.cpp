@@ -332,8 +332,7 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
     p->step(step);
   };
   for (long k = 0; k < warmup; ++k) one_step(k);
-  auto* clock = dynamic_cast<WorkerClock*>(p.get());
-  if (clock) clock->reset_busy();
+  step.busy.reset();
 
   // The timed loop: two clock readings on each side, nothing per step but the step
   // and the loss (the same bookkeeping the trainer does).
@@ -352,7 +351,7 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
   out.cpu_seconds = cpu1 - cpu0;
   out.loss = loss / double(steps * batch);
   out.checksum = checksum_hex(model.checksum());
-  if (clock) out.busy_seconds = clock->busy_seconds();
+  out.busy_seconds = step.busy.seconds();
   return out;
 }
 
@@ -398,9 +397,11 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         if (!o.busy_seconds.empty() && o.seconds > 0) {
           double sum = 0, max = 0;
           for (double b : o.busy_seconds) sum += b, max = std::max(max, b);
-          const double mean = sum / double(o.busy_seconds.size());
           c.rep_useful_parallelism.push_back(sum / o.seconds);
-          c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
+          // Imbalance compares p workers; a pattern that starts fresh threads every step
+          // (more threads than p worked) has no fixed workers to compare.
+          const double mean = sum / double(c.threads);  // a worker that never worked counts as 0
+          if (o.busy_seconds.size() <= std::size_t(c.threads)) c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
         }
       } catch (const std::exception& e) {
         // The pattern refused this configuration or failed: record why, move on.

@@ -28,19 +28,6 @@
 
 namespace gd {
 
-// ---- per-worker busy time (optional) ------------------------------------------------
-
-// A pattern that can say how long each of its workers spent on step work (run_shard,
-// combine_slice, update_slice) also derives from WorkerClock. The harness then reports
-// useful parallelism = sum of busy times / wall time (A without the spinning and
-// waiting) and load imbalance = max / mean busy time. Patterns that don't: null.
-class WorkerClock {
- public:
-  virtual ~WorkerClock() = default;
-  virtual void reset_busy() = 0;                         // called after the warm-up
-  virtual std::vector<double> busy_seconds() const = 0;  // one entry per worker since reset
-};
-
 // ---- statistics ------------------------------------------------------------------
 
 double median_of(std::vector<double> v);  // mean of the middle two for an even count; 0 for none
@@ -102,7 +89,7 @@ struct RepOutcome {
   double cpu_seconds = 0;  // process CPU time over the same steps
   double loss = 0;         // mean training loss per sample over the timed steps
   std::string checksum;    // of the final weights
-  std::vector<double> busy_seconds;  // per worker, when the pattern is a WorkerClock
+  std::vector<double> busy_seconds;  // per thread that worked: Step::busy (shared/step.hpp)
 };
 
 // One repetition of one cell (the method above). `order` is the sample order: step k

@@ -36,9 +36,9 @@
 //     "step_seconds": {"median","min","max","ci95_low","ci95_high"},   // rep_seconds / steps
 //     "cpu_seconds_median",     // median of rep_cpu_seconds (whole timed loop)
 //     "parallelism",            // A = CPU / wall, median over repetitions
-//     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, [] unless the
-//     "useful_parallelism", "imbalance",                // pattern reports worker busy times
-//                               // (sum of busy / wall; max / mean busy); null then
+//     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, from the threads'
+//     "useful_parallelism", "imbalance",                // busy times (Step::busy): sum of
+//                               // busy / wall; max / mean busy. [] and null in older files
 //     "speedup",                // S = T_seq / T_p, sequential with the same batch and shards
 //     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards)
 //     "speedup_relative",       // T_1 / T_p, the same pattern with 1 thread
@@ -112,7 +112,7 @@ struct Cell {
   // Raw measurements, one entry per repetition.
   std::vector<double> rep_seconds;
   std::vector<double> rep_cpu_seconds;
-  std::vector<double> rep_useful_parallelism;  // per repetition; empty: the pattern reports no busy times
+  std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
   std::string checksum;   // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;

@@ -15,6 +15,39 @@ constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, 
 
 int default_shards(int batch) { return std::max(1, batch / 64); }
 
+void BusyClock::reset() {
+  static std::atomic<std::uint64_t> ids{0};
+  id_ = ++ids;
+  next_ = 0;
+  peak_ = 0;
+  for (Slot& s : slots_) s.seconds = 0;
+}
+
+void BusyClock::enter() {
+  const int now = ++active_;
+  int peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+void BusyClock::leave(std::chrono::steady_clock::duration d) {
+  --active_;
+  thread_local std::uint64_t owner = 0;  // the clock (and its reset) this thread's slot belongs to
+  thread_local int slot = -1;
+  if (owner != id_) {
+    owner = id_;
+    slot = next_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (slot < kMaxThreads) slots_[std::size_t(slot)].seconds += std::chrono::duration<double>(d).count();
+}
+
+std::vector<double> BusyClock::seconds() const {
+  const int n = std::min(next_.load(std::memory_order_relaxed), kMaxThreads);
+  std::vector<double> out;
+  for (int i = 0; i < n; ++i) out.push_back(slots_[std::size_t(i)].seconds);
+  return out;
+}
+
 Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper)
     : model_(model), data_(data), hyper_(hyper), batch_(batch) {
   if (shards < 1) throw UsageError("--shards must be at least 1");
@@ -56,6 +89,7 @@ std::pair<int, int> Step::shard_range(int s) const {
 }
 
 void Step::run_shard(int s) {
+  BusyClock::Scope timed(busy);
   try {
     auto [first, count] = shard_range(s);
     const bool faulty = fault.kind != Fault::Kind::none && fault.shard == s &&
@@ -88,6 +122,7 @@ void Step::run_shard(int s) {
 
 // [lesson:combine]
 void Step::combine_slice(int k) {
+  BusyClock::Scope timed(busy);
   const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
   float* g = grad_.data();
   const float* g0 = shard_grad_[0].data();
@@ -100,6 +135,7 @@ void Step::combine_slice(int k) {
 }
 
 void Step::update_slice(int k) {
+  BusyClock::Scope timed(busy);
   const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
   float* w = model_.w.data();
   float* v = velocity_.data();

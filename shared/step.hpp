@@ -17,7 +17,9 @@
 // The shard count is part of the configuration, never the thread count: it decides
 // the floating-point summation order, so it decides the answer.
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -44,6 +46,48 @@ struct Fault {
 // Default shard count for a batch: shards of about 64 samples, so each GEMM stays
 // large enough to run near the kernel library's speed (DESIGN.md section 4).
 int default_shards(int batch);
+
+// How long each thread spent inside run_shard, combine_slice and update_slice: the
+// step's useful work, without the time a thread waits, spins or schedules. The harness
+// turns it into useful parallelism (sum / wall) and load imbalance (max / mean).
+// A thread gets its slot the first time it works after reset(); each slot is written by
+// its own thread only, and read after the pattern's step has returned, which orders
+// every worker's writes before the read (a join, a barrier, a future).
+class BusyClock {
+ public:
+  static constexpr int kMaxThreads = 256;  // the CLI's --threads cap; more threads go unrecorded
+  BusyClock() : slots_(kMaxThreads) { reset(); }
+  void reset();
+  std::vector<double> seconds() const;  // one entry per thread that worked, in order of arrival
+  int peak() const { return peak_.load(); }  // most threads inside step work at one time
+
+
+  class Scope {  // times one call: construct at its start, destroyed at its end
+   public:
+    explicit Scope(BusyClock& c) : clock_(c) {
+      clock_.enter();
+      t0_ = std::chrono::steady_clock::now();
+    }
+    ~Scope() { clock_.leave(std::chrono::steady_clock::now() - t0_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    BusyClock& clock_;
+    std::chrono::steady_clock::time_point t0_;
+  };
+
+ private:
+  struct alignas(64) Slot {  // one cache line each: threads never write the same line
+    double seconds = 0;
+  };
+  void enter();
+  void leave(std::chrono::steady_clock::duration d);
+  std::uint64_t id_ = 0;     // new after every reset(), so threads take new slots
+  std::atomic<int> next_{0};
+  std::atomic<int> active_{0}, peak_{0};
+  std::vector<Slot> slots_;
+};
 
 class Step {
  public:
@@ -72,6 +116,7 @@ class Step {
   std::pair<int, int> shard_range(int s) const;  // [first sample, count) within the batch
 
   Fault fault;
+  BusyClock busy;  // per-thread time spent in the three calls above
 
  private:
   Model& model_;

@@ -550,49 +550,38 @@ TEST(Environment, RecordsTheMachineAndBuild) {
   EXPECT_EQ(e.date.back(), 'Z');
 }
 
-// A pattern that reports its workers' busy times: sequential, with the step's own time
-// split as if two workers had worked 1 and 1/2 of it.
-namespace {
-class TimedSequential final : public Pattern, public WorkerClock {
- public:
-  void step(Step& step) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    inner_->step(step);
-    busy_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-  void reset_busy() override { busy_ = 0; }
-  std::vector<double> busy_seconds() const override { return {busy_, busy_ / 2}; }
-
- private:
-  std::unique_ptr<Pattern> inner_ = find_pattern("sequential").make(1);
-  double busy_ = 0;
-};
-}  // namespace
-
-TEST(Matrix, UsefulParallelismAndImbalanceFromWorkerBusyTimes) {
+// Useful parallelism and imbalance come from Step::busy, for every pattern.
+TEST(Matrix, UsefulParallelismAndImbalanceFromBusyTimes) {
   auto refs = registry_refs();
-  refs.push_back({"timed", true, [](int) -> std::unique_ptr<Pattern> { return std::make_unique<TimedSequential>(); }});
   Results r;
   r.config = small_config();
-  r.config.patterns = {"sequential", "timed"};
-  r.config.threads = {1};
+  r.config.patterns = {"sequential", "thread_condvar", "async_futures"};
+  r.config.threads = {2};
   r.config.batches = {64};
   r.config.shards = {0};
   r.cells = plan_cells(r.config, refs);
   ASSERT_TRUE(run_matrix(r, refs, small_data().train, {}));
-  const Cell& timed = cell(r, "timed", 1, 1);
-  ASSERT_EQ(timed.rep_imbalance.size(), 3u);
-  EXPECT_DOUBLE_EQ(*timed.imbalance, 4.0 / 3.0);  // max / mean of {t, t/2}
-  ASSERT_TRUE(timed.useful_parallelism.has_value());
-  EXPECT_GT(*timed.useful_parallelism, 0.0);
-  EXPECT_LE(*timed.useful_parallelism, 1.5) << "busy time is inside the timed loop";
-  EXPECT_EQ(timed.matches_sequential, std::optional<bool>(true));
   const Cell& seq = cell(r, "sequential", 1, 1);
-  EXPECT_FALSE(seq.useful_parallelism.has_value()) << "sequential reports no busy times";
-  EXPECT_TRUE(seq.rep_imbalance.empty());
+  ASSERT_EQ(seq.rep_useful_parallelism.size(), 3u);
+  ASSERT_TRUE(seq.useful_parallelism.has_value());
+  EXPECT_GT(*seq.useful_parallelism, 0.0);
+  EXPECT_LE(*seq.useful_parallelism, 1.0) << "one thread is busy for part of the timed loop at most";
+  EXPECT_DOUBLE_EQ(*seq.imbalance, 1.0);  // one thread: max = mean
+  const Cell& cv = cell(r, "thread_condvar", 2, 1);
+  ASSERT_TRUE(cv.useful_parallelism.has_value());
+  EXPECT_GT(*cv.useful_parallelism, 0.0);
+  EXPECT_LE(*cv.useful_parallelism, 2.0);
+  ASSERT_EQ(cv.rep_imbalance.size(), 3u);
+  EXPECT_GE(*cv.imbalance, 1.0);
+  EXPECT_LE(*cv.imbalance, 2.0);
+  // Fresh threads every step: busy time per thread is not per worker, so no imbalance.
+  const Cell& af = cell(r, "async_futures", 2, 1);
+  ASSERT_TRUE(af.useful_parallelism.has_value());
+  EXPECT_FALSE(af.imbalance.has_value());
+  EXPECT_TRUE(af.rep_imbalance.empty());
   // They survive the file.
   Results back = results_from_json(results_to_json(r), "memory");
-  EXPECT_EQ(cell(back, "timed", 1, 1).rep_imbalance, timed.rep_imbalance);
-  EXPECT_EQ(cell(back, "timed", 1, 1).useful_parallelism, timed.useful_parallelism);
-  EXPECT_FALSE(cell(back, "sequential", 1, 1).imbalance.has_value());
+  EXPECT_EQ(cell(back, "thread_condvar", 2, 1).rep_imbalance, cv.rep_imbalance);
+  EXPECT_EQ(cell(back, "thread_condvar", 2, 1).useful_parallelism, cv.useful_parallelism);
+  EXPECT_FALSE(cell(back, "async_futures", 2, 1).imbalance.has_value());
 }

@@ -142,6 +142,45 @@ TEST_P(Every, StragglerShardStillGivesTheRightAnswer) {
   else EXPECT_NO_THROW(run(true));
 }
 
+// Step::busy records which threads ran step work, for how long, and how many at once.
+// It checks two promises: a pattern never runs more than the p threads it is given at
+// the same time (no hidden extra workers), and a straggling shard shows up as load
+// imbalance.
+TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
+  const bool seq = GetParam() == "sequential";
+  const int threads = seq ? 1 : 3;
+  Model m({{784, 16, 10}});
+  m.init(1);
+  Step step(m, data().train, 96, 8, {});
+  std::vector<int> order(96);
+  for (int i = 0; i < 96; ++i) order[std::size_t(i)] = i;
+  auto p = find_pattern(GetParam()).make(threads);
+  gdtest::Watchdog dog(std::string(GetParam()) + " busy times", 30s);
+  for (int k = 0; k < 5; ++k) {
+    step.busy.reset();
+    step.prepare(order.data(), 96);
+    p->step(step);
+    EXPECT_GE(step.busy.peak(), 1);
+    EXPECT_LE(step.busy.peak(), threads) << "step " << k << ": more threads at once than the " << threads << " asked for";
+    for (double b : step.busy.seconds()) EXPECT_GT(b, 0.0);
+  }
+  // Shard 1 sleeps 30 ms in every step: one thread carries it, so max / mean busy time
+  // is about p (3) and surely above 2; at p = 1 it is exactly 1.
+  step.fault = {Fault::Kind::slow, 1, -1, 30ms};
+  step.busy.reset();
+  step.prepare(order.data(), 96);
+  p->step(step);
+  const std::vector<double> busy = step.busy.seconds();
+  double sum = 0, max = 0;
+  for (double b : busy) sum += b, max = std::max(max, b);
+  EXPECT_GE(max, 0.030);
+  if (seq) {
+    EXPECT_DOUBLE_EQ(max / (sum / threads), 1.0);
+  } else {
+    EXPECT_GT(max / (sum / threads), 2.0) << "busy times: " << ::testing::PrintToString(busy);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);
 INSTANTIATE_TEST_SUITE_P(Patterns, Arrival, ::testing::ValuesIn(names(false)), param_name);
 INSTANTIATE_TEST_SUITE_P(Patterns, Every, ::testing::ValuesIn([] {
