@@ -1,10 +1,10 @@
-// boost_thread - Boost.Thread: a boost::thread_group of p persistent threads and a
-// boost::barrier of p+1 (the workers and the caller) that separates the phases.
+// boost_thread - Boost.Thread: the caller and a boost::thread_group of p-1 persistent
+// threads share each phase; a boost::barrier of p separates the phases.
 //
 // Deterministic. Diff against thread_condvar.cpp: the same schedule, with the barrier
 // from the library instead of written by hand. boost::thread_group maps to a vector of
 // std::thread (or std::jthread), boost::barrier to std::barrier.
-// Per step it pays: three barrier rounds of p+1 threads.
+// Per step it pays: three rounds of a barrier of p threads.
 #include <boost/thread/barrier.hpp>
 #include <boost/thread/thread.hpp>
 #include <memory>
@@ -17,8 +17,8 @@ namespace gd {
 class BoostThread final : public Pattern {
  public:
   // [lesson:boost_setup]
-  explicit BoostThread(int threads) : p_(threads), barrier_(unsigned(threads + 1)) {
-    for (int t = 0; t < p_; ++t) group_.create_thread([this, t] { work(t); });
+  explicit BoostThread(int threads) : p_(threads), barrier_(unsigned(threads)) {
+    for (int t = 1; t < p_; ++t) group_.create_thread([this, t] { work(t); });
   }
   // [/lesson:boost_setup]
 
@@ -28,36 +28,39 @@ class BoostThread final : public Pattern {
     group_.join_all();
   }
 
+  // [lesson:boost_work]
   void step(Step& step) override {
     step_ = &step;
-    barrier_.wait();  // go: map phase
-    barrier_.wait();  // every shard done
-    barrier_.wait();  // every slice done
+    barrier_.wait();  // go: the workers start this step
+    phases(0);        // the caller does worker 0's share
     errors_.rethrow();
   }
 
  private:
-  // [lesson:boost_work]
-  void work(int t) {
+  void work(int t) {  // workers 1 .. p-1, one step per iteration
     for (;;) {
       barrier_.wait();
       if (stop_) return;
-      Step& step = *step_;
-      for (int s = t; s < step.shards(); s += p_) {
-        try {
-          step.run_shard(s);
-        } catch (...) {
-          errors_.capture(s, std::current_exception());
-        }
-      }
-      barrier_.wait();
-      if (!errors_.failed())
-        for (int k = t; k < step.slices(); k += p_) {
-          step.combine_slice(k);
-          step.update_slice(k);
-        }
-      barrier_.wait();
+      phases(t);
     }
+  }
+
+  void phases(int t) {
+    Step& step = *step_;
+    for (int s = t; s < step.shards(); s += p_) {
+      try {
+        step.run_shard(s);
+      } catch (...) {
+        errors_.capture(s, std::current_exception());
+      }
+    }
+    barrier_.wait();  // every shard done
+    if (!errors_.failed())
+      for (int k = t; k < step.slices(); k += p_) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    barrier_.wait();  // every slice done
   }
   // [/lesson:boost_work]
 

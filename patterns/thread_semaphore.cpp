@@ -1,10 +1,12 @@
-// thread_semaphore - p persistent std::threads driven by C++20 semaphores: the caller
-// releases each worker's `start` semaphore, then acquires `done` once per worker.
+// thread_semaphore - the caller and p-1 persistent std::threads, driven by C++20
+// semaphores: for each phase the caller releases every worker's `start` semaphore,
+// does worker 0's share itself, then acquires `done` once per worker.
 //
 // Deterministic (own shard buffers, ordered combine). Diff against thread_condvar.cpp:
 // the same threads, but signalling instead of a shared barrier: a semaphore wakes
 // exactly the thread it is released for, with no mutex to fight over.
-// Per step it pays: two phases x (p releases + p acquires), ~4 us a handoff here.
+// Per step it pays: two phases x (p-1 releases + p-1 acquires); a hand-off costs ~4 us
+// when the waiter is still spinning in acquire(), a futex wake-up when it fell asleep.
 #include <memory>
 #include <semaphore>
 #include <thread>
@@ -18,8 +20,8 @@ namespace gd {
 class ThreadSemaphore final : public Pattern {
  public:
   explicit ThreadSemaphore(int threads) : p_(threads), done_(0) {
-    for (int t = 0; t < p_; ++t) start_.push_back(std::make_unique<std::binary_semaphore>(0));
-    for (int t = 0; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
+    for (int t = 1; t < p_; ++t) start_.push_back(std::make_unique<std::binary_semaphore>(0));
+    for (int t = 1; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
   }
 
   ~ThreadSemaphore() override {
@@ -40,37 +42,42 @@ class ThreadSemaphore final : public Pattern {
 
   // [lesson:signal]
   void run_phase(Phase phase) {
-    phase_ = phase;                                 // release() below publishes this write
-    for (auto& s : start_) s->release();            // signal: go
-    for (int t = 0; t < p_; ++t) done_.acquire();   // wait for p "done" signals
+    phase_ = phase;                                   // release() below publishes this write
+    for (auto& s : start_) s->release();              // signal workers 1 .. p-1: go
+    share(0, phase);                                  // the caller is worker 0
+    for (int t = 1; t < p_; ++t) done_.acquire();     // wait for p-1 "done" signals
   }
 
   void work(int t) {
     for (;;) {
-      start_[t]->acquire();
+      start_[t - 1]->acquire();
       if (phase_ == Phase::stop) return;
-      Step& step = *step_;
-      if (phase_ == Phase::map) {
-        for (int s = t; s < step.shards(); s += p_) {
-          try {
-            step.run_shard(s);
-          } catch (...) {
-            errors_.capture(s, std::current_exception());
-          }
-        }
-      } else {
-        for (int k = t; k < step.slices(); k += p_) {
-          step.combine_slice(k);
-          step.update_slice(k);
-        }
-      }
+      share(t, phase_);
       done_.release();
     }
   }
   // [/lesson:signal]
 
+  void share(int t, Phase phase) {
+    Step& step = *step_;
+    if (phase == Phase::map) {
+      for (int s = t; s < step.shards(); s += p_) {
+        try {
+          step.run_shard(s);
+        } catch (...) {
+          errors_.capture(s, std::current_exception());
+        }
+      }
+    } else {
+      for (int k = t; k < step.slices(); k += p_) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    }
+  }
+
   int p_;
-  std::vector<std::unique_ptr<std::binary_semaphore>> start_;
+  std::vector<std::unique_ptr<std::binary_semaphore>> start_;  // one per worker 1 .. p-1
   std::counting_semaphore<> done_;
   Phase phase_ = Phase::map;
   Step* step_ = nullptr;
