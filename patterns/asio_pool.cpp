@@ -1,9 +1,11 @@
 // asio_pool - the schedule of thread_pool.cpp on boost::asio::thread_pool: one posted
-// handler per shard, then one per parameter slice; a std::latch counts them home.
+// handler per shard, then one per worker for the parameter slices; a std::latch counts
+// them home.
 //
 // Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
 // without futures, errors travel through a FirstError slot instead.
-// Per step it pays: S + K posts to Asio's scheduler and two latch waits.
+// Per step it pays: S + p posts to Asio's scheduler and two latch waits (the caller
+// sleeps in each).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <latch>
@@ -16,7 +18,7 @@ namespace gd {
 
 class AsioPool final : public Pattern {
  public:
-  explicit AsioPool(int threads) : pool_(std::size_t(threads)) {}
+  explicit AsioPool(int threads) : p_(threads), pool_(std::size_t(threads)) {}
   ~AsioPool() override { pool_.join(); }
 
   // [lesson:asio_step]
@@ -35,11 +37,13 @@ class AsioPool final : public Pattern {
     shards_done.wait();
     errors.rethrow();
 
-    std::latch slices_done(step.slices());
-    for (int k = 0; k < step.slices(); ++k)
-      boost::asio::post(pool_, [&, k] {
-        step.combine_slice(k);
-        step.update_slice(k);
+    std::latch slices_done(p_);  // slices are small: one handler per worker, not per slice
+    for (int t = 0; t < p_; ++t)
+      boost::asio::post(pool_, [&, t] {
+        for (int k = t; k < step.slices(); k += p_) {
+          step.combine_slice(k);
+          step.update_slice(k);
+        }
         slices_done.count_down();
       });
     slices_done.wait();
@@ -47,6 +51,7 @@ class AsioPool final : public Pattern {
   // [/lesson:asio_step]
 
  private:
+  int p_;
   boost::asio::thread_pool pool_;
 };
 

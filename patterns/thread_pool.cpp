@@ -1,10 +1,14 @@
 // thread_pool - the project's own fixed-size pool (shared/thread_pool.hpp): one task
-// per shard, then one task per parameter slice, each returning a std::future.
+// per shard, then one task per worker for the parameter slices, each returning a
+// std::future.
 //
 // Deterministic. Diff against asio_pool.cpp (the same schedule on Boost.Asio's pool)
 // and async_futures.cpp (a fresh thread per task group instead of a pool).
-// Per step it pays: S + K task submissions (a lock and a notify each) and as many
-// future waits; the threads themselves were created once, in the constructor.
+// Per step it pays: S + p task submissions (a lock and a notify each) and as many
+// future waits, and the caller sleeps while the pool works, so each phase starts and
+// ends with a wake-up; the threads themselves were created once, in the constructor.
+// Grain size: a slice is ~30 us of work, so a task per slice (K ~ 30 of them) would
+// spend a noticeable share of the step on queueing; p tasks of K/p slices do not.
 #include <future>
 #include <memory>
 #include <vector>
@@ -24,10 +28,13 @@ class PoolPattern final : public Pattern {
     for (int s = 0; s < step.shards(); ++s)
       futures_.push_back(pool_.submit([&step, s] { step.run_shard(s); }));
     get_all(futures_);  // wait for every task, rethrow the lowest shard's error
-    for (int k = 0; k < step.slices(); ++k)
-      futures_.push_back(pool_.submit([&step, k] {
-        step.combine_slice(k);
-        step.update_slice(k);
+    const int p = pool_.size();  // slices are small: one task per worker, not per slice
+    for (int t = 0; t < p; ++t)
+      futures_.push_back(pool_.submit([&step, t, p] {
+        for (int k = t; k < step.slices(); k += p) {
+          step.combine_slice(k);
+          step.update_slice(k);
+        }
       }));
     get_all(futures_);  // wait for every task, rethrow the lowest shard's error
   }
