@@ -290,8 +290,9 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
 
   fmt::print("{}", summary_table(r));
   fmt::print("\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
-             "sequential run of the batch;\nE = S/p; A = CPU/wall; e(KF) = Karp-Flatt serial fraction; overhead = "
-             "(p T_p - T_seq)/(p steps); match = same weights as sequential.\n");
+             "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
+             "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
+             "same weights as sequential.\n");
   std::fflush(stdout);  // the table before the warnings, also when both go to one pipe
   for (const std::string& w : flag_warnings(r)) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("\nwrote {} and {} ({:.1f} s)\n", o.out, csv_path_for(o.out), wall);

@@ -536,22 +536,22 @@ std::string summary_table(const Results& r) {
     if (std::find(batches.begin(), batches.end(), c.batch) == batches.end()) batches.push_back(c.batch);
   for (int batch : batches) {
     out += fmt::format("\nbatch {}\n", batch);
-    out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n", "pattern", "p",
-                       "shards", "time/step", "95% CI of median", "S", "S_best", "E", "A", "e(KF)", "overhead", "match",
-                       "flags");
+    out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n", "pattern",
+                       "p", "shards", "time/step", "95% CI of median", "S", "S_best", "E", "A", "U", "e(KF)", "overhead",
+                       "match", "flags");
     for (const Cell& c : r.cells) {
       if (c.batch != batch) continue;
       std::string flags;
       for (const auto& f : c.flags) flags += (flags.empty() ? "" : ",") + f;
       const std::string match =
           c.matches_sequential ? (*c.matches_sequential ? "yes" : (c.deterministic ? "NO" : "no")) : "-";
-      out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>6} {:>10} {:>6}  {}\n",
+      out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>5} {:>6} {:>10} {:>6}  {}\n",
                          c.pattern, c.threads, c.shards, time_str(c.step_seconds.median),
                          c.rep_seconds.empty() ? std::string("-")
                                                : time_str(c.step_seconds.ci95_low) + " - " +
                                                      time_str(c.step_seconds.ci95_high),
                          opt2(c.speedup), opt2(c.speedup_best), opt2(c.efficiency), c.parallelism,
-                         opt2(c.karp_flatt, "{:.3f}"),
+                         opt2(c.useful_parallelism), opt2(c.karp_flatt, "{:.3f}"),
                          c.overhead_per_step_seconds ? time_str(std::abs(*c.overhead_per_step_seconds)).insert(
                                                            0, *c.overhead_per_step_seconds < 0 ? "-" : "")
                                                      : "-",

@@ -906,8 +906,9 @@ void RunReport::pattern_tables(Doc& doc) {
            "sequential configuration of that batch (the price of sharding shows as S_best < S); S_rel = T_1/T_p; "
            "E = S/p; A = process CPU time / wall time; e = Karp–Flatt serial fraction; overhead = (p·T_p − T_seq)/p "
            "per step.");
-  // Patterns that time their workers' busy periods also give the useful parallelism (busy time /
-  // wall time: A without the spinning) and the load imbalance (max/mean busy time per worker).
+  // Results with the threads' busy times (Step::busy; files from before it have none) also give
+  // the useful parallelism (busy time / wall time: A without the spinning and waiting) and the
+  // load imbalance (max/mean busy time per worker).
   const bool busy = std::any_of(v_.r.cells.begin(), v_.r.cells.end(),
                                 [](const Cell& c) { return c.useful_parallelism.has_value(); });
   for (const auto& pattern : v_.patterns) {
