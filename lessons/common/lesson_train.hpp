@@ -41,8 +41,12 @@ inline std::uint64_t train_checksum(const Problem& pb, gd::Pattern& pattern, lon
 }
 
 // Milliseconds per step, the steps alone (set-up and evaluation excluded).
+// A first, untimed run warms the pattern's threads and the process's memory, so the
+// pattern measured first does not pay for page faults the second one is spared.
 inline double ms_per_step(const Problem& pb, gd::Pattern& pattern, long steps, int shards = 4,
                           const std::function<void(gd::Step&)>& setup = {}) {
+  gd::Model warm(pb.spec);
+  train(pb, warm, pattern, 3, shards, setup);
   gd::Model model(pb.spec);
   const auto stats = train(pb, model, pattern, steps, shards, setup);
   return 1e3 * stats.seconds / double(stats.steps);
