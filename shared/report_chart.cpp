@@ -116,6 +116,28 @@ int run_program(const std::vector<std::string>& argv, const std::string& stdout_
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+namespace {
+
+// The end of every chart script: red circles around the flagged points (one "x y" row
+// each; none, no circles), then one plot command of all the series, run by gnuplot.
+std::string plot_and_render(std::string s, std::vector<std::string> plots, const std::string& flagged_rows,
+                            const char* circle_size, const std::string& scratch, const std::string& name,
+                            const std::string& program) {
+  if (!flagged_rows.empty()) {
+    const std::string dat = scratch + "/" + name + ".flagged.dat";
+    write_text(dat, flagged_rows);
+    plots.push_back(fmt::format("{} using 1:2 with points pt 6 ps {} lw 2 lc rgb '#d62728' "
+                                "title 'flagged: noisy or oversubscribed'",
+                                gp_quote(dat), circle_size));
+  }
+  s += "plot ";
+  for (std::size_t i = 0; i < plots.size(); ++i) s += (i ? ", \\\n     " : "") + plots[i];
+  s += "\n";
+  return run_gnuplot(s, scratch, name, program);
+}
+
+}  // namespace
+
 std::string render_svg(const LineChart& chart, const std::string& scratch, const std::string& name,
                        const std::string& program) {
   // Every file name is given in full: gnuplot runs in the caller's working directory.
@@ -166,19 +188,9 @@ std::string render_svg(const LineChart& chart, const std::string& scratch, const
     plots.push_back(fmt::format("{} using 1:2 {} lc rgb {} {}", gp_quote(dat), style, gp_quote(se.color),
                                 se.title.empty() ? "notitle" : "title " + gp_quote(se.title)));
   }
-  if (!chart.flagged.empty()) {
-    const std::string dat = scratch + "/" + name + ".flagged.dat";
-    std::string rows;
-    for (auto [x, y] : chart.flagged) rows += num(x) + " " + num(y) + "\n";
-    write_text(dat, rows);
-    plots.push_back(fmt::format("{} using 1:2 with points pt 6 ps 2.3 lw 2 lc rgb '#d62728' "
-                                "title 'flagged: noisy or oversubscribed'",
-                                gp_quote(dat)));
-  }
-  s += "plot ";
-  for (std::size_t i = 0; i < plots.size(); ++i) s += (i ? ", \\\n     " : "") + plots[i];
-  s += "\n";
-  return run_gnuplot(s, scratch, name, program);
+  std::string flagged_rows;
+  for (auto [x, y] : chart.flagged) flagged_rows += num(x) + " " + num(y) + "\n";
+  return plot_and_render(s, plots, flagged_rows, "2.3", scratch, name, program);
 }
 
 std::string render_svg(const BarChart& chart, const std::string& scratch, const std::string& name,
@@ -214,17 +226,7 @@ std::string render_svg(const BarChart& chart, const std::string& scratch, const 
     plots.push_back(fmt::format("{} using 1:2:xtic(3) with boxes lc rgb {} title {}", gp_quote(dat),
                                 gp_quote(chart.group_color[g]), gp_quote(chart.group_title[g])));
   }
-  if (!flagged_rows.empty()) {
-    const std::string dat = scratch + "/" + name + ".flagged.dat";
-    write_text(dat, flagged_rows);
-    plots.push_back(fmt::format("{} using 1:2 with points pt 6 ps 2.0 lw 2 lc rgb '#d62728' "
-                                "title 'flagged: noisy or oversubscribed'",
-                                gp_quote(dat)));
-  }
-  s += "plot ";
-  for (std::size_t i = 0; i < plots.size(); ++i) s += (i ? ", \\\n     " : "") + plots[i];
-  s += "\n";
-  return run_gnuplot(s, scratch, name, program);
+  return plot_and_render(s, plots, flagged_rows, "2.0", scratch, name, program);
 }
 
 std::string inline_svg(const std::string& svg, const std::string& prefix, const std::string& title) {
