@@ -31,7 +31,7 @@ void BusyClock::enter() {
 }
 
 void BusyClock::leave(std::chrono::steady_clock::duration d) {
-  --active_;
+  if (count_concurrency) --active_;
   thread_local std::uint64_t owner = 0;  // the clock (and its reset) this thread's slot belongs to
   thread_local int slot = -1;
   if (owner != id_) {

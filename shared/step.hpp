@@ -59,13 +59,16 @@ class BusyClock {
   BusyClock() : slots_(kMaxThreads) { reset(); }
   void reset();
   std::vector<double> seconds() const;  // one entry per thread that worked, in order of arrival
-  int peak() const { return peak_.load(); }  // most threads inside step work at one time
-
+  // Concurrency: with count_concurrency set (between steps), peak() is the most threads
+  // that were inside step work at one time. Off by default: the shared counter it needs
+  // would be one more cache line bouncing between the cores on every call.
+  bool count_concurrency = false;
+  int peak() const { return peak_.load(); }
 
   class Scope {  // times one call: construct at its start, destroyed at its end
    public:
     explicit Scope(BusyClock& c) : clock_(c) {
-      clock_.enter();
+      if (clock_.count_concurrency) clock_.enter();
       t0_ = std::chrono::steady_clock::now();
     }
     ~Scope() { clock_.leave(std::chrono::steady_clock::now() - t0_); }

@@ -378,7 +378,9 @@ TEST(Matrix, PlanRunsSequentialOnceAndWithOneShard) {
   for (const Cell& x : cells) {
     k.insert({x.pattern, x.threads, x.batch, x.shards});
     EXPECT_EQ(x.steps, auto_steps(x.batch, 8192));
-    if (x.pattern == "sequential") EXPECT_EQ(x.threads, 1);
+    if (x.pattern == "sequential") {
+      EXPECT_EQ(x.threads, 1);
+    }
   }
   const std::set<std::tuple<std::string, int, int, int>> want{
       {"sequential", 1, 1, 1},        {"thread_semaphore", 1, 1, 1}, {"thread_semaphore", 2, 1, 1},
@@ -461,8 +463,9 @@ TEST(Matrix, InterruptedMatrixResumesToTheSameCells) {
   }
   for (const Cell& c : full.cells)
     for (const Cell& x : resumed.cells)
-      if (x.pattern == c.pattern && x.threads == c.threads && x.batch == c.batch && x.shards == c.shards)
+      if (x.pattern == c.pattern && x.threads == c.threads && x.batch == c.batch && x.shards == c.shards) {
         EXPECT_EQ(x.checksum, c.checksum) << "same weights, interrupted or not";
+      }
 
   // A file of another configuration is not adopted.
   Results other;

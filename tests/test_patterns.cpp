@@ -116,8 +116,9 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
         } catch (const ShardError& e) {
           EXPECT_EQ(e.shard, 2);
           EXPECT_NE(std::string(e.what()).find("shard 2"), std::string::npos) << e.what();
-          if (kind == Fault::Kind::nan_input)
+          if (kind == Fault::Kind::nan_input) {
             EXPECT_NE(std::string(e.what()).find("non-finite"), std::string::npos) << e.what();
+          }
         }
         // The pattern is still usable after a failed step...
         t.step().fault = {};
@@ -154,6 +155,7 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
   Step step(m, data().train, 96, 8, {});
   std::vector<int> order(96);
   for (int i = 0; i < 96; ++i) order[std::size_t(i)] = i;
+  step.busy.count_concurrency = true;
   auto p = find_pattern(GetParam()).make(threads);
   gdtest::Watchdog dog(std::string(GetParam()) + " busy times", 30s);
   for (int k = 0; k < 5; ++k) {
