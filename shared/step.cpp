@@ -20,6 +20,7 @@ void BusyClock::reset() {
   id_ = ++ids;
   next_ = 0;
   peak_ = 0;
+  overflow_ = 0;
   for (Slot& s : slots_) s.seconds = 0;
 }
 
@@ -38,13 +39,16 @@ void BusyClock::leave(std::chrono::steady_clock::duration d) {
     owner = id_;
     slot = next_.fetch_add(1, std::memory_order_relaxed);
   }
-  if (slot < kMaxThreads) slots_[std::size_t(slot)].seconds += std::chrono::duration<double>(d).count();
+  const double seconds = std::chrono::duration<double>(d).count();
+  if (slot < kMaxThreads) slots_[std::size_t(slot)].seconds += seconds;
+  else overflow_.fetch_add(seconds);
 }
 
 std::vector<double> BusyClock::seconds() const {
   const int n = std::min(next_.load(std::memory_order_relaxed), kMaxThreads);
   std::vector<double> out;
   for (int i = 0; i < n; ++i) out.push_back(slots_[std::size_t(i)].seconds);
+  if (next_.load(std::memory_order_relaxed) > kMaxThreads) out.push_back(overflow_.load());
   return out;
 }
 
@@ -149,7 +153,10 @@ void Step::update_slice(int k) {
 
 void Step::clear_gradient() { grad_.setZero(); }
 
-void Step::add_shard_to_gradient(int s) { grad_ += shard_grad_[s]; }
+void Step::add_shard_to_gradient(int s) {
+  BusyClock::Scope timed(busy);
+  grad_ += shard_grad_[s];
+}
 
 ShardTotals Step::totals() const {
   ShardTotals t;

@@ -569,6 +569,7 @@ TEST(Matrix, UsefulParallelismAndImbalanceFromBusyTimes) {
   ASSERT_TRUE(seq.useful_parallelism.has_value());
   EXPECT_GT(*seq.useful_parallelism, 0.0);
   EXPECT_LE(*seq.useful_parallelism, 1.0) << "one thread is busy for part of the timed loop at most";
+  EXPECT_GT(*seq.useful_parallelism, 0.5) << "sequential's timed loop is almost all step work";
   EXPECT_DOUBLE_EQ(*seq.imbalance, 1.0);  // one thread: max = mean
   const Cell& cv = cell(r, "thread_condvar", 2, 1);
   ASSERT_TRUE(cv.useful_parallelism.has_value());

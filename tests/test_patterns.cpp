@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <latch>
 #include <map>
+#include <thread>
 
 #include "data.hpp"
 #include "error.hpp"
@@ -179,8 +181,46 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
   if (seq) {
     EXPECT_DOUBLE_EQ(max / (sum / threads), 1.0);
   } else {
+    EXPECT_LE(step.busy.peak(), threads);
     EXPECT_GT(max / (sum / threads), 2.0) << "busy times: " << ::testing::PrintToString(busy);
   }
+}
+
+// The concurrency counter that the test above relies on: three threads held inside step
+// work together by a latch must read as 3.
+TEST(BusyClock, CountsThreadsInsideStepWorkAtOnce) {
+  BusyClock clock;
+  clock.count_concurrency = true;
+  std::latch all_inside(3);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&] {
+      BusyClock::Scope timed(clock);
+      all_inside.arrive_and_wait();
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(clock.peak(), 3);
+  clock.reset();
+  for (int t = 0; t < 3; ++t) std::thread([&] { BusyClock::Scope timed(clock); }).join();
+  EXPECT_EQ(clock.peak(), 1) << "one after another";
+}
+
+// A pattern that starts threads every step has more threads than slots within one
+// repetition: their time must still be counted.
+TEST(BusyClock, ThreadsBeyondItsSlotsStillCount) {
+  BusyClock clock;
+  const int n = BusyClock::kMaxThreads + 10;
+  for (int i = 0; i < n; ++i)
+    std::thread([&] {
+      BusyClock::Scope timed(clock);
+      std::this_thread::sleep_for(100us);
+    }).join();
+  const std::vector<double> busy = clock.seconds();
+  ASSERT_EQ(busy.size(), std::size_t(BusyClock::kMaxThreads) + 1);
+  double sum = 0;
+  for (double b : busy) sum += b;
+  EXPECT_GE(sum, n * 100e-6);
+  EXPECT_GE(busy.back(), 10 * 100e-6) << "the 10 threads beyond the slots";
 }
 
 INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);
