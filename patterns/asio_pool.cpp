@@ -1,10 +1,10 @@
 // asio_pool - the schedule of thread_pool.cpp on boost::asio::thread_pool: one posted
-// handler per shard, then one per worker for the parameter slices; a std::latch counts
+// handler per worker for its block of shards, then one per worker for the slices; a std::latch counts
 // them home.
 //
 // Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
 // without futures, errors travel through a FirstError slot instead.
-// Per step it pays: S + p posts to Asio's scheduler and two latch waits (the caller
+// Per step it pays: 2p posts to Asio's scheduler and two latch waits (the caller
 // sleeps in each).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -24,20 +24,21 @@ class AsioPool final : public Pattern {
   // [lesson:asio_step]
   void step(Step& step) override {
     FirstError errors;
-    std::latch shards_done(step.shards());
-    for (int s = 0; s < step.shards(); ++s)
-      boost::asio::post(pool_, [&, s] {
+    std::latch shards_done(p_);  // one handler per worker and phase
+    for (int t = 0; t < p_; ++t)
+      boost::asio::post(pool_, [&, t] {
+        auto [first, last] = step.shard_block(t, p_);
         try {
-          step.run_shard(s);
+          step.run_shards(first, last);
         } catch (...) {
-          errors.capture(s, std::current_exception());
+          errors.capture(first, std::current_exception());
         }
         shards_done.count_down();
       });
     shards_done.wait();
     errors.rethrow();
 
-    std::latch slices_done(p_);  // slices are small: one handler per worker, not per slice
+    std::latch slices_done(p_);
     for (int t = 0; t < p_; ++t)
       boost::asio::post(pool_, [&, t] {
         for (int k = t; k < step.slices(); k += p_) {

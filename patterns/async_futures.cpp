@@ -20,7 +20,8 @@ class AsyncFutures final : public Pattern {
 
   void step(Step& step) override {
     run_groups([&](int t) {
-      for (int s = t; s < step.shards(); s += p_) step.run_shard(s);
+      auto [first, last] = step.shard_block(t, p_);
+      step.run_shards(first, last);
     });
     run_groups([&](int t) {
       for (int k = t; k < step.slices(); k += p_) {

@@ -47,12 +47,11 @@ class BoostThread final : public Pattern {
 
   void phases(int t) {
     Step& step = *step_;
-    for (int s = t; s < step.shards(); s += p_) {
-      try {
-        step.run_shard(s);
-      } catch (...) {
-        errors_.capture(s, std::current_exception());
-      }
+    auto [first, last] = step.shard_block(t, p_);  // this thread's shards
+    try {
+      step.run_shards(first, last);
+    } catch (...) {
+      errors_.capture(first, std::current_exception());
     }
     barrier_.wait();  // every shard done
     if (!errors_.failed())

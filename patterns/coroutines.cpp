@@ -1,5 +1,5 @@
 // coroutines - C++20 coroutines on Boost.Asio. The step is one coroutine: it
-// co_spawns one awaitable per group of shards onto an asio::thread_pool, awaits the
+// co_spawns one awaitable per block of shards onto an asio::thread_pool, awaits the
 // whole group (experimental::parallel_group), then does the same for the slices.
 //
 // A coroutine is not parallel by itself: it is a function that can suspend. The
@@ -39,7 +39,8 @@ class Coroutines final : public Pattern {
   // [lesson:whole_step]
   asio::awaitable<void> whole_step(Step& step) {
     co_await all_groups([&step, this](int t) -> asio::awaitable<void> {
-      for (int s = t; s < step.shards(); s += p_) step.run_shard(s);
+      auto [first, last] = step.shard_block(t, p_);
+      step.run_shards(first, last);
       co_return;
     });
     co_await all_groups([&step, this](int t) -> asio::awaitable<void> {

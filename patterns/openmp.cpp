@@ -1,7 +1,8 @@
-// openmp - one `#pragma omp parallel` region per step with two worksharing loops:
-// shards, then parameter slices. The loop's implicit barrier separates the phases.
+// openmp - one `#pragma omp parallel` region per step: each thread maps its block of
+// shards (by its thread number), an explicit barrier, then a worksharing loop over the
+// parameter slices, whose implicit barrier ends the step.
 //
-// Deterministic (own shard buffers, ordered combine). Diff against tbb.cpp (the same
+// Deterministic (own shard buffers, combined by the step's fixed tree). Diff against tbb.cpp (the same
 // two loops as oneTBB algorithms) and openmp_reduction.cpp (the reduction clause).
 // Per step it pays: one parallel region and two barriers (~1 us with libgomp's
 // spinning threads; ~50 us with OMP_WAIT_POLICY=PASSIVE).
@@ -23,14 +24,13 @@ class OpenMP final : public Pattern {
     FirstError errors;
 #pragma omp parallel num_threads(p_)
     {
-#pragma omp for schedule(static)
-      for (int s = 0; s < step.shards(); ++s) {
-        try {  // an exception must not leave a parallel region: catch it here
-          step.run_shard(s);
-        } catch (...) {
-          errors.capture(s, std::current_exception());
-        }
-      }  // implicit barrier: every shard is done, so every thread sees the same failed()
+      auto [first, last] = step.shard_block(omp_get_thread_num(), p_);
+      try {  // an exception must not leave a parallel region: catch it here
+        step.run_shards(first, last);
+      } catch (...) {
+        errors.capture(first, std::current_exception());
+      }
+#pragma omp barrier  // every shard is done, so every thread sees the same failed()
       if (!errors.failed()) {
 #pragma omp for schedule(static)
         for (int k = 0; k < step.slices(); ++k) {

@@ -3,7 +3,7 @@
 //
 // NOT deterministic: the order in which OpenMP combines the private copies is
 // unspecified, so with p > 1 the last bits of the weights may differ from sequential
-// and from run to run. Diff against openmp.cpp, which combines in shard order.
+// and from run to run. Diff against openmp.cpp, which combines by a fixed tree.
 // Per step it pays: a parallel region, p private gradients (~1 MB each) zeroed and
 // combined, then a sequential update.
 #include <omp.h>

@@ -2,7 +2,8 @@
 // task_arena capped at p threads, the calling thread being one of them.
 //
 // Deterministic: parallel_for only decides WHO runs an index; each shard still has its
-// own buffer and each slice is combined in shard order. Diff against openmp.cpp.
+// own buffer, a body folds the shards of its range by the step's fixed tree, and each
+// slice is combined by that tree. Diff against openmp.cpp.
 // Work stealing balances a straggling shard automatically.
 // Per step it pays: two fork-joins in the arena (~1 us each here).
 #include <tbb/blocked_range.h>
@@ -24,7 +25,7 @@ class TBB final : public Pattern {
     // An exception in a body cancels the loop and is rethrown here once its tasks stop.
     arena_.execute([&] {
       tbb::parallel_for(tbb::blocked_range<int>(0, step.shards(), 1), [&](const tbb::blocked_range<int>& r) {
-        for (int s = r.begin(); s < r.end(); ++s) step.run_shard(s);
+        step.run_shards(r.begin(), r.end());
       });
       tbb::parallel_for(tbb::blocked_range<int>(0, step.slices(), 1), [&](const tbb::blocked_range<int>& r) {
         for (int k = r.begin(); k < r.end(); ++k) {

@@ -4,7 +4,7 @@
 //
 // The caller is worker 0, as in OpenMP and oneTBB: p threads compute, and no step wakes
 // a thread only to put the caller to sleep in its place.
-// Deterministic: shards go into their own buffers, slices are combined in shard order.
+// Deterministic: shards go into their own buffers, slices are combined by a fixed tree.
 // Diff against thread_semaphore.cpp (same threads, signalled by semaphores) and
 // boost_thread.cpp (same schedule, Boost's barrier).
 // Per step it pays: three rounds of a barrier of p threads; in each round the threads
@@ -81,12 +81,11 @@ class ThreadCondvar final : public Pattern {
 
   void phases(int t) {
     Step& step = *step_;
-    for (int s = t; s < step.shards(); s += p_) {
-      try {
-        step.run_shard(s);
-      } catch (...) {
-        errors_.capture(s, std::current_exception());
-      }
+    auto [first, last] = step.shard_block(t, p_);  // this thread's shards
+    try {
+      step.run_shards(first, last);
+    } catch (...) {
+      errors_.capture(first, std::current_exception());
     }
     barrier_.arrive_and_wait();  // every shard done
     if (!errors_.failed())       // the same answer for every thread: all shards are done

@@ -1,15 +1,16 @@
 // thread_pool - the project's own fixed-size pool (shared/thread_pool.hpp): one task
-// per shard, then one task per worker for the parameter slices, each returning a
-// std::future.
+// per worker for its block of shards, then one per worker for the parameter slices,
+// each returning a std::future.
 //
 // Deterministic. Diff against asio_pool.cpp (the same schedule on Boost.Asio's pool)
 // and async_futures.cpp (a fresh thread per task group instead of a pool).
-// Per step it pays: S + p task submissions (a lock and a notify each) and as many
+// Per step it pays: 2p task submissions (a lock and a notify each) and as many
 // future waits, and the caller sleeps while the pool works, so each phase starts and
 // ends with a wake-up; the threads themselves were created once, in the constructor.
 // Grain size: a slice is a few us of work (combine and update of 8192 floats), so a
 // task per slice (K = 29 for 784-256-128-10) would spend a noticeable share of that on
-// queueing; p tasks of K/p slices do not.
+// queueing; p tasks of K/p slices do not. A task per shard would also lose the fold of
+// a block of shards (shared/step.hpp).
 #include <future>
 #include <memory>
 #include <vector>
@@ -26,10 +27,13 @@ class PoolPattern final : public Pattern {
 
   // [lesson:pool_step]
   void step(Step& step) override {
-    for (int s = 0; s < step.shards(); ++s)
-      futures_.push_back(pool_.submit([&step, s] { step.run_shard(s); }));
-    get_all(futures_);  // wait for every task, rethrow the lowest shard's error
-    const int p = pool_.size();  // slices are small: one task per worker, not per slice
+    const int p = pool_.size();  // one task per worker and phase
+    for (int t = 0; t < p; ++t)
+      futures_.push_back(pool_.submit([&step, t, p] {
+        auto [first, last] = step.shard_block(t, p);
+        step.run_shards(first, last);
+      }));
+    get_all(futures_);  // wait for every task, rethrow the first block's error
     for (int t = 0; t < p; ++t)
       futures_.push_back(pool_.submit([&step, t, p] {
         for (int k = t; k < step.slices(); k += p) {

@@ -61,12 +61,11 @@ class ThreadSemaphore final : public Pattern {
   void share(int t, Phase phase) {
     Step& step = *step_;
     if (phase == Phase::map) {
-      for (int s = t; s < step.shards(); s += p_) {
-        try {
-          step.run_shard(s);
-        } catch (...) {
-          errors_.capture(s, std::current_exception());
-        }
+      auto [first, last] = step.shard_block(t, p_);  // this thread's shards
+      try {
+        step.run_shards(first, last);
+      } catch (...) {
+        errors_.capture(first, std::current_exception());
       }
     } else {
       for (int k = t; k < step.slices(); k += p_) {

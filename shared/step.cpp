@@ -11,6 +11,8 @@ namespace gd {
 
 namespace {
 constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, fits L1/L2 well
+constexpr int kChunk = 256;                 // the combine sums a slice in chunks this long
+constexpr int kMaxDepth = 32;               // tree levels: enough for any int shard count
 }
 
 int default_shards(int batch) { return std::max(1, batch / 64); }
@@ -73,6 +75,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
     shard_targets_.emplace_back(std::size_t(max_cols) * model.outputs());
   }
   shard_totals_.resize(shards);
+  held_.resize(shards);
   grad_ = Params::Zero(model.layout.size);
   velocity_ = Params::Zero(model.layout.size);
   for (std::size_t b = 0; b < model.layout.size; b += kSliceFloats) slice_begin_.push_back(b);
@@ -85,6 +88,35 @@ void Step::prepare(const int* indices, int n) {
   ++step_no_;
 }
 
+std::pair<int, int> Step::shard_block(int t, int p) const {
+  const long S = shards();
+  return {int(S * t / p), int(S * (t + 1) / p)};
+}
+
+// [lesson:fold]
+void Step::run_shards(int first, int last) {
+  for (int s = first; s < last; ++s) run_shard(s);
+  fold(0, shards(), first, last);
+}
+
+// Adds up, bottom-up, every node of the tree that lies inside [first, last), into the
+// buffer of the node's first shard. This thread has just written those buffers, so
+// the additions read nothing from another core's cache.
+void Step::fold(int a, int b, int first, int last) {
+  if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
+  const int m = a + (b - a) / 2;
+  fold(a, m, first, last);
+  fold(m, b, first, last);
+  if (first <= a && b <= last) {  // the whole node is in the block
+    BusyClock::Scope timed(busy);
+    float* ga = shard_grad_[a].data();
+    const float* gm = shard_grad_[m].data();  // holds [m, b), folded just above
+    for (std::size_t i = 0, n = param_floats(); i < n; ++i) ga[i] += gm[i];
+    held_[a] = b;                             // buffer a now holds the sum of [a, b)
+  }
+}
+// [/lesson:fold]
+
 std::pair<int, int> Step::shard_range(int s) const {
   // n samples in S shards: the first n % S shards get one extra sample.
   const int S = shards(), base = n_ / S, extra = n_ % S;
@@ -94,6 +126,7 @@ std::pair<int, int> Step::shard_range(int s) const {
 
 void Step::run_shard(int s) {
   BusyClock::Scope timed(busy);
+  held_[s] = s + 1;
   try {
     auto [first, count] = shard_range(s);
     const bool faulty = fault.kind != Fault::Kind::none && fault.shard == s &&
@@ -125,18 +158,30 @@ void Step::run_shard(int s) {
 }
 
 // [lesson:combine]
+// The sum of shards [a, b) at floats [off, off + n), by the fixed tree: the left half
+// plus the right half. Returns where the sum is: a shard buffer when the node is one
+// shard or was folded already, else dest (scratch holds the right half on the way).
+const float* Step::tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const {
+  if (held_[a] == b) return shard_grad_[a].data() + off;
+  const int m = a + (b - a) / 2;
+  const float* left = tree_sum(a, m, off, n, dest, scratch + kChunk);
+  const float* right = tree_sum(m, b, off, n, scratch, scratch + kChunk);
+  for (int i = 0; i < n; ++i) dest[i] = left[i] + right[i];
+  return dest;
+}
+
+// A slice is summed a chunk at a time, so the partial sums stay in L1.
 void Step::combine_slice(int k) {
   BusyClock::Scope timed(busy);
-  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
+  float scratch[kMaxDepth][kChunk];
   float* g = grad_.data();
-  const float* g0 = shard_grad_[0].data();
-  for (std::size_t i = b; i < e; ++i) g[i] = g0[i];
-  for (int s = 1; s < shards(); ++s) {
-    const float* gs = shard_grad_[s].data();
-    for (std::size_t i = b; i < e; ++i) g[i] += gs[i];
+  for (std::size_t b = slice_begin_[k], e = slice_begin_[k + 1]; b < e; b += kChunk) {
+    const int n = int(std::min<std::size_t>(kChunk, e - b));
+    const float* sum = tree_sum(0, shards(), b, n, g + b, scratch[0]);
+    if (sum != g + b) std::copy_n(sum, n, g + b);
   }
-// [/lesson:combine]
 }
+// [/lesson:combine]
 
 void Step::update_slice(int k) {
   BusyClock::Scope timed(busy);

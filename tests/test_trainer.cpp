@@ -1,6 +1,9 @@
 // The trainer with the sequential pattern: it learns, it is reproducible, shards matter.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <functional>
+
 #include "data.hpp"
 #include "error.hpp"
 #include "registry.hpp"
@@ -71,6 +74,51 @@ TEST(Trainer, ShardedGradientEqualsUnshardedWithinRounding) {
     const Params g = gradient(shards);
     // Float sums of up to 256 terms in another order: a few ulps of the largest entry.
     EXPECT_LE((g - one).cwiseAbs().maxCoeff(), 1e-5f * scale) << shards << " shards";
+  }
+}
+
+// The combine sums the shards by the tree documented in step.hpp, and a thread that
+// folds its block early (run_shards) changes nothing: every way of cutting 7 shards into
+// contiguous blocks gives the same bits as mapping them one by one.
+TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
+  DataSplit d = make_synthetic(4, 512, 10);
+  std::vector<int> idx(70);
+  for (int i = 0; i < 70; ++i) idx[i] = 3 * i;
+  constexpr int S = 7;
+  auto gradient = [&](unsigned cuts, Params* shard_sums) {  // bit j of cuts: a block ends after shard j
+    Model m({{784, 32, 10}});
+    m.init(2);
+    Step step(m, d.train, 70, S, {});
+    step.prepare(idx.data(), 70);
+    if (shard_sums) {
+      for (int s = 0; s < S; ++s) step.run_shard(s);
+      for (int s = 0; s < S; ++s) shard_sums[s] = Eigen::Map<Params>(step.shard_gradient(s), Eigen::Index(step.param_floats()));
+    } else {
+      for (int first = 0, s = 0; s < S; ++s)
+        if (s == S - 1 || (cuts >> s & 1u)) {
+          step.run_shards(first, s + 1);
+          first = s + 1;
+        }
+    }
+    for (int k = 0; k < step.slices(); ++k) step.combine_slice(k);
+    return Params(Eigen::Map<Params>(step.gradient(), Eigen::Index(step.param_floats())));
+  };
+  Params shard[S];
+  const Params unfolded = gradient(0, shard);
+  // The tree written out: [a, b) = [a, m) + [m, b), m = (a + b) / 2.
+  std::function<Params(int, int)> tree = [&](int a, int b) -> Params {
+    if (b - a == 1) return shard[a];
+    const int m = a + (b - a) / 2;
+    return tree(a, m) + tree(m, b);
+  };
+  const Params want = tree(0, S);
+  ASSERT_EQ(std::memcmp(unfolded.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0);
+  const Params in_order = shard[0] + shard[1] + shard[2] + shard[3] + shard[4] + shard[5] + shard[6];
+  EXPECT_NE(std::memcmp(in_order.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0)
+      << "the data should tell the tree from a left-to-right sum";
+  for (unsigned cuts = 0; cuts < (1u << (S - 1)); ++cuts) {
+    const Params got = gradient(cuts, nullptr);
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0) << "cuts " << cuts;
   }
 }
 

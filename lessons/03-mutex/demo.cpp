@@ -1,7 +1,7 @@
 // Lesson 03: accumulating under a mutex gives the right sum, but not the same bits.
 //   lesson_03_demo [--quick]
 // Trains a few steps with thread_mutex (shard gradients added under a lock, in arrival
-// order) and with thread_condvar (own buffers, combined in shard order), 2 threads,
+// order) and with thread_condvar (own buffers, combined by a fixed tree), 2 threads,
 // several times each, and prints the weights' checksum of every run.
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // Lesson 03, reference solution: each shard stays in its own buffer (no lock needed),
-// and once every thread is joined the slices are combined in shard order.
+// and once every thread is joined the slices are combined by the step's fixed tree.
 #include <thread>
 #include <vector>
 
