@@ -89,8 +89,8 @@ void Step::prepare(const int* indices, int n) {
 }
 
 std::pair<int, int> Step::shard_block(int t, int p) const {
-  const long S = shards();
-  return {int(S * t / p), int(S * (t + 1) / p)};
+  const long S = shards();  // rounded up, so the first threads get the extra shards
+  return {int((S * t + p - 1) / p), int((S * (t + 1) + p - 1) / p)};
 }
 
 // [lesson:fold]
@@ -104,7 +104,7 @@ void Step::run_shards(int first, int last) {
 // the additions read nothing from another core's cache.
 void Step::fold(int a, int b, int first, int last) {
   if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
-  const int m = a + (b - a) / 2;
+  const int m = a + (b - a + 1) / 2;
   fold(a, m, first, last);
   fold(m, b, first, last);
   if (first <= a && b <= last) {  // the whole node is in the block
@@ -163,7 +163,7 @@ void Step::run_shard(int s) {
 // shard or was folded already, else dest (scratch holds the right half on the way).
 const float* Step::tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const {
   if (held_[a] == b) return shard_grad_[a].data() + off;
-  const int m = a + (b - a) / 2;
+  const int m = a + (b - a + 1) / 2;
   const float* left = tree_sum(a, m, off, n, dest, scratch + kChunk);
   const float* right = tree_sum(m, b, off, n, scratch, scratch + kChunk);
   for (int i = 0; i < n; ++i) dest[i] = left[i] + right[i];

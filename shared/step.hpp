@@ -5,7 +5,7 @@
 //                              into its OWN gradient buffer. Shards share nothing.
 //   combine  combine_slice(k)  for k in [0, slices()):  gradient[slice k] = the shard
 //                              gradients summed by one fixed tree: shards [a, b) are
-//                              the sum of [a, m) plus the sum of [m, b), m = (a + b) / 2.
+//                              the sum of [a, m) plus the sum of [m, b), m = (a + b + 1) / 2.
 //   update   update_slice(k)   for k in [0, slices()):  momentum SGD on slice k.
 //
 // Rules for a pattern: every run_shard must finish before any combine_slice, and a

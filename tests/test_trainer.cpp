@@ -105,10 +105,10 @@ TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
   };
   Params shard[S];
   const Params unfolded = gradient(0, shard);
-  // The tree written out: [a, b) = [a, m) + [m, b), m = (a + b) / 2.
+  // The tree written out: [a, b) = [a, m) + [m, b), m = (a + b + 1) / 2.
   std::function<Params(int, int)> tree = [&](int a, int b) -> Params {
     if (b - a == 1) return shard[a];
-    const int m = a + (b - a) / 2;
+    const int m = a + (b - a + 1) / 2;
     return tree(a, m) + tree(m, b);
   };
   const Params want = tree(0, S);
@@ -119,6 +119,54 @@ TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
   for (unsigned cuts = 0; cuts < (1u << (S - 1)); ++cuts) {
     const Params got = gradient(cuts, nullptr);
     EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0) << "cuts " << cuts;
+  }
+}
+
+// shard_block(t, p) splits the shards into p contiguous blocks in order, sizes differing by
+// at most one, thread 0 taking a full one (a single shard goes to thread 0, not to p - 1).
+TEST(Step, ShardBlocksSplitTheShardsEvenlyInOrder) {
+  DataSplit d = make_synthetic(4, 64, 10);
+  Model m({{784, 8, 10}});
+  for (int S : {1, 2, 3, 4, 5, 7, 8, 16}) {
+    Step step(m, d.train, 64, S, {});
+    for (int p = 1; p <= 20; ++p) {
+      int next = 0;
+      for (int t = 0; t < p; ++t) {
+        auto [first, last] = step.shard_block(t, p);
+        EXPECT_EQ(first, next) << S << " shards, " << p << " threads, t " << t;
+        EXPECT_GE(last - first, S / p) << S << " shards, " << p << " threads, t " << t;
+        EXPECT_LE(last - first, (S + p - 1) / p) << S << " shards, " << p << " threads, t " << t;
+        if (t == 0) {
+          EXPECT_EQ(last, (S + p - 1) / p) << "thread 0 (often the caller) takes a full block";
+        }
+        next = last;
+      }
+      EXPECT_EQ(next, S);
+    }
+  }
+}
+
+// A block that is a node of the tree is added up in place: with 4 shards on 2 threads,
+// buffer 0 holds g0 + g1 and buffer 2 holds g2 + g3 once run_shards returns.
+TEST(Step, RunShardsFoldsItsBlockIntoItsFirstBuffer) {
+  DataSplit d = make_synthetic(4, 512, 10);
+  std::vector<int> idx(64);
+  for (int i = 0; i < 64; ++i) idx[i] = 5 * i;
+  Model m({{784, 16, 10}});
+  m.init(3);
+  Step step(m, d.train, 64, 4, {});
+  step.prepare(idx.data(), 64);
+  const auto n = Eigen::Index(step.param_floats());
+  Params g[4];
+  for (int s = 0; s < 4; ++s) {
+    step.run_shard(s);
+    g[s] = Eigen::Map<Params>(step.shard_gradient(s), n);
+  }
+  for (int t = 0; t < 2; ++t) {
+    auto [first, last] = step.shard_block(t, 2);
+    step.run_shards(first, last);
+    const Params want = g[first] + g[first + 1];
+    EXPECT_EQ(std::memcmp(step.shard_gradient(first), want.data(), sizeof(float) * std::size_t(n)), 0) << "block " << t;
   }
 }
 
