@@ -1,12 +1,13 @@
 // One training step per pattern x threads x batch, under Google Benchmark.
 //
 //   build/release/bench/bench_step --benchmark_filter='step/openmp/'
+//   build/release/bench/bench_step --benchmark_filter='step/(sequential|independent)/batch:256'
 //
-// Each benchmark is registered from the pattern table (patterns/registry.cpp) with two
+// Each pattern benchmark is registered from the pattern table (patterns/registry.cpp) with two
 // arguments: threads (p) and batch. The set-up (model, step, the pattern's threads or
 // pool) happens before the timed loop; one iteration is one whole step. The thread count
 // is a benchmark ARGUMENT and the pattern creates its own p workers: Google Benchmark's
-// Threads() would run p copies of the body instead, which is not what we measure.
+// Threads() runs p copies of the body instead, which only step/independent wants.
 // UseRealTime: wall time is the figure (CPU time of the main thread would hide the
 // workers); MeasureProcessCPUTime: the "CPU" column then counts every thread, so
 // CPU / Time is the measured parallelism A of shared/harness.hpp.
@@ -53,6 +54,36 @@ void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
   state.counters["shards"] = step.shards();
 }
 
+// The machine's own ceiling: each of Google Benchmark's Threads(p) copies runs its own
+// model and its own sequential step, sharing nothing. Their time per step against one
+// copy alone bounds what any pattern can reach at p threads on this machine: whatever
+// two independent copies lose (shared caches, memory bandwidth, clock speed with every
+// core busy, the hypervisor) a pattern loses too, before any synchronisation.
+// Google Benchmark divides the wall time by the iterations of all copies together, so
+// read samples/s:  E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
+void independent_benchmark(benchmark::State& state) {
+  const int batch = int(state.range(0));
+  const gd::DataSplit d = gd::make_synthetic(std::uint64_t(1 + state.thread_index()));  // per copy: own data too
+  std::vector<int> order(d.train.size());
+  std::iota(order.begin(), order.end(), 0);
+  gd::shuffle_indices(order, 1);
+  const long runs = long(order.size()) / batch;
+  gd::Model model({{784, 256, 128, 10}});
+  model.init(1);
+  gd::Step step(model, d.train, batch, gd::default_shards(batch), {});
+  std::unique_ptr<gd::Pattern> sequential = gd::find_pattern("sequential").make(1);
+  long k = 0;
+  for (int w = 0; w < 3; ++w, ++k) {
+    step.prepare(order.data() + (k % runs) * batch, batch);
+    sequential->step(step);
+  }
+  for (auto _ : state) {  // the copies start this loop together
+    step.prepare(order.data() + (k++ % runs) * batch, batch);
+    sequential->step(step);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+
 void register_all() {
   std::vector<int> threads{1};
   for (int p = 2; p <= std::max(2, gd::available_cpus()); p *= 2) threads.push_back(p);
@@ -63,6 +94,10 @@ void register_all() {
       for (int p : threads)
         if (info.name != "sequential" || p == 1) b->Args({p, batch});
   }
+  auto* b = benchmark::RegisterBenchmark("step/independent", independent_benchmark);
+  b->ArgNames({"batch"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+  for (int batch : {16, 64, 256}) b->Arg(batch);
+  for (int p : threads) b->Threads(p);
 }
 
 }  // namespace
