@@ -1,11 +1,11 @@
-// asio_pool - the schedule of thread_pool.cpp on boost::asio::thread_pool: one posted
-// handler per worker for its block of shards, then one per worker for the slices; a std::latch counts
-// them home.
+// asio_pool - the schedule of thread_pool.cpp on boost::asio::thread_pool: p-1 pool
+// threads plus the caller; each phase posts shares 1 .. p-1 as handlers, the caller
+// runs share 0, and a std::latch counts the posted ones home.
 //
 // Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
 // without futures, errors travel through a FirstError slot instead.
-// Per step it pays: 2p posts to Asio's scheduler and two latch waits (the caller
-// sleeps in each).
+// Per step it pays: 2(p-1) posts to Asio's scheduler and two latch waits (the caller
+// sleeps in a wait only if its share finished first).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <latch>
@@ -18,40 +18,45 @@ namespace gd {
 
 class AsioPool final : public Pattern {
  public:
-  explicit AsioPool(int threads) : p_(threads), pool_(std::size_t(threads)) {}
+  explicit AsioPool(int threads) : p_(threads), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~AsioPool() override { pool_.join(); }
 
   // [lesson:asio_step]
   void step(Step& step) override {
     FirstError errors;
-    std::latch shards_done(p_);  // one handler per worker and phase
-    for (int t = 0; t < p_; ++t)
-      boost::asio::post(pool_, [&, t] {
-        auto [first, last] = step.shard_block(t, p_);
-        try {
-          step.run_shards(first, last);
-        } catch (...) {
-          errors.capture(first, std::current_exception());
-        }
-        shards_done.count_down();
-      });
-    shards_done.wait();
+    run_phase([&](int t) {  // map: share t is worker t's block of shards
+      auto [first, last] = step.shard_block(t, p_);
+      try {
+        step.run_shards(first, last);
+      } catch (...) {
+        errors.capture(first, std::current_exception());
+      }
+    });
     errors.rethrow();
+    run_phase([&](int t) {  // combine + update: every p-th slice from t
+      for (int k = t; k < step.slices(); k += p_) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    });
+  }
 
-    std::latch slices_done(p_);
-    for (int t = 0; t < p_; ++t)
-      boost::asio::post(pool_, [&, t] {
-        for (int k = t; k < step.slices(); k += p_) {
-          step.combine_slice(k);
-          step.update_slice(k);
-        }
-        slices_done.count_down();
+ private:
+  // Shares 1 .. p-1 are posted to the pool and counted home by a latch; the caller
+  // runs share 0 itself meanwhile.
+  template <class Share>
+  void run_phase(const Share& share) {
+    std::latch done(p_ - 1);
+    for (int t = 1; t < p_; ++t)
+      boost::asio::post(pool_, [&share, &done, t] {
+        share(t);
+        done.count_down();
       });
-    slices_done.wait();
+    share(0);
+    done.wait();
   }
   // [/lesson:asio_step]
 
- private:
   int p_;
   boost::asio::thread_pool pool_;
 };

@@ -1,16 +1,18 @@
-// thread_pool - the project's own fixed-size pool (shared/thread_pool.hpp): one task
-// per worker for its block of shards, then one per worker for the parameter slices,
-// each returning a std::future.
+// thread_pool - the project's own fixed-size pool (shared/thread_pool.hpp) of p-1
+// threads, plus the caller: each phase is p shares, p-1 submitted to the pool as tasks
+// with a std::future each, and share 0 run by the caller while the pool works.
 //
 // Deterministic. Diff against asio_pool.cpp (the same schedule on Boost.Asio's pool)
-// and async_futures.cpp (a fresh thread per task group instead of a pool).
-// Per step it pays: 2p task submissions (a lock and a notify each) and as many
-// future waits, and the caller sleeps while the pool works, so each phase starts and
-// ends with a wake-up; the threads themselves were created once, in the constructor.
-// Grain size: a slice is a few us of work (combine and update of 8192 floats), so a
-// task per slice (K = 29 for 784-256-128-10) would spend a noticeable share of that on
-// queueing; p tasks of K/p slices do not. A task per shard would also lose the fold of
-// a block of shards (shared/step.hpp).
+// and async_futures.cpp (a fresh thread per share instead of a pool).
+// Per step it pays: 2(p-1) task submissions (a lock and a notify each) and as many
+// future waits; the threads themselves were created once, in the constructor.
+// The caller works instead of sleeping until the pool is done: a sleeping caller costs
+// two wake-ups a phase, and while it sleeps the kernel may put both pool threads on
+// one CPU (each woken thread is placed near its waker), which the matrix shows as A
+// well below p.
+// Grain size: one share per thread and phase. A task per slice (K = 29 for
+// 784-256-128-10, a few us of work each) would spend a noticeable share of that on
+// queueing, and a task per shard would lose the fold of a block of shards.
 #include <future>
 #include <memory>
 #include <vector>
@@ -23,29 +25,36 @@ namespace gd {
 
 class PoolPattern final : public Pattern {
  public:
-  explicit PoolPattern(int threads) : pool_(threads) {}
+  explicit PoolPattern(int threads) : pool_(threads - 1) {}  // p - 1 pool threads + the caller
 
   // [lesson:pool_step]
   void step(Step& step) override {
-    const int p = pool_.size();  // one task per worker and phase
-    for (int t = 0; t < p; ++t)
-      futures_.push_back(pool_.submit([&step, t, p] {
-        auto [first, last] = step.shard_block(t, p);
-        step.run_shards(first, last);
-      }));
-    get_all(futures_);  // wait for every task, rethrow the first block's error
-    for (int t = 0; t < p; ++t)
-      futures_.push_back(pool_.submit([&step, t, p] {
-        for (int k = t; k < step.slices(); k += p) {
-          step.combine_slice(k);
-          step.update_slice(k);
-        }
-      }));
-    get_all(futures_);  // wait for every task
+    const int p = pool_.size() + 1;
+    run_phase(p, [&step, p](int t) {  // map: share t is worker t's block of shards
+      auto [first, last] = step.shard_block(t, p);
+      step.run_shards(first, last);
+    });
+    run_phase(p, [&step, p](int t) {  // combine + update: every p-th slice from t
+      for (int k = t; k < step.slices(); k += p) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    });
+  }
+
+ private:
+  // Shares 1 .. p-1 of a phase go to the pool; the caller runs share 0 itself, as a
+  // packaged_task so that its error travels through a future like the others'.
+  template <class Share>
+  void run_phase(int p, const Share& share) {
+    std::packaged_task<void()> mine([&share] { share(0); });
+    futures_.push_back(mine.get_future());
+    for (int t = 1; t < p; ++t) futures_.push_back(pool_.submit([&share, t] { share(t); }));
+    mine();             // the caller's share, while the pool runs the others
+    get_all(futures_);  // wait for every share, rethrow the first one's error
   }
   // [/lesson:pool_step]
 
- private:
   ThreadPool pool_;
   std::vector<std::future<void>> futures_;
 };
