@@ -29,9 +29,9 @@ const gd::DataSplit& data() {
   return d;
 }
 
-void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
-  const int threads = int(state.range(0)), batch = int(state.range(1));
-  const gd::Dataset& train = data().train;
+// Trains a fresh 784-256-128-10 model on `train` with `pattern`: three untimed warm-up
+// steps, then one step per benchmark iteration.
+void time_steps(benchmark::State& state, const gd::Dataset& train, gd::Pattern& pattern, int batch) {
   std::vector<int> order(train.size());
   std::iota(order.begin(), order.end(), 0);
   gd::shuffle_indices(order, 1);
@@ -40,48 +40,37 @@ void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
   gd::Model model({{784, 256, 128, 10}});
   model.init(1);
   gd::Step step(model, train, batch, gd::default_shards(batch), {});
-  std::unique_ptr<gd::Pattern> pattern = info->make(threads);
   long k = 0;
   for (int w = 0; w < 3; ++w, ++k) {  // warm-up, not timed
     step.prepare(order.data() + (k % runs) * batch, batch);
-    pattern->step(step);
+    pattern.step(step);
   }
-  for (auto _ : state) {
+  for (auto _ : state) {  // with Threads(p), the copies start this loop together
     step.prepare(order.data() + (k++ % runs) * batch, batch);
-    pattern->step(step);
+    pattern.step(step);
   }
   state.SetItemsProcessed(state.iterations() * batch);  // items/s = samples/s
-  state.counters["shards"] = step.shards();
+  state.counters["shards"] = benchmark::Counter(step.shards(), benchmark::Counter::kAvgThreads);  // not summed over copies
+}
+
+void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
+  const int threads = int(state.range(0)), batch = int(state.range(1));
+  std::unique_ptr<gd::Pattern> pattern = info->make(threads);
+  time_steps(state, data().train, *pattern, batch);
 }
 
 // The machine's own ceiling: each of Google Benchmark's Threads(p) copies runs its own
-// model and its own sequential step, sharing nothing. Their time per step against one
-// copy alone bounds what any pattern can reach at p threads on this machine: whatever
-// two independent copies lose (shared caches, memory bandwidth, clock speed with every
-// core busy, the hypervisor) a pattern loses too, before any synchronisation.
-// Google Benchmark divides the wall time by the iterations of all copies together, so
-// read samples/s:  E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
+// model and its own sequential step on its own data, sharing nothing. Their time per
+// step against one copy alone bounds what any pattern can reach at p threads on this
+// machine: whatever independent copies lose (shared caches, memory bandwidth, clock
+// speed with every core busy, the hypervisor) a pattern loses too, before any
+// synchronisation. Google Benchmark divides the wall time by the iterations of all
+// copies together, so read samples/s:
+//   E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
 void independent_benchmark(benchmark::State& state) {
-  const int batch = int(state.range(0));
-  const gd::DataSplit d = gd::make_synthetic(std::uint64_t(1 + state.thread_index()));  // per copy: own data too
-  std::vector<int> order(d.train.size());
-  std::iota(order.begin(), order.end(), 0);
-  gd::shuffle_indices(order, 1);
-  const long runs = long(order.size()) / batch;
-  gd::Model model({{784, 256, 128, 10}});
-  model.init(1);
-  gd::Step step(model, d.train, batch, gd::default_shards(batch), {});
+  const gd::DataSplit d = gd::make_synthetic(std::uint64_t(1 + state.thread_index()));
   std::unique_ptr<gd::Pattern> sequential = gd::find_pattern("sequential").make(1);
-  long k = 0;
-  for (int w = 0; w < 3; ++w, ++k) {
-    step.prepare(order.data() + (k % runs) * batch, batch);
-    sequential->step(step);
-  }
-  for (auto _ : state) {  // the copies start this loop together
-    step.prepare(order.data() + (k++ % runs) * batch, batch);
-    sequential->step(step);
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
+  time_steps(state, d.train, *sequential, int(state.range(0)));
 }
 
 void register_all() {

@@ -13,6 +13,9 @@ namespace {
 constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, fits L1/L2 well
 constexpr int kChunk = 256;                 // the combine sums a slice in chunks this long
 constexpr int kMaxDepth = 32;               // tree levels: enough for any int shard count
+
+// The fixed tree: shards [a, b) are the sum of [a, mid) and [mid, b).
+int tree_mid(int a, int b) { return a + (b - a + 1) / 2; }
 }
 
 int default_shards(int batch) { return std::max(1, batch / 64); }
@@ -104,7 +107,7 @@ void Step::run_shards(int first, int last) {
 // the additions read nothing from another core's cache.
 void Step::fold(int a, int b, int first, int last) {
   if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
-  const int m = a + (b - a + 1) / 2;
+  const int m = tree_mid(a, b);
   fold(a, m, first, last);
   fold(m, b, first, last);
   if (first <= a && b <= last) {  // the whole node is in the block
@@ -163,7 +166,7 @@ void Step::run_shard(int s) {
 // shard or was folded already, else dest (scratch holds the right half on the way).
 const float* Step::tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const {
   if (held_[a] == b) return shard_grad_[a].data() + off;
-  const int m = a + (b - a + 1) / 2;
+  const int m = tree_mid(a, b);
   const float* left = tree_sum(a, m, off, n, dest, scratch + kChunk);
   const float* right = tree_sum(m, b, off, n, scratch, scratch + kChunk);
   for (int i = 0; i < n; ++i) dest[i] = left[i] + right[i];
