@@ -1,19 +1,24 @@
 // coroutines - C++20 coroutines on Boost.Asio. The step is one coroutine: it
-// co_spawns one awaitable per block of shards onto an asio::thread_pool, awaits the
-// whole group (experimental::parallel_group), then does the same for the slices.
+// co_spawns one awaitable per block of shards, awaits the whole group
+// (experimental::parallel_group), then does the same for the slices.
 //
 // A coroutine is not parallel by itself: it is a function that can suspend. The
-// parallelism comes from the pool it is spawned on; `co_await` only says "resume me
-// when these are done" without blocking a thread. Deterministic. Diff against
-// asio_pool.cpp (the same pool, driven by callbacks and a latch).
-// Per step it pays: 2p coroutine frames and spawns, and the resumptions.
+// parallelism comes from the threads that run its executors: here an asio::thread_pool
+// of p-1 threads runs groups 1 .. p-1, and the caller runs the step coroutine and
+// group 0 on an io_context of its own. `co_await` only says "resume me when these are
+// done" without blocking a thread. Deterministic. Diff against asio_pool.cpp (the
+// same p-1 pool threads plus the caller, driven by callbacks and a latch).
+// Per step it pays: 2p coroutine frames and spawns, 2(p-1) posts to the pool and the
+// resumptions (the caller sleeps only if its own group finished first).
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
+#include <exception>
 #include <memory>
 #include <vector>
 
@@ -25,15 +30,25 @@ namespace asio = boost::asio;
 
 class Coroutines final : public Pattern {
  public:
-  explicit Coroutines(int threads) : p_(threads), pool_(std::size_t(threads)) {}
+  explicit Coroutines(int threads) : p_(threads), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~Coroutines() override { pool_.join(); }
 
+  // [lesson:run_step]
   void step(Step& step) override {
-    // The caller waits on a future. The step coroutine runs on a strand of the pool:
-    // its resumptions are serialised, so a group finishing on another pool thread
-    // cannot resume it while it is still suspending. The groups run on the pool itself.
-    asio::co_spawn(asio::make_strand(pool_), whole_step(step), asio::use_future).get();
+    // The caller runs its own io_context until the step coroutine has finished. The
+    // work guard keeps run() from returning while the coroutine is suspended and the
+    // caller's queue is empty, waiting for groups that run on the pool.
+    std::exception_ptr error;
+    auto working = asio::make_work_guard(caller_);
+    asio::co_spawn(caller_, whole_step(step), [&](std::exception_ptr e) {
+      error = e;
+      working.reset();
+    });
+    caller_.restart();  // run() returned at the end of the last step
+    caller_.run();
+    if (error) std::rethrow_exception(error);
   }
+  // [/lesson:run_step]
 
  private:
   // [lesson:whole_step]
@@ -53,18 +68,22 @@ class Coroutines final : public Pattern {
   }
   // [/lesson:whole_step]
 
-  // Spawns group(0) ... group(p-1) on the pool and suspends until all have finished;
-  // then rethrows the first group's exception, if any.
+  // Spawns group(0) on the caller's io_context and group(1) ... group(p-1) on the
+  // pool, and suspends until all have finished; then rethrows the first group's
+  // exception, if any.
   // [lesson:all_groups]
   template <class Group>
   asio::awaitable<void> all_groups(Group group) {
-    // blocking.never: each group is queued for a pool thread. A plain pool executor
-    // would run the first group inline on this thread (co_spawn dispatches), one group
-    // after another instead of in parallel.
-    auto ex = asio::require(pool_.get_executor(), asio::execution::blocking.never);
-    using Op = decltype(asio::co_spawn(ex, group(0), asio::deferred));
+    // blocking.never: every group is queued, none runs inline. co_spawn starts a
+    // coroutine with dispatch, so on the caller's own executor group 0 would run to
+    // its end right here, before the other groups were even spawned.
+    using Op = decltype(asio::co_spawn(asio::any_io_executor(), group(0), asio::deferred));
     std::vector<Op> ops;
-    for (int t = 0; t < p_; ++t) ops.push_back(asio::co_spawn(ex, group(t), asio::deferred));
+    for (int t = 0; t < p_; ++t) {
+      asio::any_io_executor ex = pool_.get_executor();
+      if (t == 0) ex = caller_.get_executor();
+      ops.push_back(asio::co_spawn(asio::require(ex, asio::execution::blocking.never), group(t), asio::deferred));
+    }
     auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
                                .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
     for (auto& e : errors)
@@ -74,6 +93,7 @@ class Coroutines final : public Pattern {
 
   int p_;
   asio::thread_pool pool_;
+  asio::io_context caller_{1};  // run by the caller only (concurrency hint 1)
 };
 
 std::unique_ptr<Pattern> make_coroutines(int threads) { return std::make_unique<Coroutines>(threads); }
