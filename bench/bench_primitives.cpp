@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "spin_wait.hpp"
 #include "thread_pool.hpp"
 
 namespace {
@@ -80,12 +81,15 @@ BENCHMARK(async_round_trip)->Apply(thread_args);
 // The main thread wakes p-1 waiting workers and waits until all have answered: one
 // "phase" of thread_condvar / thread_semaphore. With p = 1 there is nobody to wake.
 
+// With Spin, each side first polls for up to gd::kSpinBudget, without the lock, as
+// thread_condvar's barrier does (shared/spin_wait.hpp).
+template <bool Spin>
 void mutex_condvar_handoff(benchmark::State& state) {
   const int helpers = threads_of(state) - 1;
   std::mutex m;
   std::condition_variable go, done;
-  long generation = 0;
-  int answered = 0;
+  std::atomic<long> generation = 0;  // written under m; polled without it
+  std::atomic<int> answered = 0;
   bool stop = false;
   std::vector<std::thread> t;
   for (int i = 0; i < helpers; ++i)
@@ -93,6 +97,11 @@ void mutex_condvar_handoff(benchmark::State& state) {
       long seen = 0;
       std::unique_lock lock(m);
       for (;;) {
+        if (Spin) {
+          lock.unlock();
+          gd::spin_until([&] { return generation != seen; });
+          lock.lock();
+        }
         go.wait(lock, [&] { return stop || generation != seen; });
         if (stop) return;
         seen = generation;
@@ -104,6 +113,11 @@ void mutex_condvar_handoff(benchmark::State& state) {
     answered = 0;
     ++generation;
     go.notify_all();
+    if (Spin) {
+      lock.unlock();
+      gd::spin_until([&] { return answered == helpers; });
+      lock.lock();
+    }
     done.wait(lock, [&] { return answered == helpers; });
   }
   {
@@ -112,9 +126,11 @@ void mutex_condvar_handoff(benchmark::State& state) {
   }
   go.notify_all();
   for (auto& th : t) th.join();
-  state.SetLabel("mutex + condition_variable handoff (wake p-1, wait all)");
+  state.SetLabel(Spin ? "spin, then mutex + condition_variable handoff (wake p-1, wait all)"
+                      : "mutex + condition_variable handoff (wake p-1, wait all)");
 }
-BENCHMARK(mutex_condvar_handoff)->Apply(thread_args);
+BENCHMARK_TEMPLATE(mutex_condvar_handoff, false)->Apply(thread_args);
+BENCHMARK_TEMPLATE(mutex_condvar_handoff, true)->Apply(thread_args);
 
 void semaphore_handoff(benchmark::State& state) {
   const int helpers = threads_of(state) - 1;

@@ -4,8 +4,9 @@
 //
 // Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
 // without futures, errors travel through a FirstError slot instead.
-// Per step it pays: 2(p-1) posts to Asio's scheduler and two latch waits (the caller
-// sleeps in a wait only if its share finished first).
+// Per step it pays: 2(p-1) posts to Asio's scheduler, each waking a pool thread that
+// fell asleep in Asio's queue, and two latch waits (the caller polls the latch for up
+// to 200 us, shared/spin_wait.hpp, and sleeps only if its share finished long before).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <latch>
@@ -13,12 +14,13 @@
 
 #include "first_error.hpp"
 #include "pattern.hpp"
+#include "spin_wait.hpp"
 
 namespace gd {
 
 class AsioPool final : public Pattern {
  public:
-  explicit AsioPool(int threads) : p_(threads), pool_(std::size_t(threads - 1)) {}  // + the caller
+  explicit AsioPool(int threads) : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~AsioPool() override { pool_.join(); }
 
   // [lesson:asio_step]
@@ -53,11 +55,13 @@ class AsioPool final : public Pattern {
         done.count_down();
       });
     share(0);
+    if (spin_) spin_until([&done] { return done.try_wait(); });
     done.wait();
   }
   // [/lesson:asio_step]
 
   int p_;
+  bool spin_;
   boost::asio::thread_pool pool_;
 };
 

@@ -5,7 +5,9 @@
 // Deterministic. Diff against asio_pool.cpp (the same schedule on Boost.Asio's pool)
 // and async_futures.cpp (a fresh thread per share instead of a pool).
 // Per step it pays: 2(p-1) task submissions (a lock and a notify each) and as many
-// future waits; the threads themselves were created once, in the constructor.
+// future waits; the threads themselves were created once, in the constructor. Pool
+// threads and caller poll for up to 200 us (shared/spin_wait.hpp) before they sleep,
+// when every thread has a CPU of its own.
 // The caller works instead of sleeping until the pool is done: a sleeping caller costs
 // two wake-ups a phase, and while it sleeps the kernel may put both pool threads on
 // one CPU (each woken thread is placed near its waker), which the matrix shows as A
@@ -13,19 +15,22 @@
 // Grain size: one share per thread and phase. A task per slice (K = 29 for
 // 784-256-128-10, a few us of work each) would spend a noticeable share of that on
 // queueing, and a task per shard would lose the fold of a block of shards.
+#include <chrono>
 #include <future>
 #include <memory>
 #include <vector>
 
 #include "first_error.hpp"
 #include "pattern.hpp"
+#include "spin_wait.hpp"
 #include "thread_pool.hpp"
 
 namespace gd {
 
 class PoolPattern final : public Pattern {
  public:
-  explicit PoolPattern(int threads) : pool_(threads - 1) {}  // p - 1 pool threads + the caller
+  // p - 1 pool threads + the caller; all of them spin before they sleep if each has a CPU
+  explicit PoolPattern(int threads) : pool_(threads - 1, spin_pays(threads)), spin_(spin_pays(threads)) {}
 
   // [lesson:pool_step]
   void step(Step& step) override {
@@ -50,12 +55,20 @@ class PoolPattern final : public Pattern {
     std::packaged_task<void()> mine([&share] { share(0); });
     futures_.push_back(mine.get_future());
     for (int t = 1; t < p; ++t) futures_.push_back(pool_.submit([&share, t] { share(t); }));
-    mine();             // the caller's share, while the pool runs the others
+    mine();  // the caller's share, while the pool runs the others
+    if (spin_) spin_until([this] { return all_ready(futures_); });
     get_all(futures_);  // wait for every share, rethrow the first one's error
   }
   // [/lesson:pool_step]
 
+  static bool all_ready(const std::vector<std::future<void>>& futures) {
+    for (const auto& f : futures)
+      if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    return true;
+  }
+
   ThreadPool pool_;
+  bool spin_;
   std::vector<std::future<void>> futures_;
 };
 

@@ -6,7 +6,8 @@
 // the same threads, but signalling instead of a shared barrier: a semaphore wakes
 // exactly the thread it is released for, with no mutex to fight over.
 // Per step it pays: two phases x (p-1 releases + p-1 acquires); a hand-off costs ~4 us
-// when the waiter is still spinning in acquire(), a futex wake-up when it fell asleep.
+// when the waiter is still spinning, a futex wake-up when it fell asleep. A waiter
+// spins up to 200 us (shared/spin_wait.hpp) when every thread has a CPU of its own.
 #include <memory>
 #include <semaphore>
 #include <thread>
@@ -14,12 +15,13 @@
 
 #include "first_error.hpp"
 #include "pattern.hpp"
+#include "spin_wait.hpp"
 
 namespace gd {
 
 class ThreadSemaphore final : public Pattern {
  public:
-  explicit ThreadSemaphore(int threads) : p_(threads), done_(0) {
+  explicit ThreadSemaphore(int threads) : p_(threads), spin_(spin_pays(threads)), done_(0) {
     for (int t = 1; t < p_; ++t) start_.push_back(std::make_unique<std::binary_semaphore>(0));
     for (int t = 1; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
   }
@@ -45,16 +47,23 @@ class ThreadSemaphore final : public Pattern {
     phase_ = phase;                                   // release() below publishes this write
     for (auto& s : start_) s->release();              // signal workers 1 .. p-1: go
     share(0, phase);                                  // the caller is worker 0
-    for (int t = 1; t < p_; ++t) done_.acquire();     // wait for p-1 "done" signals
+    for (int t = 1; t < p_; ++t) acquire(done_);      // wait for p-1 "done" signals
   }
 
   void work(int t) {
     for (;;) {
-      start_[t - 1]->acquire();
+      acquire(*start_[t - 1]);
       if (phase_ == Phase::stop) return;
       share(t, phase_);
       done_.release();
     }
+  }
+
+  // acquire(), after polling try_acquire() (which never blocks) for a while
+  template <class Semaphore>
+  void acquire(Semaphore& s) {
+    if (spin_ && spin_until([&] { return s.try_acquire(); })) return;
+    s.acquire();
   }
   // [/lesson:signal]
 
@@ -76,6 +85,7 @@ class ThreadSemaphore final : public Pattern {
   }
 
   int p_;
+  bool spin_;
   std::vector<std::unique_ptr<std::binary_semaphore>> start_;  // one per worker 1 .. p-1
   std::counting_semaphore<> done_;
   Phase phase_ = Phase::map;

@@ -6,7 +6,10 @@
 //
 // Workers sleep on a condition variable until the queue has a task or the pool is
 // shutting down. The destructor finishes the tasks already queued, then joins.
+// With spin set, an idle worker first polls the queue's length for a while
+// (shared/spin_wait.hpp): a task that comes soon then costs no wake-up.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -16,11 +19,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "spin_wait.hpp"
+
 namespace gd {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) {
+  explicit ThreadPool(int threads, bool spin = false) : spin_(spin) {
     workers_.reserve(threads);
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
@@ -47,6 +52,7 @@ class ThreadPool {
     {
       std::lock_guard lock(m_);
       queue_.emplace_back([task] { (*task)(); });
+      queued_ = queue_.size();
     }
     ready_.notify_one();
     return result;
@@ -59,6 +65,7 @@ class ThreadPool {
   // [lesson:worker_loop]
   void work() {
     for (;;) {
+      if (spin_) spin_until([this] { return queued_ != 0; });  // then sleep, if still nothing
       std::function<void()> task;
       {
         std::unique_lock lock(m_);
@@ -66,6 +73,7 @@ class ThreadPool {
         if (queue_.empty()) return;                                         // stopping, nothing left
         task = std::move(queue_.front());
         queue_.pop_front();
+        queued_ = queue_.size();
       }
       task();  // packaged_task stores any exception in the future
     }
@@ -76,6 +84,8 @@ class ThreadPool {
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  const bool spin_;
+  std::atomic<std::size_t> queued_ = 0;  // queue_.size(), written under m_, polled without it
   std::vector<std::thread> workers_;
 };
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <atomic>
 #include <latch>
 #include <map>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "data.hpp"
 #include "error.hpp"
 #include "registry.hpp"
+#include "spin_wait.hpp"
 #include "trainer.hpp"
 #include "watchdog.hpp"
 
@@ -221,6 +223,44 @@ TEST(BusyClock, ThreadsBeyondItsSlotsStillCount) {
   for (double b : busy) sum += b;
   EXPECT_GE(sum, n * 100e-6);
   EXPECT_GE(busy.back(), 10 * 100e-6) << "the 10 threads beyond the slots";
+}
+
+// spin_until, the poll before a blocking wait in thread_condvar, thread_semaphore and
+// the pools: it must see a flag that another thread sets while it polls...
+TEST(SpinWait, SeesAFlagSetWhileItPolls) {
+  std::atomic<bool> flag = false;
+  std::atomic<bool> polling = false;
+  std::jthread setter([&] {
+    while (!polling) std::this_thread::yield();
+    std::this_thread::sleep_for(1ms);
+    flag = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(spin_until(
+      [&] {
+        polling = true;
+        return flag.load();
+      },
+      std::chrono::seconds(30)));
+  EXPECT_TRUE(flag);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 1ms) << "it went on before the flag was set";
+}
+
+// ... and give up once its budget is spent, so the caller goes on to sleep.
+TEST(SpinWait, GivesUpWhenItsBudgetIsSpent) {
+  long polls = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(spin_until([&] { return ++polls < 0; }, std::chrono::milliseconds(5)));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 5ms);
+  EXPECT_GT(polls, 64) << "it polled, then read the clock";
+}
+
+// Spinning pays only while every thread has a CPU of its own.
+TEST(SpinWait, PaysOnlyWhileEveryThreadHasACpu) {
+  const int cpus = int(std::thread::hardware_concurrency());
+  EXPECT_TRUE(spin_pays(1));
+  EXPECT_TRUE(spin_pays(cpus));
+  EXPECT_FALSE(spin_pays(cpus + 1));
 }
 
 INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);

@@ -1,10 +1,12 @@
 // Lesson 04: condition variables. A wait without a predicate misses a notify that came
 // first (a lost wake-up); a wait with a predicate cannot. Then the cost of a barrier
 // round between 2 threads: the hand-written mutex + condition_variable barrier of
-// patterns/thread_condvar.cpp's kind versus std::barrier.
+// patterns/thread_condvar.cpp's kind, without and with a spin before it sleeps,
+// versus std::barrier.
 //   lesson_04_demo [--quick]
 #include <fmt/format.h>
 
+#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "lesson.hpp"
+#include "spin_wait.hpp"
 
 namespace {
 std::mutex m;
@@ -40,10 +43,11 @@ void lost_wakeup_demo(bool with_predicate) {
 }
 
 // Counted barrier from a mutex and a condition variable (the generation tells a woken
-// thread whether its own round is over).
+// thread whether its own round is over). With spin set, a waiter first polls the
+// generation for up to gd::kSpinBudget, as patterns/thread_condvar.cpp does.
 class CondvarBarrier {
  public:
-  explicit CondvarBarrier(int n) : n_(n) {}
+  CondvarBarrier(int n, bool spin) : n_(n), spin_(spin) {}
   void arrive_and_wait() {
     std::unique_lock lock(m_);
     const long gen = gen_;
@@ -51,16 +55,22 @@ class CondvarBarrier {
       arrived_ = 0;
       ++gen_;
       cv_.notify_all();
-    } else {
-      cv_.wait(lock, [&] { return gen_ != gen; });
+      return;
     }
+    if (spin_) {
+      lock.unlock();
+      if (gd::spin_until([&] { return gen_ != gen; })) return;
+      lock.lock();
+    }
+    cv_.wait(lock, [&] { return gen_ != gen; });
   }
 
  private:
   std::mutex m_;
   std::condition_variable cv_;
   int n_, arrived_ = 0;
-  long gen_ = 0;
+  bool spin_;
+  std::atomic<long> gen_ = 0;
 };
 
 template <class Barrier>
@@ -81,9 +91,10 @@ int main(int argc, char** argv) {
   fmt::print("a notify that comes before the wait:\n");
   lost_wakeup_demo(false);
   lost_wakeup_demo(true);
-  CondvarBarrier cb(2);
+  CondvarBarrier cb(2, false), spinning(2, true);
   std::barrier<> sb(2);
   fmt::print("barrier rounds, 2 threads (up to {} rounds or about 0.3 s each):\n", rounds);
   fmt::print("  mutex + condition_variable  {:7.2f} us a round\n", round_us(cb, rounds));
+  fmt::print("  the same, spinning first    {:7.2f} us a round\n", round_us(spinning, rounds));
   fmt::print("  std::barrier                {:7.2f} us a round\n", round_us(sb, rounds));
 }
