@@ -8,8 +8,9 @@
 // group 0 on an io_context of its own. `co_await` only says "resume me when these are
 // done" without blocking a thread. Deterministic. Diff against asio_pool.cpp (the
 // same p-1 pool threads plus the caller, driven by callbacks and a latch).
-// Per step it pays: 2p coroutine frames and spawns, 2(p-1) posts to the pool and the
-// resumptions (the caller sleeps only if its own group finished first).
+// Per step it pays: 2p coroutine frames and spawns, 2(p-1) posts to the pool, each
+// waking a pool thread that fell asleep in Asio's queue, and the resumptions (the caller
+// polls its queue for up to 200 us, and sleeps only if its own group finished long before).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "pattern.hpp"
+#include "spin_wait.hpp"
 
 namespace gd {
 
@@ -30,22 +32,29 @@ namespace asio = boost::asio;
 
 class Coroutines final : public Pattern {
  public:
-  explicit Coroutines(int threads) : p_(threads), pool_(std::size_t(threads - 1)) {}  // + the caller
+  explicit Coroutines(int threads) : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~Coroutines() override { pool_.join(); }
 
   // [lesson:run_step]
   void step(Step& step) override {
     // The caller runs its own io_context until the step coroutine has finished. The
-    // work guard keeps run() from returning while the coroutine is suspended and the
+    // work guard keeps run_one() waiting while the coroutine is suspended and the
     // caller's queue is empty, waiting for groups that run on the pool.
     std::exception_ptr error;
+    bool finished = false;
     auto working = asio::make_work_guard(caller_);
     asio::co_spawn(caller_, whole_step(step), [&](std::exception_ptr e) {
       error = e;
+      finished = true;
       working.reset();
     });
-    caller_.restart();  // run() returned at the end of the last step
-    caller_.run();
+    caller_.restart();  // it stopped when the last step's work ran out
+    while (!finished) {
+      // poll_one() runs a ready handler, if any, and never blocks: poll for a while
+      // before run_one() sleeps until the next one (shared/spin_wait.hpp).
+      if (spin_ && spin_until([&] { return caller_.poll_one() != 0; })) continue;
+      caller_.run_one();
+    }
     if (error) std::rethrow_exception(error);
   }
   // [/lesson:run_step]
@@ -92,6 +101,7 @@ class Coroutines final : public Pattern {
   // [/lesson:all_groups]
 
   int p_;
+  bool spin_;
   asio::thread_pool pool_;
   asio::io_context caller_{1};  // run by the caller only (concurrency hint 1)
 };
