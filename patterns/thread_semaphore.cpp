@@ -59,7 +59,8 @@ class ThreadSemaphore final : public Pattern {
     }
   }
 
-  // acquire(), after polling try_acquire() (which never blocks) for a while
+  // acquire(), after polling try_acquire() for a while. try_acquire() never sleeps; in
+  // libstdc++ it retries a few times itself (a few pauses and sched_yield calls).
   template <class Semaphore>
   void acquire(Semaphore& s) {
     if (spin_ && spin_until([&] { return s.try_acquire(); })) return;

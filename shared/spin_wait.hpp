@@ -12,7 +12,8 @@
 // than CPUs, a spinning thread takes the CPU from the very thread it waits for.
 #pragma once
 #include <chrono>
-#include <thread>
+
+#include "harness.hpp"  // available_cpus
 
 namespace gd {
 
@@ -21,7 +22,9 @@ namespace gd {
 // much slower one soon gives its CPU back.
 inline constexpr std::chrono::microseconds kSpinBudget{200};
 
-inline bool spin_pays(int threads) { return threads <= int(std::thread::hardware_concurrency()); }
+// The CPUs this process may use (its affinity mask, which taskset and container limits
+// narrow), not every CPU of the machine.
+inline bool spin_pays(int threads) { return threads <= available_cpus(); }
 
 // Tells the CPU this is a busy-wait loop (x86 `pause`): the core saves power and lets
 // its hyper-thread sibling run, and leaving the loop does not flush the pipeline.
@@ -34,16 +37,16 @@ inline void cpu_relax() {
 }
 
 // Polls ready() until it returns true (then returns true) or the budget is spent
-// (then returns false, and the caller goes on to its blocking wait).
+// (then returns false, and the caller goes on to its blocking wait). The clock is read
+// after every poll (tens of nanoseconds, no system call), so a poll that is itself slow
+// cannot stretch the budget.
 template <class Ready>
 bool spin_until(Ready&& ready, std::chrono::microseconds budget = kSpinBudget) {
   const auto deadline = std::chrono::steady_clock::now() + budget;
   for (;;) {
-    for (int i = 0; i < 64; ++i) {  // read the clock only now and then
-      if (ready()) return true;
-      cpu_relax();
-    }
+    if (ready()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
+    cpu_relax();
   }
 }
 

@@ -65,7 +65,7 @@ class ThreadPool {
   // [lesson:worker_loop]
   void work() {
     for (;;) {
-      if (spin_) spin_until([this] { return queued_ != 0; });  // then sleep, if still nothing
+      if (spin_) spin_until([this] { return queued_ != 0 || stopping_; });  // then sleep, if still nothing
       std::function<void()> task;
       {
         std::unique_lock lock(m_);
@@ -83,7 +83,7 @@ class ThreadPool {
   std::mutex m_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_ = false;  // written under m_, also polled without it
   const bool spin_;
   std::atomic<std::size_t> queued_ = 0;  // queue_.size(), written under m_, polled without it
   std::vector<std::thread> workers_;

@@ -3,6 +3,8 @@
 // caller without a hang, a std::terminate or a broken pattern.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include "error.hpp"
 #include "registry.hpp"
 #include "spin_wait.hpp"
+#include "thread_pool.hpp"
 #include "trainer.hpp"
 #include "watchdog.hpp"
 
@@ -255,12 +258,36 @@ TEST(SpinWait, GivesUpWhenItsBudgetIsSpent) {
   EXPECT_GT(polls, 64) << "it polled, then read the clock";
 }
 
-// Spinning pays only while every thread has a CPU of its own.
-TEST(SpinWait, PaysOnlyWhileEveryThreadHasACpu) {
-  const int cpus = int(std::thread::hardware_concurrency());
-  EXPECT_TRUE(spin_pays(1));
-  EXPECT_TRUE(spin_pays(cpus));
-  EXPECT_FALSE(spin_pays(cpus + 1));
+// Spinning pays only while every thread has a CPU of its own: the CPUs this process
+// may use, so a thread confined to one CPU (as by taskset) must not spin with two.
+TEST(SpinWait, PaysOnlyWhileEveryThreadHasACpuItMayUse) {
+  std::jthread confined([] {
+    cpu_set_t all, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &all)) {
+        CPU_SET(c, &one);
+        break;
+      }
+    ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    EXPECT_TRUE(spin_pays(1));
+    EXPECT_FALSE(spin_pays(2)) << "two threads on one CPU";
+  });
+}
+
+// The project's pool with spinning workers: a task that comes long after the spin gave
+// up must still wake a worker, and a burst of tasks must all run once.
+TEST(SpinWait, SpinningPoolWorkersStillSleepAndWake) {
+  gdtest::Watchdog dog("SpinningPoolWorkersStillSleepAndWake", 60s);
+  ThreadPool pool(2, true);
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(5ms);  // 25 times the budget: the workers are asleep
+    EXPECT_EQ(pool.submit([i] { return i; }).get(), i);
+  }
+  std::vector<std::future<int>> burst;
+  for (int i = 0; i < 200; ++i) burst.push_back(pool.submit([i] { return i * i; }));
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(burst[std::size_t(i)].get(), i * i);
 }
 
 INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);
