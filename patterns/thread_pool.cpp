@@ -30,7 +30,7 @@ namespace gd {
 class PoolPattern final : public Pattern {
  public:
   // p - 1 pool threads + the caller; all of them spin before they sleep if each has a CPU
-  explicit PoolPattern(int threads) : pool_(threads - 1, spin_pays(threads)), spin_(spin_pays(threads)) {}
+  explicit PoolPattern(int threads) : spin_(spin_pays(threads)), pool_(threads - 1, spin_) {}
 
   // [lesson:pool_step]
   void step(Step& step) override {
@@ -67,8 +67,8 @@ class PoolPattern final : public Pattern {
     return true;
   }
 
+  bool spin_;  // before pool_, which is built with it
   ThreadPool pool_;
-  bool spin_;
   std::vector<std::future<void>> futures_;
 };
 

@@ -1,7 +1,6 @@
 #include "harness.hpp"
 
 #include <fmt/format.h>
-#include <sched.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,12 +168,6 @@ void compute_metrics(Results& r) {
 
 // ---- environment ------------------------------------------------------------------
 
-int available_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-  return int(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 double process_cpu_seconds() {
   timespec ts{};

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cpus.hpp"  // available_cpus
 #include "data.hpp"
 #include "pattern.hpp"
 #include "results.hpp"
@@ -60,7 +61,6 @@ void compute_metrics(Results& r);
 
 // ---- environment ------------------------------------------------------------------
 
-int available_cpus();            // sched_getaffinity: the CPUs this process may use
 double process_cpu_seconds();    // CLOCK_PROCESS_CPUTIME_ID: all threads of the process
 Environment capture_environment(const std::string& command_line);
 

@@ -13,7 +13,7 @@
 #pragma once
 #include <chrono>
 
-#include "harness.hpp"  // available_cpus
+#include "cpus.hpp"
 
 namespace gd {
 
@@ -22,8 +22,7 @@ namespace gd {
 // much slower one soon gives its CPU back.
 inline constexpr std::chrono::microseconds kSpinBudget{200};
 
-// The CPUs this process may use (its affinity mask, which taskset and container limits
-// narrow), not every CPU of the machine.
+// Counted against the CPUs this process may use (cpus.hpp), not every CPU of the machine.
 inline bool spin_pays(int threads) { return threads <= available_cpus(); }
 
 // Tells the CPU this is a busy-wait loop (x86 `pause`): the core saves power and lets
