@@ -19,6 +19,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -294,6 +295,77 @@ void asio_co_await_resume(benchmark::State& state) {
   state.SetLabel("Asio co_spawn + co_await post resume");
 }
 BENCHMARK(asio_co_await_resume)->Apply(thread_args);
+
+// ---- memory: rewriting cache lines that other cores hold -----------------------------
+
+// Step::update_slice rewrites weights that every thread has just read in its forward
+// pass. One round here does the same to 1 MiB: every thread reads all of it, then each
+// rewrites its own contiguous 1/p. Timed (by the caller): the rewrite, from the barrier
+// after the reads to the barrier after the writes. At p = 1 no other core holds the
+// lines; at p >= 2 every store must first have the other cores' copies invalidated.
+// With WritePrefetch the next 16 lines are requested in write mode while the current
+// 16 are written, as update_slice does, so those invalidations overlap.
+template <bool WritePrefetch>
+void rewrite_shared_lines(benchmark::State& state) {
+  const int p = threads_of(state);
+  constexpr std::size_t kFloats = 256 * 1024, kBlock = 256, kLine = 16;  // 1 MiB; 16 lines; 1 line
+  std::vector<float> w(kFloats, 1.0f);
+  std::atomic<int> arrived = 0;
+  std::atomic<long> generation = 0;
+  auto barrier = [&] {  // every thread has a CPU of its own (p <= available CPUs): spin
+    const long g = generation;
+    if (arrived.fetch_add(1) + 1 == p) {
+      arrived = 0;
+      ++generation;
+    } else {
+      while (generation == g) gd::cpu_relax();
+    }
+  };
+  auto read_all = [&] {
+    float sum = 0;
+    for (std::size_t i = 0; i < kFloats; i += kLine) sum += w[i];  // one load brings a whole line
+    benchmark::DoNotOptimize(sum);
+  };
+  auto rewrite_share = [&](int t) {
+    const std::size_t b = kFloats * t / p, e = kFloats * (t + 1) / p;
+    if (WritePrefetch)
+      for (std::size_t i = b; i < std::min(e, b + kBlock); i += kLine) __builtin_prefetch(&w[i], 1);
+    for (std::size_t block = b; block < e; block += kBlock) {
+      if (WritePrefetch)
+        for (std::size_t i = block + kBlock; i < std::min(e, block + 2 * kBlock); i += kLine)
+          __builtin_prefetch(&w[i], 1);
+      for (std::size_t i = block, end = std::min(e, block + kBlock); i < end; ++i) w[i] = 0.5f * w[i] + 0.5f;
+    }
+  };
+  const auto n = state.max_iterations;
+  std::vector<std::thread> t;
+  for (int i = 1; i < p; ++i)
+    t.emplace_back([&, i] {
+      for (benchmark::IterationCount k = 0; k < n; ++k) {
+        read_all();
+        barrier();
+        rewrite_share(i);
+        barrier();
+      }
+    });
+  for (auto _ : state) {
+    read_all();
+    barrier();
+    const auto start = std::chrono::steady_clock::now();
+    rewrite_share(0);
+    barrier();
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  for (auto& th : t) th.join();
+  state.SetLabel(WritePrefetch ? "rewrite 1/p of 1 MiB every thread has read, with write prefetch"
+                               : "rewrite 1/p of 1 MiB every thread has read, plain stores");
+}
+void memory_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("threads")->UseManualTime()->Unit(benchmark::kMicrosecond);
+  for (int p = 1; p <= gd::available_cpus(); p *= 2) b->Arg(p);  // the barrier spins: no p above the CPUs
+}
+BENCHMARK_TEMPLATE(rewrite_shared_lines, false)->Apply(memory_args);
+BENCHMARK_TEMPLATE(rewrite_shared_lines, true)->Apply(memory_args);
 
 }  // namespace
 
