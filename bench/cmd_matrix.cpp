@@ -94,6 +94,8 @@ std::vector<PatternRef> registry_refs() {
   std::vector<PatternRef> refs;
   for (const PatternInfo& p : all_patterns())
     refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
+  const PatternInfo& sequential = find_pattern("sequential");
+  refs.push_back(independent_ref({"sequential", true, sequential.make}));  // not a pattern: the machine's ceiling
   return refs;
 }
 
@@ -101,9 +103,10 @@ MatrixConfig config_from(const MatrixOptions& o) {
   MatrixConfig c;
   if (o.patterns == "all") {
     for (const PatternInfo& p : all_patterns()) c.patterns.emplace_back(p.name);
+    c.patterns.emplace_back(kIndependent);
   } else {
     for (const std::string& name : split(o.patterns)) {
-      find_pattern(name);  // throws UsageError listing the known names
+      if (name != kIndependent) find_pattern(name);  // throws UsageError listing the known names
       if (std::find(c.patterns.begin(), c.patterns.end(), name) == c.patterns.end()) c.patterns.push_back(name);
     }
     if (c.patterns.empty()) throw UsageError("--patterns is empty");
@@ -209,7 +212,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
         throw UsageError(o.out + " holds an interrupted matrix: continue it with --resume, or start over with --force");
     }
   }
-  for (const std::string& name : r.config.patterns) find_pattern(name);
+  for (const std::string& name : r.config.patterns)
+    if (name != kIndependent) find_pattern(name);
   r.environment = capture_environment(o.command_line);
   r.cells = plan_cells(r.config, refs);
   if (had_previous) {
@@ -292,7 +296,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   fmt::print("\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
              "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
              "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
-             "same weights as sequential.\n");
+             "same weights as sequential;\nindependent = p copies of sequential at once, sharing nothing: the "
+             "machine's own ceiling (time/step = wall/(p steps)).\n");
   std::fflush(stdout);  // the table before the warnings, also when both go to one pipe
   for (const std::string& w : flag_warnings(r)) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("\nwrote {} and {} ({:.1f} s)\n", o.out, csv_path_for(o.out), wall);
@@ -311,7 +316,9 @@ void add_matrix(CLI::App& app) {
   auto o = std::make_shared<MatrixOptions>();
   auto* cmd = app.add_subcommand(
       "matrix", "Measure patterns x threads x batch sizes; write a results file (JSON + CSV) and print a summary");
-  cmd->add_option("--patterns", o->patterns, "all, or a comma-separated list (see 'gdlab patterns')")->capture_default_str();
+  cmd->add_option("--patterns", o->patterns,
+                  "all, or a comma-separated list (see 'gdlab patterns'); 'independent' (in all) measures the "
+                  "machine's own ceiling: p copies of sequential at once")->capture_default_str();
   cmd->add_option("--threads", o->threads, "Thread counts, e.g. 1,2,4 (default 1, 2, 4, ... up to the available CPUs)");
   cmd->add_option("--batch", o->batches, "Batch sizes, e.g. 16,64,256")->capture_default_str();
   cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")->capture_default_str();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <barrier>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -309,12 +310,91 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
   return cells;
 }
 
+RepOutcome one_copys_share(RepOutcome all, int copies) {
+  all.seconds /= copies;
+  all.cpu_seconds /= copies;
+  for (double& b : all.busy_seconds) b /= copies;
+  return all;
+}
+
+PatternRef independent_ref(const PatternRef& sequential) {
+  return {kIndependent, true, [make = sequential.make](int) { return make(1); }};
+}
+
+namespace {
+RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train, const std::vector<int>& order,
+                           int batch, int shards, long warmup, long steps, std::uint64_t seed, Hyper hyper) {
+  const long runs = long(order.size()) / batch;
+  // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
+  struct Copy {
+    Model model;
+    Step step;
+    std::unique_ptr<Pattern> sequential;
+    double loss = 0;
+    std::exception_ptr error;
+    Copy(const PatternRef& pattern, const ModelSpec& spec, std::uint64_t seed, const Dataset& train, int batch,
+         int shards, Hyper hyper)
+        : model(spec), step((model.init(seed), model), train, batch, shards, hyper), sequential(pattern.make(1)) {}
+  };
+  std::vector<std::unique_ptr<Copy>> c;
+  for (int i = 0; i < copies; ++i) c.push_back(std::make_unique<Copy>(pattern, spec, seed, train, batch, shards, hyper));
+  std::barrier start(copies), done(copies);
+  std::chrono::steady_clock::time_point t0, t1;
+  double cpu0 = 0, cpu1 = 0;
+  auto run = [&](Copy& x, bool timer) {
+    auto one_step = [&](long k) {
+      x.step.prepare(order.data() + (k % runs) * batch, batch);
+      x.sequential->step(x.step);
+    };
+    try {
+      for (long k = 0; k < warmup; ++k) one_step(k);
+      x.step.busy.reset();
+    } catch (...) {
+      x.error = std::current_exception();
+    }
+    start.arrive_and_wait();  // the clock starts when every copy is ready ...
+    if (timer) cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now();
+    try {
+      if (!x.error)
+        for (long k = warmup; k < warmup + steps; ++k) {
+          one_step(k);
+          x.loss += x.step.totals().loss;
+        }
+    } catch (...) {
+      x.error = std::current_exception();
+    }
+    done.arrive_and_wait();  // ... and stops when the last one has finished
+    if (timer) t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds();
+  };
+  std::vector<std::thread> threads;
+  for (int i = 1; i < copies; ++i) threads.emplace_back([&, i] { run(*c[std::size_t(i)], false); });
+  run(*c[0], true);
+  for (auto& t : threads) t.join();
+  for (const auto& x : c)
+    if (x->error) std::rethrow_exception(x->error);
+
+  RepOutcome all;
+  all.seconds = std::chrono::duration<double>(t1 - t0).count();
+  all.cpu_seconds = cpu1 - cpu0;
+  all.loss = c[0]->loss / double(steps * batch);
+  all.checksum = checksum_hex(c[0]->model.checksum());  // every copy trained the same weights
+  for (const auto& x : c) {
+    double busy = 0;
+    for (double b : x->step.busy.seconds()) busy += b;
+    all.busy_seconds.push_back(busy);
+  }
+  return one_copys_share(all, copies);
+}
+}  // namespace
+
 RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpec& spec, const Dataset& train,
                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
                           std::uint64_t seed, Hyper hyper) {
   const long runs = long(order.size()) / batch;  // full batches in one pass over the data
   if (runs < 1)
     throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
+  if (pattern.name == kIndependent)
+    return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
   // Set-up: not timed.
   Model model(spec);
   model.init(seed);

@@ -99,6 +99,19 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
                           std::uint64_t seed, Hyper hyper = {});
 
+// The machine's own ceiling (kIndependent, results.hpp) runs here as if it were a pattern:
+// p copies of the sequential step at once, each on its own model, over the same read-only
+// data, so nothing written is shared. Whatever they lose against one copy alone (shared
+// caches, memory bandwidth, clock speed with every core busy, the hypervisor) a pattern
+// loses too, before any synchronisation or data exchange. Each copy runs the pattern
+// `sequential` makes. A repetition reports one copy's share: wall and
+// CPU time / p, so time per step = wall / (p copies x steps) and E = T_seq / (p T_p) is
+// the fraction of p sequential steps' throughput the machine gave at that moment.
+PatternRef independent_ref(const PatternRef& sequential);
+// What p copies measured together (wall, CPU, each copy's busy time), as one copy's share:
+// every time divided by p. A, U and the imbalance, all ratios, are unchanged by it.
+RepOutcome one_copys_share(RepOutcome all, int copies);
+
 struct MatrixHooks {
   std::function<bool()> stop;                                        // asked before each repetition
   std::function<void(long done, long total, const Cell& next)> progress;  // before each repetition

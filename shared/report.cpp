@@ -314,6 +314,13 @@ class RunView {
     return out;
   }
   int headline_batch() const { return batches.empty() ? 0 : batches.back(); }
+  // The patterns, then the machine's ceiling when it was measured: for the tables.
+  std::vector<std::string> patterns_and_ceiling() const {
+    std::vector<std::string> out = patterns;
+    if (std::any_of(r.cells.begin(), r.cells.end(), [](const Cell& c) { return c.pattern == kIndependent; }))
+      out.push_back(kIndependent);
+    return out;
+  }
 
   const ReportRun& run;
   const Results& r;
@@ -328,6 +335,8 @@ class RunView {
     return fmt::format("{}/{}/{}/{}", pattern, p, batch, shards);
   }
   void add_pattern(const std::string& p) {
+    // The machine's ceiling is no pattern: it is drawn and tabled apart, never ranked.
+    if (p == kIndependent) return;
     if (std::find(patterns.begin(), patterns.end(), p) == patterns.end()) patterns.push_back(p);
   }
   std::map<std::string, const Cell*> index_;
@@ -517,9 +526,10 @@ void RunReport::summary(Doc& doc) {
                          "machine before drawing conclusions.",
                          fixed2(seq_a / seq_n), noisy, v_.r.cells.size()));
   Table t{{"pattern", "p", "time/step ms [95% CI]", "S", "E", "A", "samples/s", "weights", "flags"}, {}};
-  for (const auto& pattern : v_.patterns)
+  for (const auto& pattern : v_.patterns_and_ceiling())
     for (const Cell* c : v_.series(pattern, batch, shards))
-      t.rows.push_back({{c->pattern, std::to_string(c->threads),
+      t.rows.push_back({{c->pattern == kIndependent ? "independent (the machine's ceiling)" : c->pattern,
+                         std::to_string(c->threads),
                          fmt::format("{} [{}–{}]", ms(c->step_seconds.median), ms(c->step_seconds.ci95_low),
                                      ms(c->step_seconds.ci95_high)),
                          fixed2(c->speedup), fixed2(c->efficiency), fixed2(c->parallelism),
@@ -645,6 +655,12 @@ void RunReport::efficiency_threads(Doc& doc) {
   for (int p : v_.threads) c.xtics.push_back(p);
   if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
   c.series.push_back({"ideal E = 1", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), 1.0}}});
+  std::vector<std::pair<double, double>> ceiling;
+  for (const Cell* x : v_.series(kIndependent, batch, shards))
+    if (x->efficiency) ceiling.push_back({double(x->threads), *x->efficiency});
+  if (!ceiling.empty())
+    c.series.push_back({"machine ceiling (p independent sequential copies)", "#555555",
+                        report::Series::Style::DashedLine, 0, ceiling});
   for (const auto& pattern : v_.patterns) {
     std::vector<std::pair<double, double>> pts;
     for (const Cell* x : v_.series(pattern, batch, shards)) {
@@ -667,6 +683,12 @@ void RunReport::efficiency_threads(Doc& doc) {
   if (lo && hi)
     text.push_back(fmt::format("At p = {} efficiency runs from {} ({}) to {} ({}).", v_.pc, fixed2(lo->efficiency),
                                lo->pattern, fixed2(hi->efficiency), hi->pattern));
+  if (const Cell* x = v_.find(kIndependent, v_.pc, batch, shards); x && x->efficiency)
+    text.push_back(fmt::format(
+        "The machine itself gave {}: {} copies of the sequential step at once, sharing nothing, ran at E = {} "
+        "(the dashed grey line). No pattern can beat that; what a pattern loses below it is its own cost.",
+        x->efficiency >= 0.95 ? "nearly all of its CPUs" : "less than its CPUs promise", v_.pc,
+        fixed2(x->efficiency)));
   // Karp–Flatt: flat e means a fixed serial part, growing e means overhead that grows with p.
   std::vector<std::string> growing, flat;
   for (const auto& pattern : v_.patterns) {
@@ -857,7 +879,7 @@ void RunReport::throughput(Doc& doc) {
       c.series.push_back({pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
   }
   for (const auto& x : v_.r.cells)
-    if (!best || x.samples_per_second > best->samples_per_second) best = &x;
+    if (x.pattern != kIndependent && (!best || x.samples_per_second > best->samples_per_second)) best = &x;
   std::vector<std::string> text;
   if (best) {
     text.push_back(fmt::format("Highest throughput: {} at {}: {} samples/s.", cell_name(*best),
@@ -865,7 +887,9 @@ void RunReport::throughput(Doc& doc) {
     const int small = v_.batches.front();
     const Cell* sbest = nullptr;
     for (const auto& x : v_.r.cells)
-      if (x.batch == small && (!sbest || x.samples_per_second > sbest->samples_per_second)) sbest = &x;
+      if (x.pattern != kIndependent && x.batch == small &&
+          (!sbest || x.samples_per_second > sbest->samples_per_second))
+        sbest = &x;
     if (sbest && small != best->batch)
       text.push_back(fmt::format("At batch {} the best is {} with {} samples/s, {} × less: a small batch pays the "
                                  "fixed costs of a step (hand-offs, the combine over every parameter, the update) "
@@ -911,7 +935,7 @@ void RunReport::pattern_tables(Doc& doc) {
   // load imbalance (max/mean busy time per worker).
   const bool busy = std::any_of(v_.r.cells.begin(), v_.r.cells.end(),
                                 [](const Cell& c) { return c.useful_parallelism.has_value(); });
-  for (const auto& pattern : v_.patterns) {
+  for (const auto& pattern : v_.patterns_and_ceiling()) {
     Table t{{"batch", "shards", "p", "time/step ms [95% CI]", "S", "S_best", "S_rel", "E", "A", "e", "overhead µs",
              "samples/s", "weights", "flags"},
             {}};
@@ -936,13 +960,18 @@ void RunReport::pattern_tables(Doc& doc) {
     const Cell* any = nullptr;
     for (const auto& c : v_.r.cells)
       if (c.pattern == pattern) any = &c;
-    doc.para(any && any->deterministic
-                 ? (det ? "Deterministic: combines shards in a fixed order, so its weights must equal sequential's bit "
-                          "for bit."
-                        : "Deterministic by design, yet some weights differ from sequential's: a bug (see the weights "
-                          "column).")
-                 : "Not deterministic by design: it combines in arrival order, so its weights differ from "
-                   "sequential's in the last bits.");
+    if (pattern == kIndependent)
+      doc.para("Not a pattern: the machine's own ceiling. p copies of the sequential step run at once, each on its "
+               "own model, sharing nothing written; time/step is wall time / (p × steps), so E is the share of p "
+               "sequential steps' throughput the machine gave. Each copy trains the same weights as sequential.");
+    else if (any && any->deterministic)
+      doc.para(det ? "Deterministic: combines shards in a fixed order, so its weights must equal sequential's bit for "
+                     "bit."
+                   : "Deterministic by design, yet some weights differ from sequential's: a bug (see the weights "
+                     "column).");
+    else
+      doc.para("Not deterministic by design: it combines in arrival order, so its weights differ from sequential's "
+               "in the last bits.");
     doc.table(std::move(t));
   }
 }

@@ -27,7 +27,8 @@
 //     "samples": 0,             // training samples used; 0 = the whole set
 //     "warmup": 3, "reps": 5
 //   },
-//   "cells": [ {
+//   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
+//                            // ceiling: p sequential copies at once (shared/harness.hpp)
 //     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "steps": 32,
 //     "deterministic": true,
 //     "complete": true,         // false: fewer repetitions than config.reps (interrupted run)
@@ -69,6 +70,9 @@ namespace gd {
 
 inline constexpr const char* kResultsSchema = "gdlab-results";
 inline constexpr int kResultsVersion = 1;
+// The cells of the machine's own ceiling: p copies of sequential at once, sharing nothing
+// written; their time per step is wall time / (p x steps) (shared/harness.hpp).
+inline constexpr const char* kIndependent = "independent";
 
 struct Environment {
   std::string cpu_model;

@@ -1,6 +1,7 @@
 // The measurement harness: results file, statistics, metric formulas, the matrix runner.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +14,10 @@
 #include "harness.hpp"
 #include "registry.hpp"
 #include "results.hpp"
+#include "watchdog.hpp"
 
 using namespace gd;
+using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
@@ -416,6 +419,78 @@ TEST(Matrix, RepetitionIsReproducibleAndDeterministicPatternsMatchSequential) {
   RepOutcome c = run_repetition(refs[0], 1, spec, train, order, 64, 2, 1, 8, 1);
   EXPECT_NE(c.checksum, a.checksum);
   EXPECT_THROW(run_repetition(refs[0], 1, spec, train, order, 1024, 2, 1, 1, 1), UsageError);
+}
+
+// The machine's ceiling: p copies of sequential, each training exactly what sequential trains.
+TEST(Matrix, IndependentCopiesTrainSequentialsWeights) {
+  const auto refs = registry_refs();
+  const PatternRef independent = independent_ref(refs[0]);
+  ASSERT_EQ(refs[0].name, "sequential");
+  EXPECT_EQ(independent.name, kIndependent);
+  const Dataset& train = small_data().train;
+  std::vector<int> order(train.size());
+  std::iota(order.begin(), order.end(), 0);
+  const ModelSpec spec{{784, 16, 10}};
+  const RepOutcome seq = run_repetition(refs[0], 1, spec, train, order, 64, 2, 1, 7, 1);
+  for (int p : {1, 2, 3}) {
+    gdtest::Watchdog dog("independent copies, p = " + std::to_string(p), 60s);
+    const RepOutcome x = run_repetition(independent, p, spec, train, order, 64, 2, 1, 7, 1);
+    EXPECT_EQ(x.checksum, seq.checksum) << p;
+    EXPECT_EQ(x.loss, seq.loss) << p;
+    EXPECT_GT(x.seconds, 0);
+    ASSERT_EQ(x.busy_seconds.size(), std::size_t(p)) << "one busy time per copy";
+    for (double b : x.busy_seconds) {
+      EXPECT_GT(b, 0);
+      EXPECT_LE(b, x.seconds * 1.01) << "busy and wall time are both one copy's share";
+    }
+  }
+}
+
+TEST(Matrix, OneCopysShareDividesEveryTimeByTheCopies) {
+  RepOutcome all;
+  all.seconds = 3.0;
+  all.cpu_seconds = 5.4;
+  all.busy_seconds = {2.7, 3.0, 2.4};
+  all.loss = 0.5;
+  all.checksum = "abc";
+  const RepOutcome one = one_copys_share(all, 3);
+  EXPECT_DOUBLE_EQ(one.seconds, 1.0);
+  EXPECT_DOUBLE_EQ(one.cpu_seconds, 1.8);
+  ASSERT_EQ(one.busy_seconds.size(), 3u);
+  EXPECT_DOUBLE_EQ(one.busy_seconds[0], 0.9);
+  EXPECT_DOUBLE_EQ(one.busy_seconds[1], 1.0);
+  EXPECT_DOUBLE_EQ(one.busy_seconds[2], 0.8);
+  EXPECT_EQ(one.loss, 0.5);       // a mean per sample: not a time
+  EXPECT_EQ(one.checksum, "abc");
+}
+
+// A copy that fails in its timed steps: the error reaches the caller, the other copies
+// are not left waiting at a barrier (the watchdog turns a hang into a failure).
+TEST(Matrix, AFailingIndependentCopyReachesTheCaller) {
+  struct FailsAfter final : Pattern {
+    int left;
+    explicit FailsAfter(int n) : left(n) {}
+    void step(Step& s) override {
+      if (left-- == 0) throw ShardError(0, "copy failed");
+      s.run_shards(0, s.shards());
+      for (int k = 0; k < s.slices(); ++k) s.combine_slice(k), s.update_slice(k);
+    }
+  };
+  std::atomic<int> made = 0;
+  const PatternRef second_copy_fails{"sequential", true, [&](int) -> std::unique_ptr<Pattern> {
+                                       return std::make_unique<FailsAfter>(made++ == 1 ? 3 : 1000);
+                                     }};
+  const Dataset& train = small_data().train;
+  std::vector<int> order(train.size());
+  std::iota(order.begin(), order.end(), 0);
+  gdtest::Watchdog dog("a failing independent copy", 60s);
+  try {
+    run_repetition(independent_ref(second_copy_fails), 3, ModelSpec{{784, 16, 10}}, train, order, 64, 2, 1, 7, 1);
+    FAIL() << "the copy's error was lost";
+  } catch (const ShardError& e) {
+    EXPECT_NE(std::string(e.what()).find("copy failed"), std::string::npos);
+  }
+  EXPECT_EQ(made, 3);
 }
 
 TEST(Matrix, InterruptedMatrixResumesToTheSameCells) {

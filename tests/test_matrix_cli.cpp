@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -70,6 +72,33 @@ TEST(MatrixCli, UnreadableOrCorruptResultsFilesExitWithStatusTwo) {
   std::ofstream(d / "prims.json") << "{\"no\": 1}";
   expect_usage(gdlab(kTiny + " --out r.json --primitives prims.json", d), "not Google Benchmark JSON");
   expect_usage(gdlab(kTiny + " --out r.json --primitives nothere.json", d), "nothere.json: cannot read");
+  fs::remove_all(d);
+}
+
+// The machine's ceiling: named, or in "all"; its copies train sequential's weights.
+TEST(MatrixCli, MeasuresTheMachinesCeiling) {
+  fs::path d = temp_dir();
+  CliRun named = gdlab(
+      "matrix --patterns independent --threads 1,2 --batch 32 --layers 784-8-10 --samples 256 --steps 2 --warmup 1 "
+      "--reps 1 --out named.json",
+      d);
+  ASSERT_EQ(named.status, 0) << named.output;
+  EXPECT_NE(named.output.find("the machine's own ceiling"), std::string::npos) << "the legend says what it is";
+  gd::Results r = gd::read_results((d / "named.json").string());
+  int ceiling_cells = 0;
+  for (const gd::Cell& c : r.cells)
+    if (c.pattern == gd::kIndependent) {
+      ++ceiling_cells;
+      EXPECT_EQ(c.matches_sequential, std::optional<bool>(true)) << "p = " << c.threads;
+      EXPECT_TRUE(c.efficiency.has_value());
+    }
+  EXPECT_EQ(ceiling_cells, 2);  // p = 1 and 2
+
+  CliRun all = gdlab(
+      "matrix --threads 1 --batch 32 --layers 784-8-10 --samples 256 --steps 1 --warmup 0 --reps 1 --out all.json", d);
+  ASSERT_EQ(all.status, 0) << all.output;
+  const auto patterns = gd::read_results((d / "all.json").string()).config.patterns;
+  EXPECT_NE(std::find(patterns.begin(), patterns.end(), gd::kIndependent), patterns.end()) << "--patterns all";
   fs::remove_all(d);
 }
 

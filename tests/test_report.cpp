@@ -166,6 +166,41 @@ TEST(Report, ChartsHaveTheExpectedSeries) {
   EXPECT_NE(read(r / "report.md").find("| ⚠ "), std::string::npos);
 }
 
+// The machine's ceiling (pattern "independent") is drawn and tabled, never ranked as a pattern.
+TEST(Report, TheMachinesCeilingIsAReferenceNotAPattern) {
+  Scratch s;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  std::vector<gd::Cell> ceiling;
+  for (const gd::Cell& c : r.cells)
+    if (c.pattern == "openmp") {
+      gd::Cell x = c;
+      x.pattern = gd::kIndependent;
+      x.samples_per_second *= 10;  // faster than every pattern: it must still not be called the fastest
+      x.efficiency = 0.97;
+      ceiling.push_back(x);
+    }
+  r.cells.insert(r.cells.end(), ceiling.begin(), ceiling.end());
+  r.config.patterns.push_back(gd::kIndependent);
+  const std::string in = (s.dir / "with-ceiling.json").string();
+  gd::write_results(in, r);
+  gd::write_report({in}, (s.dir / "r").string());
+  const std::string md = read(s.dir / "r" / "report.md");
+  const std::string eff = read(s.dir / "r" / "efficiency-threads.svg");
+  EXPECT_NE(eff.find("machine ceiling (p independent sequential copies)"), std::string::npos);
+  EXPECT_NE(md.find("The machine itself gave nearly all of its CPUs: 2 copies of the sequential step at once, sharing "
+                    "nothing, ran at E = 0.97"),
+            std::string::npos);
+  EXPECT_NE(md.find("### independent"), std::string::npos);
+  EXPECT_NE(md.find("Not a pattern: the machine's own ceiling."), std::string::npos);
+  EXPECT_NE(md.find("| independent (the machine's ceiling) | 2 |"), std::string::npos);
+  // Not ranked: neither fastest, nor in the speedup and throughput charts, nor in the overhead bars.
+  const std::size_t at = md.find("Highest throughput: ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(md.substr(at, md.find('\n', at) - at).find("independent"), std::string::npos);
+  for (const char* chart : {"speedup-b256.svg", "throughput.svg", "overhead.svg"})
+    EXPECT_EQ(read(s.dir / "r" / chart).find(">independent<"), std::string::npos) << chart;
+}
+
 TEST(Report, ReplacesAnOlderReportButNotOtherFolders) {
   Scratch s;
   const std::string out = (s.dir / "r").string();
