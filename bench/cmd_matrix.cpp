@@ -125,10 +125,15 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.warmup = o.warmup;
   c.reps = o.reps;
   if (o.quick) c.rep_samples = 2048;
-  if (o.steps < 0) throw UsageError("--steps must be 0 (automatic) or positive");
-  if (o.warmup < 0) throw UsageError("--warmup must not be negative");
-  if (o.reps < 1 || o.reps % 2 == 0)
-    throw UsageError(fmt::format("--reps {}: use an odd number (the median of an odd count is one real sample)", o.reps));
+  // The upper bounds only catch typos: each is far beyond a useful measurement.
+  if (o.steps < 0 || o.steps > 1'000'000)
+    throw UsageError(fmt::format("--steps {}: use 0 (automatic) or 1..1000000 steps per repetition", o.steps));
+  if (o.warmup < 0 || o.warmup > 100'000)
+    throw UsageError(fmt::format("--warmup {}: use 0..100000 untimed steps", o.warmup));
+  if (o.reps < 1 || o.reps > 999 || o.reps % 2 == 0)
+    throw UsageError(fmt::format("--reps {}: use an odd number from 1 to 999 (the median of an odd count is one real "
+                                 "sample)",
+                                 o.reps));
   if (o.samples < 0) throw UsageError("--samples must not be negative");
   return c;
 }

@@ -197,6 +197,9 @@ const std::vector<Case> kSurvey = {
   {"matrix --layers",     "oversized", "matrix --layers 784-65536-65536-10 --batch 16", "GiB per step, over the 4 GiB limit"},
   {"matrix --shards",     "oversized", "matrix --layers 784-16384-10 --batch 16384 --shards 256", "GiB per step"},
   {"matrix --reps",       "wrong type", "matrix --reps five",                         "Could not convert: --reps = five"},
+  {"matrix --reps",       "oversized", "matrix --reps 1001",                          "--reps 1001: use an odd number from 1 to 999"},
+  {"matrix --steps",      "oversized", "matrix --steps 1000001",                      "--steps 1000001: use 0 (automatic) or 1..1000000"},
+  {"matrix --warmup",     "oversized", "matrix --warmup 100001",                      "--warmup 100001: use 0..100000"},
 
   // ---- matrix --resume / --out RESULTS -----------------------------------------------------------------
   {"matrix --resume",     "missing",   "matrix --resume --out nothere.json",          "nothere.json: no such results file"},
