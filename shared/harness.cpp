@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cmath>
@@ -322,8 +323,14 @@ PatternRef independent_ref(const PatternRef& sequential) {
 }
 
 namespace {
-RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train, const std::vector<int>& order,
-                           int batch, int shards, long warmup, long steps, std::uint64_t seed, Hyper hyper) {
+RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train,
+                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
+                           std::uint64_t seed, Hyper hyper) {
+  // p copies need p times one step's memory: refuse (a skipped cell) rather than be killed.
+  const std::size_t bytes = std::size_t(copies) * step_floats(spec.layers, batch, shards) * sizeof(float);
+  if (bytes > kMaxStepBytes)
+    throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
+                                 double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
   const long runs = long(order.size()) / batch;
   // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
   struct Copy {
@@ -338,46 +345,61 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   };
   std::vector<std::unique_ptr<Copy>> c;
   for (int i = 0; i < copies; ++i) c.push_back(std::make_unique<Copy>(pattern, spec, seed, train, batch, shards, hyper));
-  std::barrier start(copies), done(copies);
+
+  // The clocks are read by the barriers' completion steps: after the last copy has arrived
+  // and before any copy goes on, so the timed span is exactly "all copies stepping".
   std::chrono::steady_clock::time_point t0, t1;
   double cpu0 = 0, cpu1 = 0;
-  auto run = [&](Copy& x, bool timer) {
+  std::barrier start(copies, [&]() noexcept { cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now(); });
+  std::barrier done(copies, [&]() noexcept { t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds(); });
+  std::atomic<bool> failed = false;  // one copy failed: the others stop early
+  auto run = [&](Copy& x) {
     auto one_step = [&](long k) {
       x.step.prepare(order.data() + (k % runs) * batch, batch);
       x.sequential->step(x.step);
     };
     try {
-      for (long k = 0; k < warmup; ++k) one_step(k);
+      for (long k = 0; k < warmup && !x.error; ++k) one_step(k);
       x.step.busy.reset();
     } catch (...) {
       x.error = std::current_exception();
+      failed = true;
     }
-    start.arrive_and_wait();  // the clock starts when every copy is ready ...
-    if (timer) cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now();
+    start.arrive_and_wait();
     try {
-      if (!x.error)
-        for (long k = warmup; k < warmup + steps; ++k) {
-          one_step(k);
-          x.loss += x.step.totals().loss;
-        }
+      for (long k = warmup; k < warmup + steps && !x.error && !failed; ++k) {
+        one_step(k);
+        x.loss += x.step.totals().loss;
+      }
     } catch (...) {
       x.error = std::current_exception();
+      failed = true;
     }
-    done.arrive_and_wait();  // ... and stops when the last one has finished
-    if (timer) t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds();
+    done.arrive_and_wait();
   };
   std::vector<std::thread> threads;
-  for (int i = 1; i < copies; ++i) threads.emplace_back([&, i] { run(*c[std::size_t(i)], false); });
-  run(*c[0], true);
+  for (int i = 1; i < copies; ++i) {
+    try {
+      threads.emplace_back([&, i] { run(*c[std::size_t(i)]); });
+    } catch (...) {  // no thread for copies i ..: they leave both barriers, copy 0 does no steps
+      c[0]->error = std::current_exception();
+      for (int j = i; j < copies; ++j) start.arrive_and_drop(), done.arrive_and_drop();
+      break;
+    }
+  }
+  run(*c[0]);
   for (auto& t : threads) t.join();
   for (const auto& x : c)
     if (x->error) std::rethrow_exception(x->error);
+  for (const auto& x : c)  // the same seed, data and order: different weights would mean a race
+    if (x->model.checksum() != c[0]->model.checksum())
+      throw std::runtime_error("independent copies trained different weights from the same data");
 
   RepOutcome all;
   all.seconds = std::chrono::duration<double>(t1 - t0).count();
   all.cpu_seconds = cpu1 - cpu0;
   all.loss = c[0]->loss / double(steps * batch);
-  all.checksum = checksum_hex(c[0]->model.checksum());  // every copy trained the same weights
+  all.checksum = checksum_hex(c[0]->model.checksum());
   for (const auto& x : c) {
     double busy = 0;
     for (double b : x->step.busy.seconds()) busy += b;

@@ -101,12 +101,13 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
 
 // The machine's own ceiling (kIndependent, results.hpp) runs here as if it were a pattern:
 // p copies of the sequential step at once, each on its own model, over the same read-only
-// data, so nothing written is shared. Whatever they lose against one copy alone (shared
-// caches, memory bandwidth, clock speed with every core busy, the hypervisor) a pattern
-// loses too, before any synchronisation or data exchange. Each copy runs the pattern
-// `sequential` makes. A repetition reports one copy's share: wall and
-// CPU time / p, so time per step = wall / (p copies x steps) and E = T_seq / (p T_p) is
-// the fraction of p sequential steps' throughput the machine gave at that moment.
+// data, so nothing written is shared. What they lose against one copy alone (caches,
+// memory bandwidth, clock speed with every core busy, the hypervisor) a pattern mostly
+// loses too, before any synchronisation or data exchange; it is a reference, not a strict
+// bound, since p models fill the caches more than one shared model does. Each copy runs
+// the pattern `sequential` makes. A repetition reports one copy's share: wall and CPU
+// time / p, so time per step = wall / (p copies x steps) and E = T_seq / (p T_p) is the
+// fraction of p sequential steps' throughput the machine gave at that moment.
 PatternRef independent_ref(const PatternRef& sequential);
 // What p copies measured together (wall, CPU, each copy's busy time), as one copy's share:
 // every time divided by p. A, U and the imbalance, all ratios, are unchanged by it.
