@@ -496,11 +496,12 @@ void RunReport::summary(Doc& doc) {
   int n_flagged = 0;
   for (const auto& c : v_.r.cells) n_flagged += flagged(c);
   doc.para(fmt::format(
-      "{} cells: {} patterns × thread counts {} × batch sizes {}, on {} CPU{} available. "
+      "{} cells: {} patterns{} × thread counts {} × batch sizes {}, on {} CPU{} available. "
       "{} cell{} carry a flag (⚠, shaded here and circled in red in the charts): oversubscribed (p above the CPUs "
       "available), low parallelism (A well below p), noisy (wide spread across repetitions) or incomplete. "
       "Times are medians of {} repetitions; brackets give the 95% confidence interval of the median.",
-      v_.r.cells.size(), v_.patterns.size(), join([&] {
+      v_.r.cells.size(), v_.patterns.size(),
+      v_.patterns_and_ceiling().size() > v_.patterns.size() ? " and the machine's ceiling" : "", join([&] {
         std::vector<std::string> s;
         for (int p : v_.threads) s.push_back(std::to_string(p));
         return s;
@@ -683,12 +684,18 @@ void RunReport::efficiency_threads(Doc& doc) {
   if (lo && hi)
     text.push_back(fmt::format("At p = {} efficiency runs from {} ({}) to {} ({}).", v_.pc, fixed2(lo->efficiency),
                                lo->pattern, fixed2(hi->efficiency), hi->pattern));
-  if (const Cell* x = v_.find(kIndependent, v_.pc, batch, shards); x && x->efficiency)
-    text.push_back(fmt::format(
-        "The machine itself gave {}: {} copies of the sequential step at once, sharing nothing, ran at E = {} "
-        "(the dashed grey line). No pattern can beat that; what a pattern loses below it is its own cost.",
-        x->efficiency >= 0.95 ? "nearly all of its CPUs" : "less than its CPUs promise", v_.pc,
-        fixed2(x->efficiency)));
+  if (const Cell* x = v_.find(kIndependent, v_.pc, batch, shards); x && x->efficiency && v_.pc > 1) {
+    text.push_back(fmt::format("The machine's ceiling (the dashed grey line): {} copies of the sequential step at "
+                               "once, sharing nothing, ran at E = {}.",
+                               v_.pc, fixed2(x->efficiency)));
+    if (hi && *hi->efficiency > *x->efficiency)
+      text.push_back(fmt::format(
+          "{} lies above it: noise, or one shared model used the caches better than {} separate copies did.",
+          hi->pattern, v_.pc));
+    else if (lo)
+      text.push_back("What a pattern loses below it is its own cost: waiting, and moving gradients and weights "
+                     "between the cores.");
+  }
   // Karp–Flatt: flat e means a fixed serial part, growing e means overhead that grows with p.
   std::vector<std::string> growing, flat;
   for (const auto& pattern : v_.patterns) {
@@ -1135,7 +1142,8 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
                              csv_num(a->step_seconds.median), csv_num(b->step_seconds.median), csv_num(ratio),
                              csv_num(a->speedup), csv_num(b->speedup), verdict);
         }
-    const int only_other = int(other.r.cells.size()) - common;
+    int only_other = -common;  // the ceiling's cells are no pattern's: counted apart below
+    for (const Cell& c : other.r.cells) only_other += c.pattern != kIndependent;
     std::vector<std::string> text;
     if (common == 0) {
       text.push_back("The two runs have no cell in common (pattern, threads, batch and shards all equal).");
@@ -1151,6 +1159,14 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
     if (only_base || only_other)
       text.push_back(fmt::format("Cells only in {}: {}; only in {}: {}.", base.run.label, only_base, other.run.label,
                                  only_other));
+    // The machines themselves: the ceiling of each run at its largest p within the CPUs.
+    const int batch = base.headline_batch();
+    const Cell* ca = base.primary.count(batch) ? base.find(kIndependent, base.pc, batch, base.primary.at(batch)) : nullptr;
+    const Cell* cb = ca ? other.find(kIndependent, ca->threads, ca->batch, ca->shards) : nullptr;
+    if (ca && cb && ca->efficiency && cb->efficiency && ca->threads > 1)
+      text.push_back(fmt::format("The machine's ceiling (independent copies) at p = {}, batch {}: E = {} in {}, {} in {}.",
+                                 ca->threads, ca->batch, fixed2(ca->efficiency), base.run.label,
+                                 fixed2(cb->efficiency), other.run.label));
     doc.para(join(text, " "));
     if (!t.rows.empty()) doc.table(std::move(t));
   }
