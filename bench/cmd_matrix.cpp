@@ -106,7 +106,11 @@ MatrixConfig config_from(const MatrixOptions& o) {
     c.patterns.emplace_back(kIndependent);
   } else {
     for (const std::string& name : split(o.patterns)) {
-      if (name != kIndependent) find_pattern(name);  // throws UsageError listing the known names
+      try {
+        if (name != kIndependent) find_pattern(name);
+      } catch (const UsageError& e) {  // it lists the patterns; the matrix also knows the ceiling
+        throw UsageError(std::string(e.what()) + "; or independent, the machine's own ceiling");
+      }
       if (std::find(c.patterns.begin(), c.patterns.end(), name) == c.patterns.end()) c.patterns.push_back(name);
     }
     if (c.patterns.empty()) throw UsageError("--patterns is empty");

@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "progress.hpp"
 #include "registry.hpp"
+#include "results.hpp"
 #include "trainer.hpp"
 #include "weights.hpp"
 
@@ -68,6 +69,9 @@ void run(const TrainOptions& o) {
   if (!std::isfinite(o.weight_decay) || o.weight_decay < 0) throw UsageError("--weight-decay must be a finite number >= 0");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
+  if (o.pattern == kIndependent)
+    throw UsageError("'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
+                     "pattern: train with --pattern sequential, or run gdlab matrix --patterns independent");
   const PatternInfo& info = find_pattern(o.pattern);
   if (!o.save.empty()) check_save_target(o.save);  // before training, not after it
   DataSplit data = load_data(o.data, o.seed);

@@ -155,6 +155,7 @@ const std::vector<Case> kSurvey = {
   {"train --epochs",      "wrong type", "train --data xor --epochs abc",              "Could not convert: --epochs = abc"},
   {"train --epochs",      "missing",   "train --data xor --epochs",                   "--epochs: 1 required INT missing"},
   {"train --pattern",     "empty",     "train --data xor --pattern ''",               "unknown pattern ''"},
+  {"train --pattern",     "wrong type", "train --data xor --pattern independent",    "not a pattern: train with --pattern sequential"},
 
   // ---- train --data FOLDER (IDX files) -----------------------------------------------------------------
   {"train --data",        "missing",   "train --data no-such-folder",                 "unknown --data 'no-such-folder'"},
@@ -197,6 +198,7 @@ const std::vector<Case> kSurvey = {
   {"matrix --layers",     "oversized", "matrix --layers 784-65536-65536-10 --batch 16", "GiB per step, over the 4 GiB limit"},
   {"matrix --shards",     "oversized", "matrix --layers 784-16384-10 --batch 16384 --shards 256", "GiB per step"},
   {"matrix --reps",       "wrong type", "matrix --reps five",                         "Could not convert: --reps = five"},
+  {"matrix --patterns",   "wrong type", "matrix --patterns nosuch",                   "or independent, the machine's own ceiling"},
   {"matrix --reps",       "oversized", "matrix --reps 1001",                          "--reps 1001: use an odd number from 1 to 999"},
   {"matrix --steps",      "oversized", "matrix --steps 1000001",                      "--steps 1000001: use 0 (automatic) or 1..1000000"},
   {"matrix --warmup",     "oversized", "matrix --warmup 100001",                      "--warmup 100001: use 0..100000"},
