@@ -33,6 +33,7 @@
 #include <condition_variable>
 #include <future>
 #include <latch>
+#include <memory>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -309,7 +310,12 @@ template <bool WritePrefetch>
 void rewrite_shared_lines(benchmark::State& state) {
   const int p = threads_of(state);
   constexpr std::size_t kFloats = 256 * 1024, kBlock = 256, kLine = 16;  // 1 MiB; 16 lines; 1 line
-  std::vector<float> w(kFloats, 1.0f);
+  struct alignas(64) Line {
+    float f[kLine];
+  };
+  const auto lines = std::make_unique<Line[]>(kFloats / kLine);  // starts on a cache line, as Step's arrays do
+  float* const w = lines[0].f;
+  std::fill_n(w, kFloats, 1.0f);
   std::atomic<int> arrived = 0;
   std::atomic<long> generation = 0;
   auto barrier = [&] {  // every thread has a CPU of its own (p <= available CPUs): spin
