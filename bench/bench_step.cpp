@@ -61,10 +61,11 @@ void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
 
 // The machine's own ceiling: each of Google Benchmark's Threads(p) copies runs its own
 // model and its own sequential step on its own data, sharing nothing. Their time per
-// step against one copy alone bounds what any pattern can reach at p threads on this
-// machine: whatever independent copies lose (shared caches, memory bandwidth, clock
-// speed with every core busy, the hypervisor) a pattern loses too, before any
-// synchronisation. Google Benchmark divides the wall time by the iterations of all
+// step against one copy alone is the reference for any pattern at p threads on this
+// machine: what independent copies lose (shared caches, memory bandwidth, clock speed
+// with every core busy, the hypervisor) a pattern mostly loses too, before any
+// synchronisation. Not a strict bound: p copies hold p models where a pattern shares one
+// (the matrix measures the same as its row "independent", shared/harness.hpp). Google Benchmark divides the wall time by the iterations of all
 // copies together, so read samples/s:
 //   E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
 void independent_benchmark(benchmark::State& state) {
