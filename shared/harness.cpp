@@ -170,7 +170,6 @@ void compute_metrics(Results& r) {
 
 // ---- environment ------------------------------------------------------------------
 
-
 double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -323,6 +322,39 @@ PatternRef independent_ref(const PatternRef& sequential) {
 }
 
 namespace {
+// One trainer of a repetition: its model, step and pattern, built before any clock runs.
+// Step k trains on the (k mod runs)-th run of `batch` indices of the sample order.
+struct Trainee {
+  Model model;
+  Step step;
+  std::unique_ptr<Pattern> pattern;
+  const std::vector<int>& order;
+  const int batch;
+  const long runs;   // full batches in one pass over the data
+  double loss = 0;   // summed over the timed steps
+  Trainee(const PatternRef& p, int threads, const ModelSpec& spec, std::uint64_t seed, const Dataset& train,
+          const std::vector<int>& order, int batch, int shards, Hyper hyper)
+      : model(spec), step((model.init(seed), model), train, batch, shards, hyper), pattern(p.make(threads)),
+        order(order), batch(batch), runs(long(order.size()) / batch) {}
+  void run_step(long k) {
+    step.prepare(order.data() + (k % runs) * batch, batch);
+    pattern->step(step);
+  }
+  void warm_up(long warmup) {
+    for (long k = 0; k < warmup; ++k) run_step(k);
+    step.busy.reset();
+  }
+  void timed_steps(long warmup, long steps, const std::atomic<bool>* stop = nullptr) {
+    for (long k = warmup; k < warmup + steps && !(stop && *stop); ++k) {
+      run_step(k);
+      loss += step.totals().loss;
+    }
+  }
+  RepOutcome outcome(double seconds, double cpu_seconds, long steps) const {
+    return {seconds, cpu_seconds, loss / double(steps * batch), checksum_hex(model.checksum()), step.busy.seconds()};
+  }
+};
+
 RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train,
                            const std::vector<int>& order, int batch, int shards, long warmup, long steps,
                            std::uint64_t seed, Hyper hyper) {
@@ -331,20 +363,14 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   if (bytes > kMaxStepBytes)
     throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
                                  double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
-  const long runs = long(order.size()) / batch;
   // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
-  struct Copy {
-    Model model;
-    Step step;
-    std::unique_ptr<Pattern> sequential;
-    double loss = 0;
+  struct Copy : Trainee {
+    using Trainee::Trainee;
     std::exception_ptr error;
-    Copy(const PatternRef& pattern, const ModelSpec& spec, std::uint64_t seed, const Dataset& train, int batch,
-         int shards, Hyper hyper)
-        : model(spec), step((model.init(seed), model), train, batch, shards, hyper), sequential(pattern.make(1)) {}
   };
   std::vector<std::unique_ptr<Copy>> c;
-  for (int i = 0; i < copies; ++i) c.push_back(std::make_unique<Copy>(pattern, spec, seed, train, batch, shards, hyper));
+  for (int i = 0; i < copies; ++i)
+    c.push_back(std::make_unique<Copy>(pattern, 1, spec, seed, train, order, batch, shards, hyper));
 
   // The clocks are read by the barriers' completion steps: after the last copy has arrived
   // and before any copy goes on, so the timed span is exactly "all copies stepping".
@@ -354,23 +380,15 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   std::barrier done(copies, [&]() noexcept { t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds(); });
   std::atomic<bool> failed = false;  // one copy failed: the others stop early
   auto run = [&](Copy& x) {
-    auto one_step = [&](long k) {
-      x.step.prepare(order.data() + (k % runs) * batch, batch);
-      x.sequential->step(x.step);
-    };
     try {
-      for (long k = 0; k < warmup && !x.error; ++k) one_step(k);
-      x.step.busy.reset();
+      if (!x.error) x.warm_up(warmup);
     } catch (...) {
       x.error = std::current_exception();
       failed = true;
     }
     start.arrive_and_wait();
     try {
-      for (long k = warmup; k < warmup + steps && !x.error && !failed; ++k) {
-        one_step(k);
-        x.loss += x.step.totals().loss;
-      }
+      if (!x.error) x.timed_steps(warmup, steps, &failed);
     } catch (...) {
       x.error = std::current_exception();
       failed = true;
@@ -395,11 +413,8 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
     if (x->model.checksum() != c[0]->model.checksum())
       throw std::runtime_error("independent copies trained different weights from the same data");
 
-  RepOutcome all;
-  all.seconds = std::chrono::duration<double>(t1 - t0).count();
-  all.cpu_seconds = cpu1 - cpu0;
-  all.loss = c[0]->loss / double(steps * batch);
-  all.checksum = checksum_hex(c[0]->model.checksum());
+  RepOutcome all = c[0]->outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+  all.busy_seconds.clear();  // one busy time per copy: each copy is one thread
   for (const auto& x : c) {
     double busy = 0;
     for (double b : x->step.busy.seconds()) busy += b;
@@ -417,37 +432,17 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
     throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
   if (pattern.name == kIndependent)
     return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
-  // Set-up: not timed.
-  Model model(spec);
-  model.init(seed);
-  Step step(model, train, batch, shards, hyper);
-  std::unique_ptr<Pattern> p = pattern.make(threads);
-  auto one_step = [&](long k) {
-    step.prepare(order.data() + (k % runs) * batch, batch);
-    p->step(step);
-  };
-  for (long k = 0; k < warmup; ++k) one_step(k);
-  step.busy.reset();
+  Trainee t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
+  t.warm_up(warmup);
 
   // The timed loop: two clock readings on each side, nothing per step but the step
   // and the loss (the same bookkeeping the trainer does).
-  double loss = 0;
   const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
-  for (long k = warmup; k < warmup + steps; ++k) {
-    one_step(k);
-    loss += step.totals().loss;
-  }
+  t.timed_steps(warmup, steps);
   const auto t1 = std::chrono::steady_clock::now();
   const double cpu1 = process_cpu_seconds();
-
-  RepOutcome out;
-  out.seconds = std::chrono::duration<double>(t1 - t0).count();
-  out.cpu_seconds = cpu1 - cpu0;
-  out.loss = loss / double(steps * batch);
-  out.checksum = checksum_hex(model.checksum());
-  out.busy_seconds = step.busy.seconds();
-  return out;
+  return t.outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
 }
 
 long missing_repetitions(const Results& r) {
