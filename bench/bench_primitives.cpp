@@ -134,29 +134,38 @@ void mutex_condvar_handoff(benchmark::State& state) {
 BENCHMARK_TEMPLATE(mutex_condvar_handoff, false)->Apply(thread_args);
 BENCHMARK_TEMPLATE(mutex_condvar_handoff, true)->Apply(thread_args);
 
+// With Spin, both sides poll try_acquire() for up to gd::kSpinBudget first, as
+// thread_semaphore does when every thread has a CPU of its own.
+template <bool Spin>
 void semaphore_handoff(benchmark::State& state) {
   const int helpers = threads_of(state) - 1;
   std::counting_semaphore<> start(0), done(0);
   std::atomic<bool> stop{false};
+  auto acquire = [](std::counting_semaphore<>& s) {
+    if (Spin && gd::spin_until([&] { return s.try_acquire(); })) return;
+    s.acquire();
+  };
   std::vector<std::thread> t;
   for (int i = 0; i < helpers; ++i)
     t.emplace_back([&] {
       for (;;) {
-        start.acquire();
+        acquire(start);
         if (stop.load()) return;
         done.release();
       }
     });
   for (auto _ : state) {
     start.release(helpers);
-    for (int i = 0; i < helpers; ++i) done.acquire();
+    for (int i = 0; i < helpers; ++i) acquire(done);
   }
   stop.store(true);
   start.release(helpers);
   for (auto& th : t) th.join();
-  state.SetLabel("std::counting_semaphore handoff (wake p-1, wait all)");
+  state.SetLabel(Spin ? "spin, then std::counting_semaphore handoff (wake p-1, wait all)"
+                      : "std::counting_semaphore handoff (wake p-1, wait all)");
 }
-BENCHMARK(semaphore_handoff)->Apply(thread_args);
+BENCHMARK_TEMPLATE(semaphore_handoff, false)->Apply(thread_args);
+BENCHMARK_TEMPLATE(semaphore_handoff, true)->Apply(thread_args);
 
 // ---- barriers: every thread loops exactly max_iterations phases ---------------------
 
@@ -267,6 +276,27 @@ void thread_pool_dispatch(benchmark::State& state) {
   state.SetLabel("gd::ThreadPool submit + future get (p tasks)");
 }
 BENCHMARK(thread_pool_dispatch)->Apply(thread_args);
+
+// One phase of thread_pool: p-1 tasks to a pool of p-1 threads while the caller runs its
+// own share (here: nothing), then the futures. When every thread has a CPU of its own
+// the pool threads and the caller poll before they sleep, as the pattern's do.
+void thread_pool_phase(benchmark::State& state) {
+  const int p = threads_of(state);
+  const bool spin = gd::spin_pays(p);
+  gd::ThreadPool pool(p - 1, spin);
+  std::vector<std::future<void>> f(std::size_t(p - 1));
+  auto ready = [&] {
+    return std::all_of(f.begin(), f.end(),
+                       [](auto& x) { return x.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  };
+  for (auto _ : state) {
+    for (auto& x : f) x = pool.submit([] {});
+    if (spin) gd::spin_until(ready);
+    for (auto& x : f) x.get();
+  }
+  state.SetLabel("gd::ThreadPool phase: p-1 tasks to p-1 threads + the caller, polling first");
+}
+BENCHMARK(thread_pool_phase)->Apply(thread_args);
 
 void asio_post(benchmark::State& state) {
   const int p = threads_of(state);

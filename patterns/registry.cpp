@@ -19,31 +19,45 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 
 namespace {
+// What one step pays, in the rows of bench/bench_primitives.cpp (their labels): the
+// "Per step it pays" line of each pattern's header, in measured units.
+constexpr PrimitiveUse kSpawn[] = {{"std::thread create+join", 1}};
+constexpr PrimitiveUse kCondvar[] = {{"spin, then mutex + condition_variable handoff (wake p-1, wait all)", 3}};
+constexpr PrimitiveUse kSemaphore[] = {{"spin, then std::counting_semaphore handoff (wake p-1, wait all)", 2}};
+constexpr PrimitiveUse kPool[] = {{"gd::ThreadPool phase: p-1 tasks to p-1 threads + the caller, polling first", 2}};
+constexpr PrimitiveUse kAsioPost[] = {{"Asio post to thread_pool + latch (p handlers)", 2}};
+constexpr PrimitiveUse kAsync[] = {{"std::async(launch::async) + get", 2}};
+constexpr PrimitiveUse kCoroutine[] = {{"Asio co_spawn + co_await post resume", 2}};
+constexpr PrimitiveUse kOmp[] = {{"omp parallel region (empty)", 1}, {"omp barrier", 2}};
+constexpr PrimitiveUse kOmpRegion[] = {{"omp parallel region (empty)", 1}};
+constexpr PrimitiveUse kTbb[] = {{"oneTBB parallel_for fork-join (p tasks on p threads)", 2}};
+constexpr PrimitiveUse kBoostBarrier[] = {{"Boost.Thread barrier wait", 3}};
+
 const PatternInfo kPatterns[] = {
     {"sequential", "patterns/sequential.cpp", "one thread runs map, combine and update in order",
-     "C++ standard library", true, make_sequential},
+     "C++ standard library", true, make_sequential, {}},
     {"thread_mutex", "patterns/thread_mutex.cpp", "std::thread per step; shard gradients added to one sum under a std::mutex",
-     "std::thread, std::mutex", false, make_thread_mutex},
+     "std::thread, std::mutex", false, make_thread_mutex, kSpawn},
     {"thread_condvar", "patterns/thread_condvar.cpp", "the caller + p-1 persistent std::threads; phase barrier of mutex + condition_variable",
-     "std::thread, std::condition_variable", true, make_thread_condvar},
+     "std::thread, std::condition_variable", true, make_thread_condvar, kCondvar},
     {"thread_semaphore", "patterns/thread_semaphore.cpp", "the caller + p-1 persistent std::threads; start/done semaphore signals",
-     "std::thread, std::counting_semaphore", true, make_thread_semaphore},
+     "std::thread, std::counting_semaphore", true, make_thread_semaphore, kSemaphore},
     {"thread_pool", "patterns/thread_pool.cpp", "the project's pool of p-1 threads + the caller: per phase p-1 tasks with std::future results, share 0 run by the caller",
-     "std::thread, std::future", true, make_thread_pool},
+     "std::thread, std::future", true, make_thread_pool, kPool},
     {"asio_pool", "patterns/asio_pool.cpp", "boost::asio::thread_pool of p-1 threads + the caller: per phase p-1 posted handlers and a std::latch, share 0 run by the caller",
-     "Boost.Asio 1.81", true, make_asio_pool},
+     "Boost.Asio 1.81", true, make_asio_pool, kAsioPost},
     {"async_futures", "patterns/async_futures.cpp", "std::async(launch::async) per block of shards, every step; futures in order",
-     "std::async", true, make_async_futures},
+     "std::async", true, make_async_futures, kAsync},
     {"coroutines", "patterns/coroutines.cpp", "one coroutine per step co_spawns an awaitable per block of shards; parallel_group",
-     "Boost.Asio 1.81 (C++20)", true, make_coroutines},
+     "Boost.Asio 1.81 (C++20)", true, make_coroutines, kCoroutine},
     {"openmp", "patterns/openmp.cpp", "#pragma omp parallel, omp for over shards then slices",
-     "OpenMP (libgomp)", true, make_openmp},
+     "OpenMP (libgomp)", true, make_openmp, kOmp},
     {"openmp_reduction", "patterns/openmp_reduction.cpp", "omp parallel for with a reduction clause over the gradient",
-     "OpenMP (libgomp)", false, make_openmp_reduction},
+     "OpenMP (libgomp)", false, make_openmp_reduction, kOmpRegion},
     {"tbb", "patterns/tbb.cpp", "tbb::parallel_for over shards then slices in a task_arena of p",
-     "oneTBB 2021", true, make_tbb},
+     "oneTBB 2021", true, make_tbb, kTbb},
     {"boost_thread", "patterns/boost_thread.cpp", "the caller + a boost::thread_group of p-1 threads; boost::barrier phases",
-     "Boost.Thread 1.81", true, make_boost_thread},
+     "Boost.Thread 1.81", true, make_boost_thread, kBoostBarrier},
 };
 }  // namespace
 
@@ -55,6 +69,12 @@ const PatternInfo& find_pattern(std::string_view name) {
   std::string known;
   for (const auto& p : kPatterns) known += (known.empty() ? "" : ", ") + std::string(p.name);
   throw UsageError("unknown pattern '" + std::string(name) + "' (known: " + known + "; see gdlab patterns)");
+}
+
+std::span<const PrimitiveUse> what_it_pays(std::string_view name) {
+  for (const auto& p : kPatterns)
+    if (p.name == name) return p.pays;
+  return {};
 }
 
 }  // namespace gd

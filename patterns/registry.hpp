@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "pattern.hpp"
+#include "results.hpp"
 
 namespace gd {
 
@@ -16,10 +17,14 @@ struct PatternInfo {
   std::string_view library;     // what it is built on
   bool deterministic;           // bit-identical to sequential (same shard count)
   std::unique_ptr<Pattern> (*make)(int threads);
+  std::span<const PrimitiveUse> pays;  // per step, in bench_primitives' rows (none: sequential)
 };
 
 std::span<const PatternInfo> all_patterns();
 // Throws UsageError listing the known names when `name` is not one of them.
 const PatternInfo& find_pattern(std::string_view name);
+// What the pattern of that name pays per step (PatternInfo::pays); nothing for a name
+// that is not a pattern (a results file may hold patterns this build does not have).
+std::span<const PrimitiveUse> what_it_pays(std::string_view name);
 
 }  // namespace gd

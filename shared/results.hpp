@@ -64,6 +64,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gd {
@@ -142,6 +143,14 @@ struct Primitive {
   std::string name;
   int threads = 1;
   double microseconds = 0;
+};
+
+// What a pattern pays every step: a primitive of bench_primitives, named by its label
+// (Primitive::name), and how many times one step pays it. patterns/registry.cpp says it
+// for each pattern; the report sets a pattern's overhead beside that cost.
+struct PrimitiveUse {
+  std::string_view primitive;
+  int per_step = 1;
 };
 
 struct Results {

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <unistd.h>
 #include <atomic>
 #include <latch>
 #include <map>
@@ -15,6 +18,7 @@
 
 #include "data.hpp"
 #include "error.hpp"
+#include "harness.hpp"
 #include "registry.hpp"
 #include "spin_wait.hpp"
 #include "thread_pool.hpp"
@@ -311,4 +315,30 @@ TEST(Registry, ListsEveryPatternOnceWithItsFile) {
     EXPECT_EQ(seen[n], 1) << n;
   EXPECT_FALSE(find_pattern("thread_mutex").deterministic);
   EXPECT_FALSE(find_pattern("openmp_reduction").deterministic);
+}
+
+// What each pattern pays per step names rows that bench_primitives really produces (the
+// report prices the patterns with them): run it briefly on 2 threads and look them up.
+TEST(Registry, WhatEachPatternPaysIsMeasuredByBenchPrimitives) {
+  const std::string out = (std::filesystem::temp_directory_path() / ("gdlab-prims-" + std::to_string(getpid()) + ".json")).string();
+  const std::string cmd = std::string(GDLAB_BENCH_PRIMITIVES) +
+                          " --benchmark_filter=threads:2 --benchmark_min_time=0.001 --benchmark_out_format=json"
+                          " --benchmark_out=" + out + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(out);
+  std::set<std::string> measured;
+  for (const auto& p : primitives_from_benchmark_json(json, out)) measured.insert(p.name);
+  ASSERT_FALSE(measured.empty());
+  for (const auto& p : all_patterns()) {
+    EXPECT_EQ(p.pays.empty(), p.name == "sequential") << p.name << ": only sequential pays nothing per step";
+    for (const PrimitiveUse& u : p.pays) {
+      EXPECT_TRUE(measured.count(std::string(u.primitive))) << p.name << " pays '" << u.primitive
+                                                            << "', which bench_primitives does not measure";
+      EXPECT_GE(u.per_step, 1) << p.name;
+    }
+    EXPECT_EQ(what_it_pays(p.name).data(), p.pays.data()) << p.name;
+  }
+  EXPECT_TRUE(what_it_pays("no_such_pattern").empty());
 }
