@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "error.hpp"
+#include "registry.hpp"
 #include "report.hpp"
 
 namespace gd::cli {
@@ -37,6 +38,7 @@ void add_report(CLI::App& app) {
     ReportOptions options;
     options.title = o->title;
     options.stop = [] { return g_interrupted.load(); };
+    options.pays = [](const std::string& pattern) { return what_it_pays(pattern); };
     // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
     // an older report at --out stays as it was. The handler stays until the process ends,
     // so a Ctrl-C just after the report is in place changes nothing; a second one kills.

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -796,9 +797,38 @@ void RunReport::efficiency_batch(Doc& doc) {
   if (!c.series.empty()) doc.figure(chart("efficiency-batch", c.title, c, join(text, " ")));
 }
 
+// Spearman's rank correlation of two equally long lists: 1 when they rank alike, -1 when
+// one ranks in the reverse order of the other. Ties share the mean of their ranks.
+double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<std::size_t> order(v.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return v[a] < v[b]; });
+    std::vector<double> r(v.size());
+    for (std::size_t i = 0; i < order.size();) {
+      std::size_t j = i;
+      while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+      for (std::size_t k = i; k <= j; ++k) r[order[k]] = double(i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const std::vector<double> rx = ranks(x), ry = ranks(y);
+  const double n = double(x.size()), mean = (n + 1) / 2;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) * (rx[i] - mean);
+    syy += (ry[i] - mean) * (ry[i] - mean);
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
+}
+
 void RunReport::overhead(Doc& doc) {
-  const int batch = v_.headline_batch();
-  const int shards = v_.primary.at(batch);
+  // The smallest batch: there the fixed costs of a step (waking or starting threads, the
+  // combine and update over every parameter) are most of it, so the patterns differ most.
+  const int batch = v_.batches.empty() ? 0 : v_.batches.front();
+  const int shards = v_.primary.count(batch) ? v_.primary.at(batch) : 1;
   doc.h3("Overhead per step and the primitives behind it", anchor_ + "-overhead");
   report::BarChart c;
   c.title = fmt::format("Overhead per step at p = {}, {}; primitive costs", v_.pc, workload_name(batch, shards));
@@ -829,23 +859,89 @@ void RunReport::overhead(Doc& doc) {
   std::sort(prims.begin(), prims.end(), [](auto* a, auto* b) { return a->microseconds < b->microseconds; });
   for (const Primitive* p : prims) c.bars.push_back({p->name, p->microseconds, 1, false});
 
+  // What each pattern pays per step, priced with the primitives above.
+  struct Paid {
+    const Cell* cell;
+    std::string uses;               // "2 × name (1.9 µs)" ...
+    std::optional<double> cost_us;  // absent when a primitive it uses was not measured
+  };
+  std::vector<Paid> paid;
+  for (const Cell* x : cells) {
+    if (!opt_.pays) break;
+    const auto uses = opt_.pays(x->pattern);
+    if (uses.empty()) continue;
+    Paid y{x, "", 0.0};
+    for (const PrimitiveUse& u : uses) {
+      auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
+      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", u.per_step, u.primitive,
+                            it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
+      if (it == prims.end()) y.cost_us.reset();
+      else if (y.cost_us) *y.cost_us += u.per_step * (*it)->microseconds;
+    }
+    paid.push_back(y);
+  }
+  std::sort(paid.begin(), paid.end(),
+            [](const Paid& a, const Paid& b) { return *a.cell->overhead_per_step_seconds < *b.cell->overhead_per_step_seconds; });
+
   std::vector<std::string> text;
+  auto overhead_us = [](const Cell* x) { return *x->overhead_per_step_seconds * 1e6; };
   if (!cells.empty()) {
-    auto by = [](const Cell* a, const Cell* b) { return *a->overhead_per_step_seconds < *b->overhead_per_step_seconds; };
-    const Cell* lo = *std::min_element(cells.begin(), cells.end(), by);
-    const Cell* hi = *std::max_element(cells.begin(), cells.end(), by);
-    // The primitive nearest in cost (on a log scale) explains a cost as "about k of these".
-    auto explain = [&](const Cell* x) {
-      const double o = *x->overhead_per_step_seconds * 1e6;
-      std::string s = fmt::format("{} pays {} µs a step", x->pattern, sig(o));
-      const Primitive* near = nullptr;
-      for (const Primitive* p : prims)
-        if (!near || std::fabs(std::log(o / p->microseconds)) < std::fabs(std::log(o / near->microseconds))) near = p;
-      if (near) s += fmt::format(", about {} × {} ({} µs)", sig(o / near->microseconds, 2), near->name, sig(near->microseconds));
-      return s;
-    };
-    text.push_back(fmt::format("Cheapest: {}.", explain(lo)));
-    if (hi != lo) text.push_back(fmt::format("Dearest: {}.", explain(hi)));
+    std::vector<const Cell*> ranked = cells;
+    std::sort(ranked.begin(), ranked.end(), [&](auto* a, auto* b) { return overhead_us(a) < overhead_us(b); });
+    std::vector<std::string> names;
+    for (const Cell* x : ranked) names.push_back(fmt::format("{} ({} µs)", x->pattern, sig(overhead_us(x))));
+    text.push_back(fmt::format("Ranked by overhead, cheapest first: {}.", join(names, ", ")));
+  }
+  std::vector<const Paid*> priced;
+  for (const Paid& y : paid)
+    if (y.cost_us) priced.push_back(&y);
+  if (priced.size() >= 3) {
+    std::vector<double> o, k;
+    for (const Paid* y : priced) {
+      o.push_back(overhead_us(y->cell));
+      k.push_back(*y->cost_us);
+    }
+    const double rho = spearman(o, k);
+    const Paid* dearest = *std::max_element(priced.begin(), priced.end(), [](auto* a, auto* b) { return *a->cost_us < *b->cost_us; });
+    const auto rank = std::find(priced.begin(), priced.end(), dearest) - priced.begin() + 1;
+    text.push_back(fmt::format(
+        "What each pattern pays per step in primitives (the table below) {}: Spearman's ρ = {:.2f} over {} patterns "
+        "(1: the same order, 0: unrelated). The dearest, {} ({} µs a step), ranks {} of {} by overhead.",
+        rho >= 0.9   ? "ranks them in nearly the same order"
+        : rho >= 0.6 ? "ranks them in much the same order"
+        : rho >= 0.3 ? "explains their order only in part"
+                     : "does not explain their order",
+        rho, priced.size(), dearest->cell->pattern, sig(*dearest->cost_us), rank, priced.size()));
+    std::vector<double> rest;
+    for (const Paid* y : priced) rest.push_back(overhead_us(y->cell) - *y->cost_us);
+    std::vector<double> sorted = rest;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
+                                            : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+    if (median > 0)
+      text.push_back(fmt::format(
+          "What the primitives do not account for (the last column; median {} µs a step) comes from the step "
+          "itself: {}the combine and update read gradients and weights that other cores wrote (the rewrite rows, "
+          "where measured, price that).",
+          sig(median),
+          shards < v_.pc ? fmt::format("with {} shard{}, only {} of the {} threads {} in the map phase; ", shards,
+                                       shards == 1 ? "" : "s", shards, v_.pc, shards == 1 ? "works" : "work")
+                         : ""));
+    else
+      text.push_back(fmt::format("The primitives cost more than most of these overheads (the last column; median "
+                                 "{} µs a step): they are not what these patterns pay.",
+                                 sig(median)));
+    std::vector<std::string> far;
+    for (std::size_t i = 0; i < priced.size(); ++i)
+      if (rest[i] > 2 * median && median > 0)
+        far.push_back(fmt::format("{} ({} µs)", priced[i]->cell->pattern, sig(rest[i])));
+    if (!far.empty())
+      text.push_back(fmt::format("More than twice that for {}: {} more per step than {} primitives cost alone.",
+                                 and_list(far), far.size() == 1 ? "it pays" : "they pay",
+                                 far.size() == 1 ? "its" : "their"));
+  } else if (!cells.empty() && !prims.empty()) {
+    text.push_back("What each pattern pays per step in primitives is not known to this report "
+                   "(gdlab report takes it from the pattern registry).");
   }
   if (!negative.empty()) {
     std::vector<std::string> names;
@@ -856,13 +952,20 @@ void RunReport::overhead(Doc& doc) {
   if (prims.empty())
     text.push_back("This results file holds no primitive costs, so the patterns stand alone here.");
   else
-    text.push_back(fmt::format("Grey bars: the primitives measured on {} thread{}, cheapest first; a pattern's "
-                               "overhead should be explainable as a few of the primitives it is built on.",
-                               pp, pp == 1 ? "" : "s"));
+    text.push_back(fmt::format("Grey bars: the primitives measured on {} thread{}, cheapest first.", pp,
+                               pp == 1 ? "" : "s"));
   if (!c.bars.empty() && (!cells.empty() || !prims.empty()))
     doc.figure(chart("overhead", c.title, c, join(text, " ")));
   else if (!text.empty())
     doc.para(join(text, " "));
+  if (!paid.empty()) {
+    Table t{{"pattern", "overhead µs a step", "pays per step", "those primitives µs", "the rest µs"}, {}};
+    for (const Paid& y : paid)
+      t.rows.push_back({{y.cell->pattern, sig(overhead_us(y.cell)), y.uses, y.cost_us ? sig(*y.cost_us) : "–",
+                         y.cost_us ? sig(overhead_us(y.cell) - *y.cost_us) : "–"},
+                        flagged(*y.cell) ? "flag" : ""});
+    doc.table(std::move(t));
+  }
 }
 
 void RunReport::throughput(Doc& doc) {

@@ -15,6 +15,7 @@
 // compares and explains them. Every paragraph under a chart is computed from the numbers.
 #pragma once
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct ReportOptions {
   // Asked before each chart and before the report is moved into place; when it returns
   // true the report is abandoned with gd::Interrupted (Ctrl-C in gdlab report).
   std::function<bool()> stop;
+  // What a pattern pays per step in primitives (gdlab report passes the pattern registry's
+  // what_it_pays). The overhead section then prices every pattern's primitives and sets
+  // that beside its overhead; without it, the two stand side by side unexplained.
+  std::function<std::span<const PrimitiveUse>(const std::string& pattern)> pays;
 };
 
 // Reads every input with read_results (UsageError for a missing, corrupt or wrong-schema

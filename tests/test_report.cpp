@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
 #include "error.hpp"
 #include "file_helpers.hpp"
+#include "registry.hpp"
 #include "report.hpp"
 #include "results.hpp"
 
@@ -186,6 +188,75 @@ static std::string fixture_with_ceiling(const fs::path& dir, const char* name, d
   return path;
 }
 
+// The overhead section prices what each pattern pays per step with the run's primitives
+// (here the fixture's, at batch 16, p = 2: thread_spawn 143, thread_mutex 23.8,
+// thread_pool 15.4 and openmp 7.34 µs a step) and ranks the two orders against each other.
+TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
+  using Pays = std::map<std::string, std::vector<gd::PrimitiveUse>>;
+  auto overhead_section = [](const Pays& pays) {
+    Scratch s;
+    gd::ReportOptions opt;
+    opt.pays = [&pays](const std::string& pattern) -> std::span<const gd::PrimitiveUse> {
+      auto it = pays.find(pattern);
+      if (it == pays.end()) return {};
+      return it->second;
+    };
+    gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string(), opt);
+    const std::string md = read(s.dir / "r" / "report.md");
+    const auto at = md.find("### Overhead per step");
+    return md.substr(at, md.find("### Throughput") - at);
+  };
+  // Costs in the same order as the overheads: rho = 1.
+  const std::string alike = overhead_section({
+      {"openmp", {{"omp parallel (empty)", 1}, {"omp barrier", 2}}},  // 0.59 + 2 x 0.32 = 1.23
+      {"thread_pool", {{"binary_semaphore handoff", 2}}},             // 8.4
+      {"thread_mutex", {{"mutex+condvar handoff", 1}}},               // 32
+      {"thread_spawn", {{"std::thread create+join", 2}}},             // 72
+  });
+  EXPECT_NE(alike.find("batch 16, 1 shard"), std::string::npos) << alike;
+  EXPECT_NE(alike.find("Ranked by overhead, cheapest first: openmp (7.34 µs), thread\\_pool (15.4 µs), "
+                       "thread\\_mutex (23.8 µs), thread\\_spawn (143 µs)."),
+            std::string::npos)
+      << alike;
+  EXPECT_NE(alike.find("ranks them in nearly the same order: Spearman's ρ = 1.00 over 4 patterns"), std::string::npos)
+      << alike;
+  EXPECT_NE(alike.find("| openmp | 7.34 | 1 × omp parallel (empty) (0.590 µs) + 2 × omp barrier (0.320 µs) | 1.23 | 6.11 |"),
+            std::string::npos)
+      << alike;
+  EXPECT_NE(alike.find("| ⚠ thread\\_spawn | 143 | 2 × std::thread create+join (36.0 µs) | 72.0 | 71.2 |"),
+            std::string::npos)
+      << alike;
+  EXPECT_NE(alike.find("only 1 of the 2 threads works in the map phase"), std::string::npos) << alike;
+  // The rest: 6.11, 6.96, -8.19 and 71.2 µs, median 6.54: thread_spawn pays more than twice that.
+  EXPECT_NE(alike.find("median 6.54 µs a step"), std::string::npos) << alike;
+  EXPECT_NE(alike.find("More than twice that for thread\\_spawn (71.2 µs): it pays more per step"), std::string::npos)
+      << alike;
+
+  // The reverse order: rho = -1. A primitive the run did not measure prices nothing.
+  const std::string reverse = overhead_section({
+      {"openmp", {{"std::thread create+join", 2}}},
+      {"thread_pool", {{"mutex+condvar handoff", 1}}},
+      {"thread_mutex", {{"binary_semaphore handoff", 2}}},
+      {"thread_spawn", {{"omp parallel (empty)", 1}, {"omp barrier", 2}}},
+      {"sequential", {{"no such primitive", 1}}},
+  });
+  EXPECT_NE(reverse.find("does not explain their order: Spearman's ρ = -1.00 over 4 patterns"), std::string::npos)
+      << reverse;
+  EXPECT_NE(reverse.find("The primitives cost more than most of these overheads"), std::string::npos) << reverse;
+
+  const std::string partly = overhead_section({
+      {"openmp", {{"omp parallel (empty)", 1}}},
+      {"thread_pool", {{"no such primitive", 1}}},
+      {"thread_mutex", {{"omp barrier", 1}}},
+  });
+  EXPECT_NE(partly.find("| thread\\_pool | 15.4 | 1 × no such primitive (not measured) | – | – |"), std::string::npos)
+      << partly;
+  EXPECT_EQ(partly.find("Spearman"), std::string::npos) << "two priced patterns are too few to rank";
+
+  // Without the registry's table the patterns stand unexplained, and say so.
+  EXPECT_NE(overhead_section({}).find("is not known to this report"), std::string::npos);
+}
+
 // The machine's ceiling (pattern "independent") is drawn and tabled, never ranked as a pattern.
 TEST(Report, TheMachinesCeilingIsAReferenceNotAPattern) {
   Scratch s;
@@ -324,7 +395,10 @@ TEST(ReportCli, ExitStatusAndMessages) {
 TEST(ReportCommitted, MatchesWhatTheCodeMakesFromItsResults) {
   const fs::path committed = kSource / "reports" / "2core-full";
   Scratch s;
-  gd::write_report({(committed / "results" / "2core-full.json").string()}, (s.dir / "2core-full").string());
+  gd::ReportOptions as_gdlab_report_makes_it;
+  as_gdlab_report_makes_it.pays = [](const std::string& pattern) { return gd::what_it_pays(pattern); };
+  gd::write_report({(committed / "results" / "2core-full.json").string()}, (s.dir / "2core-full").string(),
+                   as_gdlab_report_makes_it);
   for (const char* f : {"report.md", "cells.csv", "fits.csv", "primitives.csv"})
     EXPECT_TRUE(read(s.dir / "2core-full" / f) == read(committed / f))
         << "reports/2core-full/" << f << " is out of date; regenerate it:\n  ./gdlab report "
