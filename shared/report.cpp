@@ -797,6 +797,18 @@ void RunReport::efficiency_batch(Doc& doc) {
   if (!c.series.empty()) doc.figure(chart("efficiency-batch", c.title, c, join(text, " ")));
 }
 
+// A primitive's name shortened for the chart's rotated axis labels: its start and its end,
+// where names of one family differ ("... plain stores", "... with write prefetch"). The
+// table and primitives.csv keep the whole name.
+std::string axis_label(const std::string& name) {
+  constexpr std::size_t kHead = 16, kTail = 17;
+  if (name.size() <= kHead + kTail + 1) return name;
+  std::size_t head = kHead, tail = name.size() - kTail;
+  while (head > 0 && (static_cast<unsigned char>(name[head]) & 0xC0) == 0x80) --head;  // not inside a UTF-8 character
+  while (tail < name.size() && (static_cast<unsigned char>(name[tail]) & 0xC0) == 0x80) ++tail;
+  return name.substr(0, head) + "…" + name.substr(tail);
+}
+
 // Spearman's rank correlation of two equally long lists: 1 when they rank alike, -1 when
 // one ranks in the reverse order of the other. Ties share the mean of their ranks.
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
@@ -857,7 +869,7 @@ void RunReport::overhead(Doc& doc) {
   for (const auto& p : v_.r.primitives)
     if (p.threads == pp && p.microseconds > 0) prims.push_back(&p);
   std::sort(prims.begin(), prims.end(), [](auto* a, auto* b) { return a->microseconds < b->microseconds; });
-  for (const Primitive* p : prims) c.bars.push_back({p->name, p->microseconds, 1, false});
+  for (const Primitive* p : prims) c.bars.push_back({axis_label(p->name), p->microseconds, 1, false});
 
   // What each pattern pays per step, priced with the primitives above.
   struct Paid {

@@ -209,7 +209,8 @@ std::string render_svg(const BarChart& chart, const std::string& scratch, const 
   s += fmt::format("set xrange [-0.7:{}]\n", num(double(bars.size()) - 0.3));
   s += "set style fill solid 0.85 border rgb '#333333'\nset boxwidth 0.7\n";
   s += "set xtics rotate by -35 left scale 0 font 'sans,10'\nset bmargin 9\n";
-  s += "set key inside left top vertical Left reverse\n";
+  s += "set key outside top center horizontal Left reverse\n";  // above the plot: never over a bar
+
 
   std::vector<std::string> plots;
   std::string flagged_rows;
