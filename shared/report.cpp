@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "harness.hpp"
 #include "report_chart.hpp"
 
 namespace fs = std::filesystem;
@@ -926,10 +927,7 @@ void RunReport::overhead(Doc& doc) {
         rho, priced.size(), dearest->cell->pattern, sig(*dearest->cost_us), rank, priced.size()));
     std::vector<double> rest;
     for (const Paid* y : priced) rest.push_back(overhead_us(y->cell) - *y->cost_us);
-    std::vector<double> sorted = rest;
-    std::sort(sorted.begin(), sorted.end());
-    const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                            : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
+    const double median = median_of(rest);
     if (median > 0)
       text.push_back(fmt::format(
           "What the primitives do not account for (the last column; median {} µs a step) comes from the step "
