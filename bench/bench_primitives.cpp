@@ -6,8 +6,9 @@
 //
 // One iteration is one use of the primitive by p threads (the calling thread counts as
 // one of them where it takes part): spawn and join p threads, wake p-1 workers and wait
-// for all of them, one barrier phase, ... A pattern pays one or two of these per step
-// (per phase), so its overhead per step (gdlab matrix) should be explainable from them.
+// for all of them, one barrier phase, ... patterns/registry.cpp says which rows each
+// pattern pays per step and how often; the report prices a pattern's overhead with them
+// (what they leave out is the step's own cost, which these empty tasks do not have).
 //
 // The thread count is a benchmark ARGUMENT ("threads:2"): the body creates its own
 // threads. Google Benchmark's Threads() would run p copies of the body instead.
@@ -40,10 +41,13 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "primitive_names.hpp"
 #include "spin_wait.hpp"
 #include "thread_pool.hpp"
 
 namespace {
+
+namespace primitive = gd::primitive;
 
 int threads_of(const benchmark::State& s) { return int(s.range(0)); }
 
@@ -63,7 +67,7 @@ void thread_create_join(benchmark::State& state) {
     for (auto& th : t) th = std::thread([] {});
     for (auto& th : t) th.join();
   }
-  state.SetLabel("std::thread create+join");
+  state.SetLabel(std::string(primitive::kThreadCreateJoin));
 }
 BENCHMARK(thread_create_join)->Apply(thread_args);
 
@@ -75,7 +79,7 @@ void async_round_trip(benchmark::State& state) {
     for (auto& x : f) x = std::async(std::launch::async, [] {});
     for (auto& x : f) x.get();
   }
-  state.SetLabel("std::async(launch::async) + get");
+  state.SetLabel(std::string(primitive::kAsyncGet));
 }
 BENCHMARK(async_round_trip)->Apply(thread_args);
 
@@ -128,21 +132,21 @@ void mutex_condvar_handoff(benchmark::State& state) {
   }
   go.notify_all();
   for (auto& th : t) th.join();
-  state.SetLabel(Spin ? "spin, then mutex + condition_variable handoff (wake p-1, wait all)"
-                      : "mutex + condition_variable handoff (wake p-1, wait all)");
+  state.SetLabel(std::string(Spin ? primitive::kSpinCondvarHandoff : primitive::kCondvarHandoff));
 }
 BENCHMARK_TEMPLATE(mutex_condvar_handoff, false)->Apply(thread_args);
 BENCHMARK_TEMPLATE(mutex_condvar_handoff, true)->Apply(thread_args);
 
-// With Spin, both sides poll try_acquire() for up to gd::kSpinBudget first, as
-// thread_semaphore does when every thread has a CPU of its own.
+// With Spin, both sides poll try_acquire() for up to gd::kSpinBudget first when every
+// thread has a CPU of its own, as thread_semaphore does.
 template <bool Spin>
 void semaphore_handoff(benchmark::State& state) {
   const int helpers = threads_of(state) - 1;
   std::counting_semaphore<> start(0), done(0);
   std::atomic<bool> stop{false};
-  auto acquire = [](std::counting_semaphore<>& s) {
-    if (Spin && gd::spin_until([&] { return s.try_acquire(); })) return;
+  const bool spin = Spin && gd::spin_pays(helpers + 1);
+  auto acquire = [spin](std::counting_semaphore<>& s) {
+    if (spin && gd::spin_until([&] { return s.try_acquire(); })) return;
     s.acquire();
   };
   std::vector<std::thread> t;
@@ -161,8 +165,7 @@ void semaphore_handoff(benchmark::State& state) {
   stop.store(true);
   start.release(helpers);
   for (auto& th : t) th.join();
-  state.SetLabel(Spin ? "spin, then std::counting_semaphore handoff (wake p-1, wait all)"
-                      : "std::counting_semaphore handoff (wake p-1, wait all)");
+  state.SetLabel(std::string(Spin ? primitive::kSpinSemaphoreHandoff : primitive::kSemaphoreHandoff));
 }
 BENCHMARK_TEMPLATE(semaphore_handoff, false)->Apply(thread_args);
 BENCHMARK_TEMPLATE(semaphore_handoff, true)->Apply(thread_args);
@@ -180,7 +183,7 @@ void std_barrier(benchmark::State& state) {
     });
   for (auto _ : state) bar.arrive_and_wait();
   for (auto& th : t) th.join();
-  state.SetLabel("std::barrier arrive_and_wait");
+  state.SetLabel(std::string(primitive::kStdBarrier));
 }
 BENCHMARK(std_barrier)->Apply(thread_args);
 
@@ -195,7 +198,7 @@ void boost_barrier(benchmark::State& state) {
     });
   for (auto _ : state) bar.wait();
   group.join_all();
-  state.SetLabel("Boost.Thread barrier wait");
+  state.SetLabel(std::string(primitive::kBoostBarrier));
 }
 BENCHMARK(boost_barrier)->Apply(thread_args);
 
@@ -207,7 +210,7 @@ void omp_parallel_region(benchmark::State& state) {
 #pragma omp parallel num_threads(p)
     benchmark::ClobberMemory();
   }
-  state.SetLabel("omp parallel region (empty)");
+  state.SetLabel(std::string(primitive::kOmpRegion));
 }
 BENCHMARK(omp_parallel_region)->Apply(thread_args);
 
@@ -226,7 +229,7 @@ void omp_barrier(benchmark::State& state) {
       }
     }
   }
-  state.SetLabel("omp barrier");
+  state.SetLabel(std::string(primitive::kOmpBarrier));
 }
 BENCHMARK(omp_barrier)->Apply(thread_args);
 
@@ -259,7 +262,7 @@ void tbb_fork_join(benchmark::State& state) {
       met += all.load();
     });
   state.counters["forked"] = double(met) / double(std::max<benchmark::IterationCount>(1, state.iterations()));
-  state.SetLabel("oneTBB parallel_for fork-join (p tasks on p threads)");
+  state.SetLabel(std::string(primitive::kTbbForkJoin));
 }
 BENCHMARK(tbb_fork_join)->Apply(thread_args);
 
@@ -273,7 +276,7 @@ void thread_pool_dispatch(benchmark::State& state) {
     for (auto& x : f) x = pool.submit([] {});
     for (auto& x : f) x.get();
   }
-  state.SetLabel("gd::ThreadPool submit + future get (p tasks)");
+  state.SetLabel(std::string(primitive::kPoolDispatch));
 }
 BENCHMARK(thread_pool_dispatch)->Apply(thread_args);
 
@@ -294,7 +297,7 @@ void thread_pool_phase(benchmark::State& state) {
     if (spin) gd::spin_until(ready);
     for (auto& x : f) x.get();
   }
-  state.SetLabel("gd::ThreadPool phase: p-1 tasks to p-1 threads + the caller, polling first");
+  state.SetLabel(std::string(primitive::kPoolPhase));
 }
 BENCHMARK(thread_pool_phase)->Apply(thread_args);
 
@@ -307,9 +310,27 @@ void asio_post(benchmark::State& state) {
     done.wait();
   }
   pool.join();
-  state.SetLabel("Asio post to thread_pool + latch (p handlers)");
+  state.SetLabel(std::string(primitive::kAsioPost));
 }
 BENCHMARK(asio_post)->Apply(thread_args);
+
+// One phase of asio_pool: p-1 handlers posted to a pool of p-1 threads while the caller
+// runs its own share (here: nothing), then the latch, polled first when every thread has
+// a CPU of its own. The pool threads sleep in Asio's queue between phases.
+void asio_pool_phase(benchmark::State& state) {
+  const int p = threads_of(state);
+  const bool spin = gd::spin_pays(p);
+  boost::asio::thread_pool pool{std::size_t(p - 1)};
+  for (auto _ : state) {
+    std::latch done(p - 1);
+    for (int i = 1; i < p; ++i) boost::asio::post(pool, [&] { done.count_down(); });
+    if (spin) gd::spin_until([&] { return done.try_wait(); });
+    done.wait();
+  }
+  pool.join();
+  state.SetLabel(std::string(primitive::kAsioPhase));
+}
+BENCHMARK(asio_pool_phase)->Apply(thread_args);
 
 // A coroutine on the pool that suspends and is resumed by the pool: co_await post.
 void asio_co_await_resume(benchmark::State& state) {
@@ -323,7 +344,7 @@ void asio_co_await_resume(benchmark::State& state) {
     f.get();
   }
   pool.join();
-  state.SetLabel("Asio co_spawn + co_await post resume");
+  state.SetLabel(std::string(primitive::kAsioCoAwait));
 }
 BENCHMARK(asio_co_await_resume)->Apply(thread_args);
 
@@ -393,8 +414,7 @@ void rewrite_shared_lines(benchmark::State& state) {
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   for (auto& th : t) th.join();
-  state.SetLabel(WritePrefetch ? "rewrite 1/p of 1 MiB every thread has read, with write prefetch"
-                               : "rewrite 1/p of 1 MiB every thread has read, plain stores");
+  state.SetLabel(std::string(WritePrefetch ? primitive::kRewritePrefetch : primitive::kRewritePlain));
 }
 void memory_args(benchmark::internal::Benchmark* b) {
   b->ArgName("threads")->UseManualTime()->Unit(benchmark::kMicrosecond);

@@ -1,6 +1,7 @@
 #include "registry.hpp"
 
 #include "error.hpp"
+#include "primitive_names.hpp"
 
 namespace gd {
 
@@ -19,19 +20,26 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 
 namespace {
-// What one step pays, in the rows of bench/bench_primitives.cpp (their labels): the
-// "Per step it pays" line of each pattern's header, in measured units.
-constexpr PrimitiveUse kSpawn[] = {{"std::thread create+join", 1}};
-constexpr PrimitiveUse kCondvar[] = {{"spin, then mutex + condition_variable handoff (wake p-1, wait all)", 3}};
-constexpr PrimitiveUse kSemaphore[] = {{"spin, then std::counting_semaphore handoff (wake p-1, wait all)", 2}};
-constexpr PrimitiveUse kPool[] = {{"gd::ThreadPool phase: p-1 tasks to p-1 threads + the caller, polling first", 2}};
-constexpr PrimitiveUse kAsioPost[] = {{"Asio post to thread_pool + latch (p handlers)", 2}};
-constexpr PrimitiveUse kAsync[] = {{"std::async(launch::async) + get", 2}};
-constexpr PrimitiveUse kCoroutine[] = {{"Asio co_spawn + co_await post resume", 2}};
-constexpr PrimitiveUse kOmp[] = {{"omp parallel region (empty)", 1}, {"omp barrier", 2}};
-constexpr PrimitiveUse kOmpRegion[] = {{"omp parallel region (empty)", 1}};
-constexpr PrimitiveUse kTbb[] = {{"oneTBB parallel_for fork-join (p tasks on p threads)", 2}};
-constexpr PrimitiveUse kBoostBarrier[] = {{"Boost.Thread barrier wait", 3}};
+// What one step pays, in the rows of bench/bench_primitives.cpp: the "Per step it pays"
+// line of each pattern's header, counted in the rows' units. A row is one use by p
+// threads; where no row matches the pattern's mechanism exactly, the nearest one is named
+// and the comment says how it differs.
+using namespace primitive;
+constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoin, 1}};
+// Three barrier rounds, each one-way (the last to arrive releases the others); the row
+// is a round trip (wake p-1, wait for all to answer), so about one and a half of them.
+constexpr PrimitiveUse kCondvar[] = {{kSpinCondvarHandoff, 1.5}};
+constexpr PrimitiveUse kSemaphore[] = {{kSpinSemaphoreHandoff, 2}};
+constexpr PrimitiveUse kPool[] = {{kPoolPhase, 2}};
+constexpr PrimitiveUse kAsioPool[] = {{kAsioPhase, 2}};
+constexpr PrimitiveUse kAsync[] = {{kAsyncGet, 2}};
+// One coroutine spawned and resumed through the pool a phase; the pattern spawns one per
+// share and waits for them in a parallel_group, so this is its cheapest part only.
+constexpr PrimitiveUse kCoroutine[] = {{kAsioCoAwait, 2}};
+constexpr PrimitiveUse kOmp[] = {{kOmpRegion, 1}, {kOmpBarrier, 2}};
+constexpr PrimitiveUse kOmpReduction[] = {{kOmpRegion, 1}};
+constexpr PrimitiveUse kTbb[] = {{kTbbForkJoin, 2}};
+constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 
 const PatternInfo kPatterns[] = {
     {"sequential", "patterns/sequential.cpp", "one thread runs map, combine and update in order",
@@ -45,7 +53,7 @@ const PatternInfo kPatterns[] = {
     {"thread_pool", "patterns/thread_pool.cpp", "the project's pool of p-1 threads + the caller: per phase p-1 tasks with std::future results, share 0 run by the caller",
      "std::thread, std::future", true, make_thread_pool, kPool},
     {"asio_pool", "patterns/asio_pool.cpp", "boost::asio::thread_pool of p-1 threads + the caller: per phase p-1 posted handlers and a std::latch, share 0 run by the caller",
-     "Boost.Asio 1.81", true, make_asio_pool, kAsioPost},
+     "Boost.Asio 1.81", true, make_asio_pool, kAsioPool},
     {"async_futures", "patterns/async_futures.cpp", "std::async(launch::async) per block of shards, every step; futures in order",
      "std::async", true, make_async_futures, kAsync},
     {"coroutines", "patterns/coroutines.cpp", "one coroutine per step co_spawns an awaitable per block of shards; parallel_group",
@@ -53,11 +61,11 @@ const PatternInfo kPatterns[] = {
     {"openmp", "patterns/openmp.cpp", "#pragma omp parallel, omp for over shards then slices",
      "OpenMP (libgomp)", true, make_openmp, kOmp},
     {"openmp_reduction", "patterns/openmp_reduction.cpp", "omp parallel for with a reduction clause over the gradient",
-     "OpenMP (libgomp)", false, make_openmp_reduction, kOmpRegion},
+     "OpenMP (libgomp)", false, make_openmp_reduction, kOmpReduction},
     {"tbb", "patterns/tbb.cpp", "tbb::parallel_for over shards then slices in a task_arena of p",
      "oneTBB 2021", true, make_tbb, kTbb},
     {"boost_thread", "patterns/boost_thread.cpp", "the caller + a boost::thread_group of p-1 threads; boost::barrier phases",
-     "Boost.Thread 1.81", true, make_boost_thread, kBoostBarrier},
+     "Boost.Thread 1.81", true, make_boost_thread, kBoostBarrierUse},
 };
 }  // namespace
 

@@ -150,7 +150,7 @@ struct Primitive {
 // for each pattern; the report sets a pattern's overhead beside that cost.
 struct PrimitiveUse {
   std::string_view primitive;
-  int per_step = 1;
+  double per_step = 1;  // may be a fraction where a row does more than the pattern needs
 };
 
 struct Results {
