@@ -811,8 +811,9 @@ std::string axis_label(const std::string& name) {
 }
 
 // Spearman's rank correlation of two equally long lists: 1 when they rank alike, -1 when
-// one ranks in the reverse order of the other. Ties share the mean of their ranks.
-double spearman(const std::vector<double>& x, const std::vector<double>& y) {
+// one ranks in the reverse order of the other. Ties share the mean of their ranks. Not
+// defined (nullopt) when either list has every value equal.
+std::optional<double> spearman(const std::vector<double>& x, const std::vector<double>& y) {
   auto ranks = [](const std::vector<double>& v) {
     std::vector<std::size_t> order(v.size());
     std::iota(order.begin(), order.end(), 0);
@@ -834,12 +835,104 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
     sxx += (rx[i] - mean) * (rx[i] - mean);
     syy += (ry[i] - mean) * (ry[i] - mean);
   }
-  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
+  if (sxx == 0 || syy == 0) return std::nullopt;
+  return sxy / std::sqrt(sxx * syy);
+}
+
+// A pattern's overhead beside what it pays per step in primitives (ReportOptions::pays),
+// priced with the primitives the run measured.
+struct Priced {
+  const Cell* cell;
+  double overhead_us;
+  std::string uses;               // "2 × name (1.9 µs) + ..."
+  std::optional<double> cost_us;  // absent when a primitive it uses was not measured
+};
+
+// The cells with a positive overhead, cheapest first, each with its primitives priced
+// when `pays` knows the pattern.
+std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vector<const Primitive*>& prims,
+                          const ReportOptions& opt) {
+  std::vector<Priced> out;
+  for (const Cell* x : cells) {
+    Priced y{x, *x->overhead_per_step_seconds * 1e6, "", std::nullopt};
+    const auto uses = opt.pays ? opt.pays(x->pattern) : std::span<const PrimitiveUse>{};
+    if (!uses.empty()) y.cost_us = 0.0;
+    for (const PrimitiveUse& u : uses) {
+      auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
+      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", u.per_step, u.primitive,
+                            it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
+      if (it == prims.end()) y.cost_us.reset();
+      else if (y.cost_us) *y.cost_us += u.per_step * (*it)->microseconds;
+    }
+    out.push_back(std::move(y));
+  }
+  std::sort(out.begin(), out.end(), [](const Priced& a, const Priced& b) { return a.overhead_us < b.overhead_us; });
+  return out;
+}
+
+// The sentences that set the priced patterns' overheads beside their primitives.
+std::vector<std::string> pricing_text(const std::vector<const Priced*>& priced, int shards, int p) {
+  std::vector<double> o, k, share, rest;
+  int flagged_cells = 0;
+  for (const Priced* y : priced) {
+    o.push_back(y->overhead_us);
+    k.push_back(*y->cost_us);
+    share.push_back(*y->cost_us / y->overhead_us);
+    rest.push_back(y->overhead_us - *y->cost_us);
+    flagged_cells += flagged(*y->cell);
+  }
+  std::vector<std::string> text;
+  const auto [slo, shi] = std::minmax_element(share.begin(), share.end());
+  text.push_back(fmt::format("Their primitives (the table below) cost {}–{}% of these overheads.",
+                             sig(*slo * 100, 2), sig(*shi * 100, 2)));
+  const std::optional<double> rho = spearman(o, k);
+  const Priced* dearest = *std::max_element(priced.begin(), priced.end(), [](auto* a, auto* b) { return *a->cost_us < *b->cost_us; });
+  const auto rank = std::find(priced.begin(), priced.end(), dearest) - priced.begin() + 1;
+  if (rho)
+    text.push_back(fmt::format(
+        "Ranked by that cost, the {} priced patterns come in {} order as by overhead: Spearman's ρ = {:.2f} "
+        "(1: the same order, 0: unrelated, −1: reversed). The dearest in primitives, {} ({} µs a step), ranks "
+        "{} of {} by overhead.",
+        priced.size(),
+        *rho >= 0.9   ? "nearly the same"
+        : *rho >= 0.6 ? "much the same"
+        : *rho >= 0.3 ? "only partly the same"
+                      : "not the same",
+        std::fabs(*rho) < 0.005 ? 0.0 : *rho, dearest->cell->pattern, sig(*dearest->cost_us), rank, priced.size()));
+  else
+    text.push_back("Every priced pattern has the same overhead or the same primitive cost, so the two "
+                   "rankings cannot be compared.");
+  const double median = median_of(rest);
+  std::vector<std::string> parts;
+  if (shards < p)
+    parts.push_back(fmt::format("the time {} of the {} threads wait{} in the map phase (only {} shard{})", p - shards, p,
+                                p - shards == 1 ? "s" : "", shards, shards == 1 ? "" : "s"));
+  parts.push_back("the combine and update reading gradients and weights that other cores wrote (the rewrite rows, "
+                  "where measured, price a MiB of that)");
+  if (median > 0)
+    text.push_back(fmt::format("The rest (the last column; median {} µs a step) is not priced here. It includes {}.",
+                               sig(median), and_list(parts)));
+  else
+    text.push_back(fmt::format("The primitives cost more than most of these overheads (the last column; median "
+                               "{} µs a step): these patterns do not pay what the registry says they do.",
+                               sig(median)));
+  std::vector<std::string> far;
+  for (std::size_t i = 0; i < priced.size(); ++i)
+    if (median > 0 && rest[i] > 2 * median) far.push_back(fmt::format("{} ({} µs)", priced[i]->cell->pattern, sig(rest[i])));
+  if (!far.empty())
+    text.push_back(fmt::format("More than twice that for {}: {} more per step than {} primitives cost alone.",
+                               and_list(far), far.size() == 1 ? "it pays" : "they pay",
+                               far.size() == 1 ? "its" : "their"));
+  if (flagged_cells > 0)
+    text.push_back(fmt::format("{} of these {} cells {} flagged (⚠): read their order with care.", flagged_cells,
+                               priced.size(), flagged_cells == 1 ? "is" : "are"));
+  return text;
 }
 
 void RunReport::overhead(Doc& doc) {
-  // The smallest batch: there the fixed costs of a step (waking or starting threads, the
-  // combine and update over every parameter) are most of it, so the patterns differ most.
+  // The smallest batch: a step has the least work there, so what a pattern adds to it
+  // weighs most. With fewer shards than threads, the overhead also holds the time the
+  // threads without a shard wait in the map phase.
   const int batch = v_.batches.empty() ? 0 : v_.batches.front();
   const int shards = v_.primary.count(batch) ? v_.primary.at(batch) : 1;
   doc.h3("Overhead per step and the primitives behind it", anchor_ + "-overhead");
@@ -872,86 +965,26 @@ void RunReport::overhead(Doc& doc) {
   std::sort(prims.begin(), prims.end(), [](auto* a, auto* b) { return a->microseconds < b->microseconds; });
   for (const Primitive* p : prims) c.bars.push_back({axis_label(p->name), p->microseconds, 1, false});
 
-  // What each pattern pays per step, priced with the primitives above.
-  struct Paid {
-    const Cell* cell;
-    std::string uses;               // "2 × name (1.9 µs)" ...
-    std::optional<double> cost_us;  // absent when a primitive it uses was not measured
-  };
-  std::vector<Paid> paid;
-  for (const Cell* x : cells) {
-    if (!opt_.pays) break;
-    const auto uses = opt_.pays(x->pattern);
-    if (uses.empty()) continue;
-    Paid y{x, "", 0.0};
-    for (const PrimitiveUse& u : uses) {
-      auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
-      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", u.per_step, u.primitive,
-                            it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
-      if (it == prims.end()) y.cost_us.reset();
-      else if (y.cost_us) *y.cost_us += u.per_step * (*it)->microseconds;
-    }
-    paid.push_back(y);
-  }
-  std::sort(paid.begin(), paid.end(),
-            [](const Paid& a, const Paid& b) { return *a.cell->overhead_per_step_seconds < *b.cell->overhead_per_step_seconds; });
+  const std::vector<Priced> all = price(cells, prims, opt_);
+  std::vector<const Priced*> priced;
+  for (const Priced& y : all)
+    if (y.cost_us) priced.push_back(&y);
 
   std::vector<std::string> text;
-  auto overhead_us = [](const Cell* x) { return *x->overhead_per_step_seconds * 1e6; };
-  if (!cells.empty()) {
-    std::vector<const Cell*> ranked = cells;
-    std::sort(ranked.begin(), ranked.end(), [&](auto* a, auto* b) { return overhead_us(a) < overhead_us(b); });
+  if (!all.empty()) {
     std::vector<std::string> names;
-    for (const Cell* x : ranked) names.push_back(fmt::format("{} ({} µs)", x->pattern, sig(overhead_us(x))));
+    for (const Priced& y : all) names.push_back(fmt::format("{} ({} µs)", y.cell->pattern, sig(y.overhead_us)));
     text.push_back(fmt::format("Ranked by overhead, cheapest first: {}.", join(names, ", ")));
   }
-  std::vector<const Paid*> priced;
-  for (const Paid& y : paid)
-    if (y.cost_us) priced.push_back(&y);
   if (priced.size() >= 3) {
-    std::vector<double> o, k;
-    for (const Paid* y : priced) {
-      o.push_back(overhead_us(y->cell));
-      k.push_back(*y->cost_us);
-    }
-    const double rho = spearman(o, k);
-    const Paid* dearest = *std::max_element(priced.begin(), priced.end(), [](auto* a, auto* b) { return *a->cost_us < *b->cost_us; });
-    const auto rank = std::find(priced.begin(), priced.end(), dearest) - priced.begin() + 1;
-    text.push_back(fmt::format(
-        "What each pattern pays per step in primitives (the table below) {}: Spearman's ρ = {:.2f} over {} patterns "
-        "(1: the same order, 0: unrelated). The dearest, {} ({} µs a step), ranks {} of {} by overhead.",
-        rho >= 0.9   ? "ranks them in nearly the same order"
-        : rho >= 0.6 ? "ranks them in much the same order"
-        : rho >= 0.3 ? "explains their order only in part"
-                     : "does not explain their order",
-        rho, priced.size(), dearest->cell->pattern, sig(*dearest->cost_us), rank, priced.size()));
-    std::vector<double> rest;
-    for (const Paid* y : priced) rest.push_back(overhead_us(y->cell) - *y->cost_us);
-    const double median = median_of(rest);
-    if (median > 0)
-      text.push_back(fmt::format(
-          "What the primitives do not account for (the last column; median {} µs a step) comes from the step "
-          "itself: {}the combine and update read gradients and weights that other cores wrote (the rewrite rows, "
-          "where measured, price that).",
-          sig(median),
-          shards < v_.pc ? fmt::format("with {} shard{}, only {} of the {} threads {} in the map phase; ", shards,
-                                       shards == 1 ? "" : "s", shards, v_.pc, shards == 1 ? "works" : "work")
-                         : ""));
-    else
-      text.push_back(fmt::format("The primitives cost more than most of these overheads (the last column; median "
-                                 "{} µs a step): they are not what these patterns pay.",
-                                 sig(median)));
-    std::vector<std::string> far;
-    for (std::size_t i = 0; i < priced.size(); ++i)
-      if (rest[i] > 2 * median && median > 0)
-        far.push_back(fmt::format("{} ({} µs)", priced[i]->cell->pattern, sig(rest[i])));
-    if (!far.empty())
-      text.push_back(fmt::format("More than twice that for {}: {} more per step than {} primitives cost alone.",
-                                 and_list(far), far.size() == 1 ? "it pays" : "they pay",
-                                 far.size() == 1 ? "its" : "their"));
-  } else if (!cells.empty() && !prims.empty()) {
-    text.push_back("What each pattern pays per step in primitives is not known to this report "
-                   "(gdlab report takes it from the pattern registry).");
+    for (std::string& t : pricing_text(priced, shards, v_.pc)) text.push_back(std::move(t));
+  } else if (!all.empty() && !prims.empty()) {
+    const bool known = std::any_of(all.begin(), all.end(), [](const Priced& y) { return !y.uses.empty(); });
+    text.push_back(known ? fmt::format("Only {} pattern{} could be priced with the primitives measured: too few "
+                                           "to compare the rankings.",
+                                           priced.size(), priced.size() == 1 ? "" : "s")
+                             : "What each pattern pays per step in primitives is not known to this report "
+                               "(gdlab report takes it from the pattern registry).");
   }
   if (!negative.empty()) {
     std::vector<std::string> names;
@@ -968,14 +1001,16 @@ void RunReport::overhead(Doc& doc) {
     doc.figure(chart("overhead", c.title, c, join(text, " ")));
   else if (!text.empty())
     doc.para(join(text, " "));
-  if (!paid.empty()) {
-    Table t{{"pattern", "overhead µs a step", "pays per step", "those primitives µs", "the rest µs"}, {}};
-    for (const Paid& y : paid)
-      t.rows.push_back({{y.cell->pattern, sig(overhead_us(y.cell)), y.uses, y.cost_us ? sig(*y.cost_us) : "–",
-                         y.cost_us ? sig(overhead_us(y.cell) - *y.cost_us) : "–"},
-                        flagged(*y.cell) ? "flag" : ""});
-    doc.table(std::move(t));
+  if (prims.empty() || std::none_of(all.begin(), all.end(), [](const Priced& y) { return !y.uses.empty(); })) return;
+  Table t{{"pattern", "overhead µs a step", "pays per step", "those primitives µs", "share", "the rest µs"}, {}};
+  for (const Priced& y : all) {
+    if (y.uses.empty()) continue;
+    t.rows.push_back({{y.cell->pattern, sig(y.overhead_us), y.uses, y.cost_us ? sig(*y.cost_us) : "–",
+                       y.cost_us ? sig(*y.cost_us / y.overhead_us * 100, 2) + "%" : "–",
+                       y.cost_us ? sig(y.overhead_us - *y.cost_us) : "–"},
+                      flagged(*y.cell) ? "flag" : ""});
   }
+  doc.table(std::move(t));
 }
 
 void RunReport::throughput(Doc& doc) {

@@ -211,7 +211,6 @@ std::string render_svg(const BarChart& chart, const std::string& scratch, const 
   s += "set xtics rotate by -35 left scale 0 font 'sans,10'\nset bmargin 9\n";
   s += "set key outside top center horizontal Left reverse\n";  // above the plot: never over a bar
 
-
   std::vector<std::string> plots;
   std::string flagged_rows;
   for (int g = 0; g < 2; ++g) {
