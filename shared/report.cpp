@@ -914,7 +914,7 @@ std::vector<std::string> pricing_text(const std::vector<const Priced*>& priced, 
                                sig(median), and_list(parts)));
   else
     text.push_back(fmt::format("The primitives cost more than most of these overheads (the last column; median "
-                               "{} µs a step): these patterns do not pay what the registry says they do.",
+                               "{} µs a step): the registry's primitives overprice these patterns.",
                                sig(median)));
   std::vector<std::string> far;
   for (std::size_t i = 0; i < priced.size(); ++i)
