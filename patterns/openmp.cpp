@@ -4,7 +4,7 @@
 //
 // Deterministic (own shard buffers, combined by the step's fixed tree). Diff against tbb.cpp (the same
 // two loops as oneTBB algorithms) and openmp_reduction.cpp (the reduction clause).
-// Per step it pays: one parallel region and two barriers (~1 us with libgomp's
+// Per step it pays: one parallel region and two barriers (1-3 us each with libgomp's
 // spinning threads; ~50 us with OMP_WAIT_POLICY=PASSIVE).
 #include <omp.h>
 

@@ -5,7 +5,7 @@
 // float addition is not associative, so the last bits of the weights change from run
 // to run. That is the lesson (lesson 03); diff against thread_condvar.cpp, which keeps
 // the threads and combines by a fixed tree instead.
-// Per step it pays: p thread creations and joins (~36 us each here), plus contention
+// Per step it pays: p thread creations and joins (~70 us each here), plus contention
 // on the mutex while a whole gradient (~1 MB) is added under it.
 #include <memory>
 #include <mutex>
