@@ -37,18 +37,13 @@ class Coroutines final : public Pattern {
 
   // [lesson:run_step]
   void step(Step& step) override {
-    // The caller runs its own io_context until the step coroutine has finished. The
-    // work guard keeps run_one() waiting while the coroutine is suspended and the
-    // caller's queue is empty, waiting for groups that run on the pool.
+    // The caller runs its own io_context until the step coroutine has finished.
     std::exception_ptr error;
     bool finished = false;
-    auto working = asio::make_work_guard(caller_);
     asio::co_spawn(caller_, whole_step(step), [&](std::exception_ptr e) {
       error = e;
       finished = true;
-      working.reset();
     });
-    caller_.restart();  // it stopped when the last step's work ran out
     while (!finished) {
       // poll_one() runs a ready handler, if any, and never blocks: poll for a while
       // before run_one() sleeps until the next one (shared/spin_wait.hpp).
@@ -104,6 +99,16 @@ class Coroutines final : public Pattern {
   bool spin_;
   asio::thread_pool pool_;
   asio::io_context caller_{1};  // run by the caller only (concurrency hint 1)
+  // [lesson:never_idle]
+  // An io_context counts its outstanding work, and when the count falls to zero it
+  // stops itself: from then on run_one() returns at once, until restart(). Any thread
+  // can make the count fall: every copy of a work-tracking executor counts, and
+  // parallel_group drops such a copy on the pool thread that finished last, just after
+  // posting the coroutine's resumption to the caller. Restarting the io_context at each
+  // step would race with that late stop, and the caller would poll a stopped queue for
+  // ever. So it holds one unit of work from construction to destruction, and never stops.
+  asio::executor_work_guard<asio::io_context::executor_type> never_idle_{caller_.get_executor()};
+  // [/lesson:never_idle]
 };
 
 std::unique_ptr<Pattern> make_coroutines(int threads) { return std::make_unique<Coroutines>(threads); }
