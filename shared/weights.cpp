@@ -8,7 +8,10 @@
 #include <sstream>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include "error.hpp"
+#include "model.hpp"
 
 static_assert(std::endian::native == std::endian::little, "the weights format is little-endian");
 
@@ -76,8 +79,15 @@ Model load_weights(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such file");
   if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
-  if (std::filesystem::file_size(path) > (std::uintmax_t(1) << 32))
-    throw UsageError(path + ": larger than 4 GiB, not a weights file");
+  // A training step holds at least 4 floats per parameter (weights, summed gradient,
+  // momentum, one shard's gradient: model.hpp), so no model it can train has more than
+  // kMaxStepBytes / 16 parameters, and no weights file more than a quarter of
+  // kMaxStepBytes of them (4 bytes each), plus its header (at most 64 layer sizes).
+  const std::uintmax_t max_file = kMaxStepBytes / 4 + 8 + 4 * (64 + 3) + 8 + 8;
+  if (std::filesystem::file_size(path) > max_file)
+    throw UsageError(fmt::format("{}: larger than {} GiB, more weights than a training step can hold (the {} GiB "
+                                 "step limit)",
+                                 path, (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -101,6 +111,10 @@ Model load_weights(const std::string& path) {
   auto loss = r.get<std::uint32_t>("loss");
   if (loss > 1) throw UsageError(path + ": bad loss code " + std::to_string(loss));
   spec.loss = loss ? Loss::mse : Loss::softmax_ce;
+  if (step_floats(spec.layers, 1, 1) * sizeof(float) > kMaxStepBytes)  // the smallest step: batch 1, one shard
+    throw UsageError(fmt::format("{}: layers {} are more than a training step can hold (over the {} GiB limit even "
+                                 "at batch 1)",
+                                 path, layers_string(spec.layers), kMaxStepBytes >> 30));
   Layout layout(spec.layers);
   auto count = r.get<std::uint64_t>("parameter count");
   if (count != layout.count)
