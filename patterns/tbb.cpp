@@ -5,8 +5,13 @@
 // own buffer, a body folds the shards of its range by the step's fixed tree, and each
 // slice is combined by that tree. Diff against openmp.cpp.
 // Work stealing balances a straggling shard automatically.
+// oneTBB keeps one pool of worker threads for the whole process, by default one fewer
+// than the machine's CPUs, and an arena only borrows from it: asked for more threads than
+// that, the arena would quietly run with fewer. A global_control raises the pool's limit
+// to p while the pattern lives (while several are alive, oneTBB applies the smallest).
 // Per step it pays: two fork-joins in the arena (~2 us each here, reports/2core-full).
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -18,7 +23,12 @@ namespace gd {
 
 class TBB final : public Pattern {
  public:
-  explicit TBB(int threads) : arena_(threads) { arena_.initialize(); }  // threads reserved here, not per step
+  // [lesson:tbb_threads]
+  explicit TBB(int threads)
+      : pool_limit_(tbb::global_control::max_allowed_parallelism, std::size_t(threads)), arena_(threads) {
+    arena_.initialize();  // threads reserved here, not per step
+  }
+  // [/lesson:tbb_threads]
 
   // [lesson:tbb_step]
   void step(Step& step) override {
@@ -38,6 +48,7 @@ class TBB final : public Pattern {
   // [/lesson:tbb_step]
 
  private:
+  tbb::global_control pool_limit_;  // p threads in all: p - 1 workers and the caller
   tbb::task_arena arena_;
 };
 

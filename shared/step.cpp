@@ -132,7 +132,7 @@ void Step::run_shard(int s) {
   held_[s] = s + 1;
   try {
     auto [first, count] = shard_range(s);
-    const bool faulty = fault.kind != Fault::Kind::none && fault.shard == s &&
+    const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
                         (fault.at_step < 0 || fault.at_step == step_no_);
     if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
     if (faulty && fault.kind == Fault::Kind::throw_error) throw ShardError(s, "injected failure");

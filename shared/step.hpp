@@ -45,7 +45,7 @@ struct Hyper {
 struct Fault {
   enum class Kind { none, throw_error, nan_input, slow };
   Kind kind = Kind::none;
-  int shard = 0;
+  int shard = 0;                                // -1: every shard
   long at_step = -1;                            // -1: every step
   std::chrono::milliseconds delay{20};          // for Kind::slow
 };
