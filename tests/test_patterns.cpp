@@ -198,22 +198,25 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
 // The other half of "exactly the thread count it is given": no fewer either. Every
 // shard sleeps, so a thread's share takes milliseconds without needing a CPU, and all
 // p threads of a step sit in step work at the same time, even where p is more than
-// the machine's CPUs (3 on a 2-core machine).
+// the CPUs this process may use (p is one more, the case a library's default thread
+// limit gets wrong).
 TEST_P(Every, RunsAllItsThreadsAtOnce) {
   const bool seq = GetParam() == "sequential";
-  const int threads = seq ? 1 : 3;
+  const int threads = seq ? 1 : available_cpus() + 1;
   Model m({{784, 16, 10}});
   m.init(1);
-  Step step(m, data().train, 96, 6, {});
-  std::vector<int> order(96);
-  for (int i = 0; i < 96; ++i) order[std::size_t(i)] = i;
+  const int shards = 2 * threads;  // two for every thread: none idles
+  const int batch = std::max(96, shards);
+  Step step(m, data().train, batch, shards, {});
+  std::vector<int> order(std::size_t(batch), 0);
+  for (int i = 0; i < batch; ++i) order[std::size_t(i)] = i;
   step.busy.count_concurrency = true;
   step.fault = {Fault::Kind::slow, -1, -1, 10ms};
   auto p = find_pattern(GetParam()).make(threads);
   gdtest::Watchdog dog(std::string(GetParam()) + " at once", 30s);
   step.busy.reset();
   for (int k = 0; k < 3; ++k) {
-    step.prepare(order.data(), 96);
+    step.prepare(order.data(), batch);
     p->step(step);
   }
   EXPECT_EQ(step.busy.peak(), threads) << "most threads in step work at once, over 3 steps";
