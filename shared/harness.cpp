@@ -359,8 +359,8 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
                            const std::vector<int>& order, int batch, int shards, long warmup, long steps,
                            std::uint64_t seed, Hyper hyper) {
   // p copies need p times one step's memory: refuse (a skipped cell) rather than be killed.
-  const std::size_t bytes = std::size_t(copies) * step_floats(spec.layers, batch, shards) * sizeof(float);
-  if (bytes > kMaxStepBytes)
+  const double bytes = double(copies) * double(step_floats(spec.layers, batch, shards)) * sizeof(float);
+  if (bytes > double(kMaxStepBytes))
     throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
                                  double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
   // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.

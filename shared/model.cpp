@@ -49,7 +49,10 @@ std::vector<int> parse_layers(const std::string& text) {
 
 std::string layers_string(const std::vector<int>& l) {
   std::string s;
-  for (std::size_t i = 0; i < l.size(); ++i) s += (i ? "-" : "") + std::to_string(l[i]);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    if (i) s += '-';
+    s += std::to_string(l[i]);
+  }
   return s;
 }
 
@@ -68,8 +71,9 @@ std::size_t step_floats(const std::vector<int>& layers, long batch, long shards)
 }
 
 void check_step_fits(const std::vector<int>& layers, long batch, long shards) {
-  const std::size_t bytes = step_floats(layers, batch, shards) * sizeof(float);
-  if (bytes > kMaxStepBytes)
+  const std::size_t floats = step_floats(layers, batch, shards);  // compared in floats: bytes could overflow
+  const double bytes = double(floats) * sizeof(float);
+  if (floats > kMaxStepBytes / sizeof(float))
     throw UsageError(fmt::format("layers {} with batch {} and {} shard{} need about {:.1f} GiB per step, over the "
                                  "{} GiB limit: use smaller layers, batch or shard count",
                                  layers_string(layers), batch, shards, shards == 1 ? "" : "s",

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -89,9 +88,9 @@ Model load_weights(const std::string& path) {
                                  "step limit)",
                                  path, (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
   std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string bytes = ss.str();
+  std::string bytes(std::size_t(std::filesystem::file_size(path)), '\0');  // one copy, read in place
+  in.read(bytes.data(), std::streamsize(bytes.size()));
+  if (std::size_t(in.gcount()) != bytes.size()) throw UsageError(path + ": cannot read it");
   Reader r{path, bytes};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw UsageError(path + ": not a gdlab weights file (bad magic; expected GDLABW01)");
@@ -111,7 +110,7 @@ Model load_weights(const std::string& path) {
   auto loss = r.get<std::uint32_t>("loss");
   if (loss > 1) throw UsageError(path + ": bad loss code " + std::to_string(loss));
   spec.loss = loss ? Loss::mse : Loss::softmax_ce;
-  if (step_floats(spec.layers, 1, 1) * sizeof(float) > kMaxStepBytes)  // the smallest step: batch 1, one shard
+  if (step_floats(spec.layers, 1, 1) > kMaxStepBytes / sizeof(float))  // the smallest step: batch 1, one shard
     throw UsageError(fmt::format("{}: layers {} are more than a training step can hold (over the {} GiB limit even "
                                  "at batch 1)",
                                  path, layers_string(spec.layers), kMaxStepBytes >> 30));
