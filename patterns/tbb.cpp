@@ -6,9 +6,10 @@
 // slice is combined by that tree. Diff against openmp.cpp.
 // Work stealing balances a straggling shard automatically.
 // oneTBB keeps one pool of worker threads for the whole process, by default one fewer
-// than the machine's CPUs, and an arena only borrows from it: asked for more threads than
-// that, the arena would quietly run with fewer. A global_control raises the pool's limit
-// to p while the pattern lives (while several are alive, oneTBB applies the smallest).
+// than the machine's CPUs, and an arena only borrows from it: asked for more threads
+// than that, the arena would run with fewer (oneTBB only prints a warning). A
+// global_control raises the pool's limit to p while the pattern lives (while several
+// are alive, oneTBB applies the smallest).
 // Per step it pays: two fork-joins in the arena (~2 us each here, reports/2core-full).
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>

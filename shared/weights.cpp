@@ -83,12 +83,13 @@ Model load_weights(const std::string& path) {
   // kMaxStepBytes / 16 parameters, and no weights file more than a quarter of
   // kMaxStepBytes of them (4 bytes each), plus its header (at most 64 layer sizes).
   const std::uintmax_t max_file = kMaxStepBytes / 4 + 8 + 4 * (64 + 3) + 8 + 8;
-  if (std::filesystem::file_size(path) > max_file)
+  const std::uintmax_t size = std::filesystem::file_size(path);
+  if (size > max_file)
     throw UsageError(fmt::format("{}: larger than {} GiB, more weights than a training step can hold (the {} GiB "
                                  "step limit)",
                                  path, (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
   std::ifstream in(path, std::ios::binary);
-  std::string bytes(std::size_t(std::filesystem::file_size(path)), '\0');  // one copy, read in place
+  std::string bytes(std::size_t(size), '\0');  // one copy, read in place
   in.read(bytes.data(), std::streamsize(bytes.size()));
   if (std::size_t(in.gcount()) != bytes.size()) throw UsageError(path + ": cannot read it");
   Reader r{path, bytes};
