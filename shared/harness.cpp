@@ -362,7 +362,7 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   const double bytes = double(copies) * double(step_floats(spec.layers, batch, shards)) * sizeof(float);
   if (bytes > double(kMaxStepBytes))
     throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
-                                 double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
+                                 bytes / double(1 << 30), kMaxStepBytes >> 30));
   // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
   struct Copy : Trainee {
     using Trainee::Trainee;

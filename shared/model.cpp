@@ -77,7 +77,7 @@ void check_step_fits(const std::vector<int>& layers, long batch, long shards) {
     throw UsageError(fmt::format("layers {} with batch {} and {} shard{} need about {:.1f} GiB per step, over the "
                                  "{} GiB limit: use smaller layers, batch or shard count",
                                  layers_string(layers), batch, shards, shards == 1 ? "" : "s",
-                                 double(bytes) / double(1 << 30), kMaxStepBytes >> 30));
+                                 bytes / double(1 << 30), kMaxStepBytes >> 30));
 }
 
 Layout::Layout(const std::vector<int>& layers) {
