@@ -1090,6 +1090,13 @@ void RunReport::pattern_tables(Doc& doc) {
   // load imbalance (max/mean busy time per worker).
   const bool busy = std::any_of(v_.r.cells.begin(), v_.r.cells.end(),
                                 [](const Cell& c) { return c.useful_parallelism.has_value(); });
+  if (busy)
+    doc.para("A useful = the threads' time in step work (map, combine, update) / wall time: A without the spinning "
+             "and waiting. Imbalance = the busiest thread's step work / the mean over the p threads (1 = an even split; – "
+             "where more than p threads worked, as in the patterns that start threads every step). "
+             "Above the CPUs available, a scheduler that hands out work as threads ask (tbb's work stealing) gives "
+             "more to the threads the system happens to run, so its imbalance there shows the time slicing, not a "
+             "poor split.");
   for (const auto& pattern : v_.patterns_and_ceiling()) {
     Table t{{"batch", "shards", "p", "time/step ms [95% CI]", "S", "S_best", "S_rel", "E", "A", "e", "overhead µs",
              "samples/s", "weights", "flags"},
