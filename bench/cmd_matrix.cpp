@@ -1,10 +1,7 @@
 // gdlab matrix: every pattern x thread count x batch size (x shard count), measured by
 // the harness (shared/harness.hpp) and written to one results file (bench/RESULTS.md).
 #include <fmt/format.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -39,48 +36,6 @@ struct MatrixOptions {
   bool quick = false, resume = false, force = false;
   std::string command_line;
 };
-
-// Ctrl-C asks the matrix to stop after the repetition that is running; a second
-// Ctrl-C kills the process at once (SA_RESETHAND restores the default action).
-std::atomic<bool> g_stop{false};
-void on_sigint(int) {
-  g_stop.store(true);
-  const char msg[] = "\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n";
-  ssize_t ignored = ::write(2, msg, sizeof msg - 1);
-  (void)ignored;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false) {
-  std::vector<int> out;
-  for (const std::string& item : split(s)) {
-    if (allow_auto && item == "auto") {
-      out.push_back(0);
-      continue;
-    }
-    std::size_t used = 0;
-    int v = 0;
-    try {
-      v = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || v < lo || v > hi)
-      throw UsageError(fmt::format("{} '{}': expected a comma-separated list of integers in {}..{}{}", option, s, lo, hi,
-                                   allow_auto ? " or 'auto'" : ""));
-    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
-  }
-  if (out.empty()) throw UsageError(fmt::format("{} is empty", option));
-  return out;
-}
 
 std::vector<int> default_threads() {
   std::vector<int> t{1};
@@ -264,16 +219,12 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
       fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t, cpus);
   std::fflush(stdout);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  struct sigaction old_sa {};
-  sigaction(SIGINT, &sa, &old_sa);
+  // Ctrl-C stops the matrix after the repetition that is running.
+  CtrlC ctrl_c("\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n");
 
   Progress bar("matrix", to_run);
   MatrixHooks hooks;
-  hooks.stop = [] { return g_stop.load(); };
+  hooks.stop = [] { return CtrlC::pressed(); };
   // Not on a terminal (a log, CI): a plain line every 10 seconds instead of the bar.
   const bool plain = !Progress::terminal();
   auto last_line = std::chrono::steady_clock::now();
@@ -297,7 +248,6 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool finished = run_matrix(r, refs, data.train, hooks);
   bar.finish();
-  sigaction(SIGINT, &old_sa, nullptr);
   write_results(o.out, r);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

@@ -1,9 +1,6 @@
 // gdlab report: results files of `gdlab matrix` -> a comparison report (shared/report.hpp).
 #include <fmt/format.h>
 
-#include <signal.h>
-
-#include <atomic>
 #include <filesystem>
 
 #include "commands.hpp"
@@ -12,12 +9,6 @@
 #include "report.hpp"
 
 namespace gd::cli {
-namespace {
-
-std::atomic<bool> g_interrupted{false};
-void on_sigint_report(int) { g_interrupted.store(true); }
-
-}  // namespace
 
 void add_report(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -37,16 +28,12 @@ void add_report(CLI::App& app) {
   cmd->callback([o] {
     ReportOptions options;
     options.title = o->title;
-    options.stop = [] { return g_interrupted.load(); };
+    options.stop = [] { return CtrlC::pressed(); };
     options.pays = [](const std::string& pattern) { return what_it_pays(pattern); };
     // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
-    // an older report at --out stays as it was. The handler stays until the process ends,
-    // so a Ctrl-C just after the report is in place changes nothing; a second one kills.
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint_report;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
+    // an older report at --out stays as it was. A Ctrl-C just after the report is in
+    // place changes nothing; a second one kills.
+    CtrlC ctrl_c;
     try {
       write_report(o->inputs, o->out, options);
     } catch (const Interrupted&) {

@@ -1,9 +1,6 @@
 // gdlab train: train the MLP with one pattern and print per-epoch figures.
 #include <fmt/format.h>
 
-#include <signal.h>
-
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -35,10 +32,6 @@ struct TrainOptions {
   long samples = 0, max_steps = 0;
   std::string save, load;
 };
-
-// Ctrl-C asks the training loop to stop after the current step; a second Ctrl-C kills.
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
 std::string default_layers(const Dataset& d) {
   if (d.name == "xor") return "2-8-2";
@@ -111,18 +104,13 @@ void run(const TrainOptions& o) {
              model->layout.count, data.train.name, data.train.size(), data.test.size(),
              layers_string(model->spec.layers), to_string(model->spec.activation), to_string(model->spec.loss),
              o.batch, trainer.shards(), info.name, o.threads, o.threads == 1 ? "" : "s");
-  struct sigaction sa {}, old_sa {};
-  sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_sa);
+  CtrlC ctrl_c;  // Ctrl-C stops the training after the current step
   for (int e = 1; e <= o.epochs; ++e) {
     Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
     EpochStats st = trainer.epoch(
-        *pattern, [&](long done, long) { bar.update(done); }, [] { return g_interrupted.load(); });
+        *pattern, [&](long done, long) { bar.update(done); }, [] { return CtrlC::pressed(); });
     bar.finish();
     if (st.interrupted) {
-      sigaction(SIGINT, &old_sa, nullptr);
       fmt::print("interrupted in epoch {} after {} steps: threads stopped, nothing saved\n", e, st.steps);
       throw Interrupted();
     }
@@ -135,7 +123,6 @@ void run(const TrainOptions& o) {
                  test.loss, st.seconds, st.samples_per_second);
     std::fflush(stdout);
   }
-  sigaction(SIGINT, &old_sa, nullptr);
   fmt::print("weights checksum {}\n", checksum_hex(model->checksum()));
   if (!o.save.empty()) {
     save_weights(o.save, *model);

@@ -1,6 +1,10 @@
 // The gdlab command-line tool: one function per subcommand, each adding itself to the app.
 #pragma once
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace gd::cli {
 
@@ -8,6 +12,28 @@ namespace gd::cli {
 // layer sizes): `--save ''` is a mistake to report, not a request to skip saving.
 inline const CLI::Validator kNotEmpty(
     [](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); }, "");
+
+// "a,b,,c" -> {"a", "b", "c"}: a comma-separated option value, empty items dropped.
+std::vector<std::string> split(const std::string& s);
+// A comma-separated list of distinct integers in [lo, hi] ("auto" -> 0 where allowed), or
+// a UsageError naming `option`.
+std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false);
+
+// Ctrl-C as a request to stop. While a CtrlC is alive, the first SIGINT only sets a flag
+// (and writes `notice` to stderr, if given), which a long job polls where stopping is
+// safe: between steps, cells or charts. SA_RESETHAND restores the default action, so a
+// second Ctrl-C kills the process at once. The destructor puts the previous action back.
+class CtrlC {
+ public:
+  explicit CtrlC(const char* notice = nullptr);
+  ~CtrlC();
+  CtrlC(const CtrlC&) = delete;
+  CtrlC& operator=(const CtrlC&) = delete;
+  static bool pressed();
+
+ private:
+  struct sigaction old_ {};
+};
 
 void add_train(CLI::App& app);
 void add_patterns(CLI::App& app);
