@@ -39,5 +39,6 @@ void add_train(CLI::App& app);
 void add_patterns(CLI::App& app);
 void add_matrix(CLI::App& app);
 void add_report(CLI::App& app);
+void add_soak(CLI::App& app);
 
 }  // namespace gd::cli

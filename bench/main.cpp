@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   gd::cli::add_patterns(app);
   gd::cli::add_matrix(app);
   gd::cli::add_report(app);
+  gd::cli::add_soak(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string known;

@@ -242,6 +242,16 @@ const std::vector<Case> kSurvey = {
   {"report --out",        "wrong type", "report r.json --out idx-missing",            "is not a gdlab report"},
   {"report --out",        "wrong type", "report r.json --out notes.txt/rep",          "cannot create notes.txt (Not a directory)"},
   {"report --out",        "wrong type", "report r.json --out .",                      "name a folder for the report"},
+
+  // ---- soak ---------------------------------------------------------------------------------------------
+  {"soak --seconds",      "empty",     "soak --seconds 0",                            "--seconds must be between 0.1 and 86400"},
+  {"soak --seconds",      "oversized", "soak --seconds 1e9",                          "--seconds must be between 0.1 and 86400"},
+  {"soak --stall",        "empty",     "soak --stall 0",                              "--stall must be between 1 and 3600"},
+  {"soak --delay-ms",     "wrong type", "soak --delay-ms -5",                         "--delay-ms must be between 0 and 3600000"},
+  {"soak --threads",      "oversized", "soak --threads 2,1000",                       "--threads '2,1000': expected a comma-separated list"},
+  {"soak --patterns",     "wrong type", "soak --patterns tbb,nosuch",                 "unknown pattern 'nosuch'"},
+  {"soak --patterns",     "wrong type", "soak --patterns independent",                "'independent' is the matrix's measure"},
+  {"soak --patterns",     "empty",     "soak --patterns ,",                           "--patterns is empty"},
 };
 // clang-format on
 
@@ -287,7 +297,7 @@ INSTANTIATE_TEST_SUITE_P(Survey, BadInput, testing::ValuesIn(kSurvey), case_name
 
 // Every subcommand and every kind of problem appears in the survey.
 TEST(BadInputSurvey, CoversEverySubcommandAndEveryKindOfProblem) {
-  for (const char* sub : {"train", "patterns", "matrix", "report"}) {
+  for (const char* sub : {"train", "patterns", "matrix", "report", "soak"}) {
     bool found = false;
     for (const Case& c : kSurvey) found = found || c.args.rfind(sub, 0) == 0;
     EXPECT_TRUE(found) << sub;

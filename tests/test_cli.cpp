@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <thread>
 
 #include "cli_helpers.hpp"
+#include "file_helpers.hpp"
 
 namespace {
 
@@ -30,7 +32,7 @@ void expect_usage_error(const std::string& args, const std::string& fragment) {
 }  // namespace
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (const char* sub : {"", "train", "patterns"}) {
+  for (const char* sub : {"", "train", "patterns", "matrix", "report", "soak"}) {
     CliRun r = gdlab(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << r.output;
@@ -119,4 +121,56 @@ TEST(Cli, SigintStopsTrainingCleanly) {
     EXPECT_EQ(text.find("terminate"), std::string::npos) << text;
   }
   std::filesystem::remove_all(dir);
+}
+
+// ---- gdlab soak ---------------------------------------------------------------------------
+
+// A short soak: one line per run with its steps, deterministic patterns checked against a
+// sequential replay of the same steps, the non-deterministic one said to be unchecked.
+TEST(Soak, RunsEachPatternAndChecksItsWeights) {
+  CliRun r = gdlab("soak --patterns thread_condvar,openmp_reduction,tbb --threads 2,3 --seconds 0.3");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* pattern : {"thread_condvar", "openmp_reduction", "tbb"})
+    for (const char* threads : {"  2 threads", "  3 threads"}) {
+      const std::regex line(std::string(pattern) + " +" + threads + " +([0-9]+) steps in +[0-9.]+ s .* slowest .*");
+      std::smatch m;
+      ASSERT_TRUE(std::regex_search(r.output, m, line)) << pattern << threads << "\n" << r.output;
+      EXPECT_GT(std::stol(m[1]), 0) << m[0];
+      const bool checked = std::string(pattern) != "openmp_reduction";
+      EXPECT_NE(m[0].str().find(checked ? "weights = sequential's" : "weights not compared"), std::string::npos) << m[0];
+    }
+  EXPECT_NE(r.output.find("soak: no stall, no error"), std::string::npos) << r.output;
+}
+
+// A step that takes longer than --stall: the watchdog names the run and the step, prints
+// every thread's stack (the stuck shard's thread is asleep in Step::run_shard) and ends
+// the process with status 1, long before the slow step or the run would have ended.
+TEST(Soak, AStallIsReportedWithEveryThreadsStack) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CliRun r = gdlab("soak --patterns thread_condvar --threads 2 --seconds 60 --stall 1 --delay-ms 30000");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("STALL: thread_condvar at 2 threads: no step finished for 1 s (after 100 steps of this run)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("gd::Step::run_shard"), std::string::npos)
+      << "no stack names the sleeping shard (gdb is one of ./gdlab's test packages):\n" << r.output;
+  EXPECT_LT(seconds, 25) << "the watchdog should end the run, not the 30 s step";
+}
+
+// Ctrl-C stops a soak after the current step, with the shell's status for an interrupt.
+TEST(Soak, CtrlCStopsItCleanly) {
+  gdtest::Scratch s("soak-sigint");
+  const std::filesystem::path log = s.dir / "log.txt";
+  const pid_t pid = gdtest::spawn_gdlab({"soak", "--patterns", "openmp", "--threads", "2", "--seconds", "60"}, s.dir, log);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 200 && gdtest::read(log).find("soak: 1 run") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into the run
+  ::kill(pid, SIGINT);
+  const auto status = gdtest::wait_or_kill(pid, std::chrono::seconds(20));
+  ASSERT_TRUE(status.has_value()) << "still running 20 s after Ctrl-C:\n" << gdtest::read(log);
+  ASSERT_TRUE(WIFEXITED(*status)) << "ended by a signal:\n" << gdtest::read(log);
+  EXPECT_EQ(WEXITSTATUS(*status), 130) << gdtest::read(log);
+  EXPECT_NE(gdtest::read(log).find("stopping after the current step"), std::string::npos) << gdtest::read(log);
 }
