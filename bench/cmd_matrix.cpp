@@ -219,9 +219,6 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
       fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t, cpus);
   std::fflush(stdout);
 
-  // Ctrl-C stops the matrix after the repetition that is running.
-  CtrlC ctrl_c("\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n");
-
   Progress bar("matrix", to_run);
   MatrixHooks hooks;
   hooks.stop = [] { return CtrlC::pressed(); };
@@ -246,7 +243,12 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     fmt::print(stderr, "warning: {}\n", s);
   };
   const auto t0 = std::chrono::steady_clock::now();
-  const bool finished = run_matrix(r, refs, data.train, hooks);
+  bool finished = false;
+  {
+    // While the matrix runs, Ctrl-C stops it after the repetition that is running.
+    CtrlC ctrl_c("\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n");
+    finished = run_matrix(r, refs, data.train, hooks);
+  }
   bar.finish();
   write_results(o.out, r);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -31,9 +31,9 @@ void add_report(CLI::App& app) {
     options.stop = [] { return CtrlC::pressed(); };
     options.pays = [](const std::string& pattern) { return what_it_pays(pattern); };
     // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
-    // an older report at --out stays as it was. A Ctrl-C just after the report is in
-    // place changes nothing; a second one kills.
-    CtrlC ctrl_c;
+    // an older report at --out stays as it was. The handler stays until the process ends,
+    // so a Ctrl-C just after the report is in place changes nothing; a second one kills.
+    CtrlC ctrl_c(nullptr, /*restore=*/false);
     try {
       write_report(o->inputs, o->out, options);
     } catch (const Interrupted&) {

@@ -104,24 +104,26 @@ void run(const TrainOptions& o) {
              model->layout.count, data.train.name, data.train.size(), data.test.size(),
              layers_string(model->spec.layers), to_string(model->spec.activation), to_string(model->spec.loss),
              o.batch, trainer.shards(), info.name, o.threads, o.threads == 1 ? "" : "s");
-  CtrlC ctrl_c;  // Ctrl-C stops the training after the current step
-  for (int e = 1; e <= o.epochs; ++e) {
-    Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
-    EpochStats st = trainer.epoch(
-        *pattern, [&](long done, long) { bar.update(done); }, [] { return CtrlC::pressed(); });
-    bar.finish();
-    if (st.interrupted) {
-      fmt::print("interrupted in epoch {} after {} steps: threads stopped, nothing saved\n", e, st.steps);
-      throw Interrupted();
+  {  // while the epochs run, Ctrl-C stops the training after the current step
+    CtrlC ctrl_c;
+    for (int e = 1; e <= o.epochs; ++e) {
+      Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
+      EpochStats st = trainer.epoch(
+          *pattern, [&](long done, long) { bar.update(done); }, [] { return CtrlC::pressed(); });
+      bar.finish();
+      if (st.interrupted) {
+        fmt::print("interrupted in epoch {} after {} steps: threads stopped, nothing saved\n", e, st.steps);
+        throw Interrupted();
+      }
+      Evaluation test = trainer.evaluate(data.test);
+      if (data.train.classification)
+        fmt::print("epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s\n", e, o.epochs,
+                   st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second);
+      else
+        fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s\n", e, o.epochs, st.loss,
+                   test.loss, st.seconds, st.samples_per_second);
+      std::fflush(stdout);
     }
-    Evaluation test = trainer.evaluate(data.test);
-    if (data.train.classification)
-      fmt::print("epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s\n", e, o.epochs,
-                 st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second);
-    else
-      fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s\n", e, o.epochs, st.loss,
-                 test.loss, st.seconds, st.samples_per_second);
-    std::fflush(stdout);
   }
   fmt::print("weights checksum {}\n", checksum_hex(model->checksum()));
   if (!o.save.empty()) {

@@ -45,23 +45,23 @@ std::vector<int> int_list(const std::string& s, const char* option, int lo, int 
 }
 
 namespace {
-// Only what a signal handler may touch: a lock-free atomic flag and a pointer set
-// before the handler is installed.
+// Only what a signal handler may touch: lock-free atomics, set before the handler is
+// installed (it may run on any thread).
 std::atomic<bool> g_pressed{false};
-const char* g_notice = nullptr;
+std::atomic<const char*> g_notice{nullptr};
 
 extern "C" void on_sigint(int) {
   g_pressed.store(true);
-  if (g_notice) {
-    ssize_t ignored = ::write(2, g_notice, std::strlen(g_notice));  // write(2) is async-signal-safe
+  if (const char* notice = g_notice.load()) {
+    ssize_t ignored = ::write(2, notice, std::strlen(notice));  // write(2) is async-signal-safe
     (void)ignored;
   }
 }
 }  // namespace
 
-CtrlC::CtrlC(const char* notice) {
+CtrlC::CtrlC(const char* notice, bool restore) : restore_(restore) {
   g_pressed.store(false);
-  g_notice = notice;
+  g_notice.store(notice);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sa.sa_flags = SA_RESETHAND;
@@ -69,7 +69,9 @@ CtrlC::CtrlC(const char* notice) {
   sigaction(SIGINT, &sa, &old_);
 }
 
-CtrlC::~CtrlC() { sigaction(SIGINT, &old_, nullptr); }
+CtrlC::~CtrlC() {
+  if (restore_) sigaction(SIGINT, &old_, nullptr);
+}
 
 bool CtrlC::pressed() { return g_pressed.load(); }
 

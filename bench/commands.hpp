@@ -22,10 +22,13 @@ std::vector<int> int_list(const std::string& s, const char* option, int lo, int 
 // Ctrl-C as a request to stop. While a CtrlC is alive, the first SIGINT only sets a flag
 // (and writes `notice` to stderr, if given), which a long job polls where stopping is
 // safe: between steps, cells or charts. SA_RESETHAND restores the default action, so a
-// second Ctrl-C kills the process at once. The destructor puts the previous action back.
+// second Ctrl-C kills the process at once. The destructor puts the previous action back,
+// unless `restore` is false: then a Ctrl-C until the process ends still only sets the
+// flag, for a job whose last act (putting its output in place) must not be cut short.
+// One at a time: a second CtrlC would take over the first one's flag.
 class CtrlC {
  public:
-  explicit CtrlC(const char* notice = nullptr);
+  explicit CtrlC(const char* notice = nullptr, bool restore = true);
   ~CtrlC();
   CtrlC(const CtrlC&) = delete;
   CtrlC& operator=(const CtrlC&) = delete;
@@ -33,6 +36,7 @@ class CtrlC {
 
  private:
   struct sigaction old_ {};
+  bool restore_;
 };
 
 void add_train(CLI::App& app);
