@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -41,7 +42,7 @@ struct SoakOptions {
   int delay_ms = 0;
 };
 
-constexpr long kDelayedStep = 100;  // --delay-ms slows this step of every run
+constexpr long kDelayedStep = 100;  // --delay-ms slows this step (counted from 0: the 101st) of every run
 
 // The tiny steps: the same workload as tests/test_stress.cpp.
 struct Workload {
@@ -76,7 +77,10 @@ void print_stacks() {
 }
 
 // The heartbeat of the run in progress: beat() after every step. If no beat comes for
-// `limit`, the watchdog reports the run and ends the process with status 1.
+// `limit` while a run is watched, the watchdog reports the run and ends the process with
+// status 1. Between runs (printing a result) nothing is watched, and a pause of the whole
+// process (Ctrl-Z, a suspended machine), seen as a late wake-up of the watchdog itself,
+// restarts the clock instead of counting as a stall.
 class StallWatch {
  public:
   explicit StallWatch(std::chrono::seconds limit) : limit_(limit), thread_([this] { loop(); }) {}
@@ -88,29 +92,36 @@ class StallWatch {
     cv_.notify_all();
     thread_.join();
   }
-  void watch(std::string run) {  // a new run starts: its name, and the clock restarts
+  void watch(std::string run) {  // a run starts (or moves on to a new part): its name, and the clock restarts
     std::lock_guard lock(m_);
     run_ = std::move(run);
     run_start_ = beats_.load();
-    restarted_ = true;
+    restarted_ = watching_ = true;
+  }
+  void rest() {  // the run is over: nothing to watch until the next watch()
+    std::lock_guard lock(m_);
+    watching_ = false;
   }
   void beat() { beats_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void loop() {
+    constexpr auto tick = std::chrono::milliseconds(100);
     std::unique_lock lock(m_);
     long seen = beats_.load();
-    Clock::time_point since = Clock::now();
-    while (!done_) {
-      cv_.wait_for(lock, std::chrono::milliseconds(100));
-      const long now = beats_.load(std::memory_order_relaxed);
-      if (now != seen || restarted_) {
-        seen = now;
-        since = Clock::now();
+    Clock::time_point since = Clock::now(), woke = since;
+    while (!cv_.wait_for(lock, tick, [this] { return done_; })) {
+      const Clock::time_point now = Clock::now();
+      const bool paused = now - woke > 10 * tick;  // this thread, too, was not running
+      woke = now;
+      const long beats = beats_.load(std::memory_order_relaxed);
+      if (beats != seen || restarted_ || paused || !watching_) {
+        seen = beats;
+        since = now;
         restarted_ = false;
-      } else if (Clock::now() - since >= limit_) {
+      } else if (now - since >= limit_) {
         std::fprintf(stderr, "\ngdlab soak: STALL: %s: no step finished for %lld s (after %ld steps of this run)\n",
-                     run_.c_str(), static_cast<long long>(limit_.count()), now - run_start_);
+                     run_.c_str(), static_cast<long long>(limit_.count()), beats - run_start_);
         print_stacks();
         std::fflush(stderr);
         std::_Exit(1);  // the stuck threads cannot be joined; nothing was written
@@ -122,7 +133,7 @@ class StallWatch {
   std::atomic<long> beats_{0};
   std::mutex m_;
   std::condition_variable cv_;
-  bool done_ = false, restarted_ = false;
+  bool done_ = false, restarted_ = false, watching_ = false;
   std::string run_;
   long run_start_ = 0;
   std::thread thread_;  // last: it starts once the members above exist
@@ -134,8 +145,9 @@ std::uint64_t sequential_checksum(const Workload& w, long steps, StallWatch& wat
   Trainer t(m, w.data.train, w.config());
   auto sequential = find_pattern("sequential").make(1);
   long done = 0;
-  while (done < steps)
-    t.epoch(*sequential, [&](long, long) { ++done, watch.beat(); }, [&] { return done >= steps; });
+  while (done < steps && !CtrlC::pressed())
+    t.epoch(*sequential, [&](long, long) { ++done, watch.beat(); }, [&] { return done >= steps || CtrlC::pressed(); });
+  if (CtrlC::pressed()) throw Interrupted();
   return m.checksum();
 }
 
@@ -154,7 +166,8 @@ Run soak_one(const Workload& w, const PatternInfo& info, int p, const SoakOption
   const std::string name = fmt::format("{} at {} thread{}", info.name, p, p == 1 ? "" : "s");
   watch.watch(name);
   auto pattern = info.make(p);
-  Progress bar(name, long(o.seconds * 10));  // in tenths of a second
+  const long tenths = long(std::ceil(o.seconds * 10));
+  Progress bar(name, tenths);
   const Clock::time_point start = Clock::now();
   const Clock::time_point end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   Clock::time_point last = start;
@@ -170,7 +183,8 @@ Run soak_one(const Workload& w, const PatternInfo& info, int p, const SoakOption
             ++r.steps;
             watch.beat();
             over = now >= end || CtrlC::pressed();
-            bar.update(long(std::chrono::duration<double>(now - start).count() * 10));
+            // Below the total until the end, where the bar would stop limiting its redraws.
+            bar.update(std::min(tenths - 1, long(std::chrono::duration<double>(now - start).count() * 10)));
           },
           [&] { return over; });
   } catch (const std::exception& e) {
@@ -178,13 +192,16 @@ Run soak_one(const Workload& w, const PatternInfo& info, int p, const SoakOption
   }
   bar.finish();
   r.seconds = std::chrono::duration<double>(last - start).count();
-  pattern.reset();  // the pattern's threads end here: a hang on shutdown is a stall too
+  // The pattern's threads end here: a hang on shutdown is a stall too.
+  watch.watch(name + ", shutting down" + (r.problem.empty() ? "" : " after " + r.problem));
+  pattern.reset();
   if (CtrlC::pressed()) throw Interrupted();
   if (r.problem.empty() && info.deterministic) {
     watch.watch(name + ", replaying its steps with sequential");
     if (sequential_checksum(w, r.steps, watch) != model.checksum())
       r.problem = fmt::format("WEIGHTS DIFFER from sequential's after {} steps", r.steps);
   }
+  watch.rest();
   return r;
 }
 
@@ -213,6 +230,7 @@ void run(const SoakOptions& o) {
   for (const PatternInfo* p : patterns)
     for (int t : threads)
       if (p->name != "sequential" || t == threads.front()) runs.emplace_back(p, p->name == "sequential" ? 1 : t);
+  CtrlC ctrl_c("\ngdlab soak: stopping after the current step (Ctrl-C again to abort)\n");
   fmt::print("soak: {} run{} of {:g} s on tiny steps (XOR, 2-8-2, batch 32 in 16 shards of 2 samples), {} CPUs; "
              "a run fails if no step finishes for {} s\n",
              runs.size(), runs.size() == 1 ? "" : "s", o.seconds, cpus, o.stall);
@@ -220,9 +238,9 @@ void run(const SoakOptions& o) {
 
   const Workload w;
   StallWatch watch{std::chrono::seconds(o.stall)};
-  CtrlC ctrl_c("\ngdlab soak: stopping after the current step (Ctrl-C again to abort)\n");
   int failed = 0;
   for (const auto& [info, p] : runs) {
+    if (CtrlC::pressed()) throw Interrupted();
     const Run r = soak_one(w, *info, p, o, watch);
     const std::string weights = !r.problem.empty()       ? r.problem
                                 : info->deterministic ? "weights = sequential's"
@@ -252,7 +270,7 @@ void add_soak(CLI::App& app) {
   cmd->add_option("--stall", o->stall, "A run has stalled when no step finishes for this many seconds")
       ->capture_default_str();
   cmd->add_option("--delay-ms", o->delay_ms,
-                  "Make one shard of step 100 of every run sleep this long: above --stall, it shows a stall report")
+                  "Make one shard of every run's 101st step sleep this long: above --stall, it shows a stall report")
       ->capture_default_str();
   cmd->callback([o] { run(*o); });
 }

@@ -131,7 +131,7 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
 
 struct Case {
   const char* input;    // what is given badly
-  const char* problem;  // missing | empty | truncated | oversized | wrong type
+  const char* problem;  // missing | empty | truncated | oversized | out of range | wrong type
   std::string args;     // gdlab's arguments, run in the fixtures' folder
   std::string says;     // a fragment of the one error line
 };
@@ -244,10 +244,11 @@ const std::vector<Case> kSurvey = {
   {"report --out",        "wrong type", "report r.json --out .",                      "name a folder for the report"},
 
   // ---- soak ---------------------------------------------------------------------------------------------
-  {"soak --seconds",      "empty",     "soak --seconds 0",                            "--seconds must be between 0.1 and 86400"},
+  {"soak --seconds",      "out of range", "soak --seconds 0",                         "--seconds must be between 0.1 and 86400"},
+  {"soak --seconds",      "wrong type", "soak --seconds ten",                         "Could not convert: --seconds = ten"},
   {"soak --seconds",      "oversized", "soak --seconds 1e9",                          "--seconds must be between 0.1 and 86400"},
-  {"soak --stall",        "empty",     "soak --stall 0",                              "--stall must be between 1 and 3600"},
-  {"soak --delay-ms",     "wrong type", "soak --delay-ms -5",                         "--delay-ms must be between 0 and 3600000"},
+  {"soak --stall",        "out of range", "soak --stall 0",                           "--stall must be between 1 and 3600"},
+  {"soak --delay-ms",     "out of range", "soak --delay-ms -5",                       "--delay-ms must be between 0 and 3600000"},
   {"soak --threads",      "oversized", "soak --threads 2,1000",                       "--threads '2,1000': expected a comma-separated list"},
   {"soak --patterns",     "wrong type", "soak --patterns tbb,nosuch",                 "unknown pattern 'nosuch'"},
   {"soak --patterns",     "wrong type", "soak --patterns independent",                "'independent' is the matrix's measure"},

@@ -164,8 +164,10 @@ TEST(Soak, CtrlCStopsItCleanly) {
   const std::filesystem::path log = s.dir / "log.txt";
   const pid_t pid = gdtest::spawn_gdlab({"soak", "--patterns", "openmp", "--threads", "2", "--seconds", "60"}, s.dir, log);
   ASSERT_GT(pid, 0);
-  for (int i = 0; i < 200 && gdtest::read(log).find("soak: 1 run") == std::string::npos; ++i)
+  // The header comes once Ctrl-C is handled.
+  for (int i = 0; i < 400 && gdtest::read(log).find("soak: 1 run") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_NE(gdtest::read(log).find("soak: 1 run"), std::string::npos) << "no header after 20 s:\n" << gdtest::read(log);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into the run
   ::kill(pid, SIGINT);
   const auto status = gdtest::wait_or_kill(pid, std::chrono::seconds(20));
