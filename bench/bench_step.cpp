@@ -95,14 +95,14 @@ void independent_benchmark(benchmark::State& state) {
 
 // Where a parallel step's time goes. p threads run the step's three phases on a fixed
 // split (worker t maps shard_block(t, p), then combines and updates slices
-// [K t / p, K (t + 1) / p)), a std::barrier between the phases, and time each phase on
-// each thread. The counters are the slowest thread's time per phase and step, in us,
+// [K t / p, K (t + 1) / p)), with a std::barrier after the map and one at the end of the
+// step, and time each phase on each thread. The counters are the slowest thread's time per phase and step, in us,
 // since the barrier waits for it. Against threads:1, map_us shows how forward and
 // backward scale (compute on data each core mostly owns), and combine_us and update_us
 // what moving the gradient and the weights between the cores costs (lesson 13):
 // at p threads each phase would ideally take its threads:1 time divided by p.
-// rest_us is the remainder of the step's wall time: the barriers and the waits for the
-// slowest thread.
+// rest_us is the remainder of the step's wall time: the barriers, the waits for the
+// slowest thread, and preparing the next batch.
 void phases_benchmark(benchmark::State& state) {
   using Clock = std::chrono::steady_clock;
   const int p = int(state.range(0));
