@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -169,7 +170,8 @@ Run soak_one(const Workload& w, const PatternInfo& info, int p, const SoakOption
   const long tenths = long(std::ceil(o.seconds * 10));
   Progress bar(name, tenths);
   const Clock::time_point start = Clock::now();
-  const Clock::time_point end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const Clock::time_point end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   Clock::time_point last = start;
   bool over = false;
   try {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <latch>
 #include <map>
+#include <numeric>
 #include <thread>
 
 #include "data.hpp"
@@ -208,8 +209,8 @@ TEST_P(Every, RunsAllItsThreadsAtOnce) {
   const int shards = 2 * threads;  // two for every thread: none idles
   const int batch = std::max(96, shards);
   Step step(m, data().train, batch, shards, {});
-  std::vector<int> order(std::size_t(batch), 0);
-  for (int i = 0; i < batch; ++i) order[std::size_t(i)] = i;
+  std::vector<int> order(static_cast<std::size_t>(batch));
+  std::iota(order.begin(), order.end(), 0);
   step.busy.count_concurrency = true;
   step.fault = {Fault::Kind::slow, -1, -1, 10ms};
   auto p = find_pattern(GetParam()).make(threads);
