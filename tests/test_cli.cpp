@@ -77,50 +77,48 @@ TEST(Cli, TrainsSavesAndLoadsTheSameWeights) {
   std::filesystem::remove_all(dir);
 }
 
+// Training that diverges: a worker's shard finds the non-finite loss, the error names
+// that shard and says what to try, the exit status is 1 (a failure, not bad input),
+// and no weights are saved.
+TEST(Cli, DivergingTrainingFailsNamingTheShardAndSavesNothing) {
+  gdtest::Scratch s("diverge");
+  const std::string w = (s.dir / "w.bin").string();
+  for (const std::string pattern : {"sequential", "thread_pool", "openmp"}) {
+    const std::string threads = pattern == "sequential" ? "1" : "2";
+    CliRun r = gdlab("train --data synthetic --samples 2048 --lr 1e6 --epochs 2 --threads " + threads + " --pattern " +
+                     pattern + " --save " + w);
+    EXPECT_EQ(r.status, 1) << pattern << "\n" << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex("gdlab: failed: shard [0-9]+: non-finite loss"))) << r.output;
+    EXPECT_NE(r.output.find("try a smaller --lr"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(w)) << pattern << ": weights saved from a failed run";
+  }
+}
+
 // Ctrl-C during training: the step in flight finishes, the threads are joined, nothing
 // is saved, and the exit status is 130.
 TEST(Cli, SigintStopsTrainingCleanly) {
-  auto dir = std::filesystem::temp_directory_path() / ("gdlab-sigint-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const std::string out = (dir / "out.txt").string(), w = (dir / "w.bin").string();
+  gdtest::Scratch s("sigint");
+  const std::filesystem::path out = s.dir / "out.txt", w = s.dir / "w.bin";
   for (const char* pattern : {"thread_condvar", "openmp", "async_futures"}) {
     std::filesystem::remove(w);
-    std::filesystem::remove(out);
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      FILE* f = std::freopen(out.c_str(), "w", stdout);
-      (void)f;
-      ::dup2(::fileno(stdout), 2);
-      ::execl(GDLAB_CLI, "gdlab", "train", "--pattern", pattern, "--threads", "2", "--epochs", "1000", "--save",
-              w.c_str(), static_cast<char*>(nullptr));
-      std::_Exit(127);
-    }
-    // Wait until training has begun (the first epoch line or the header is out), then interrupt.
-    for (int i = 0; i < 200; ++i) {
-      std::ifstream in(out);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find("epoch 1/1000") != std::string::npos) break;
+    std::filesystem::remove(out);  // the last pattern's log would say training had begun
+    const pid_t pid = gdtest::spawn_gdlab(
+        {"train", "--pattern", pattern, "--threads", "2", "--epochs", "1000", "--save", w.string()}, s.dir, out);
+    ASSERT_GT(pid, 0);
+    // Wait until training has begun (the first epoch's line is out), then interrupt.
+    for (int i = 0; i < 400 && gdtest::read(out).find("epoch 1/1000") == std::string::npos; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
     ::kill(pid, SIGINT);
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (::waitpid(pid, &status, WNOHANG) == 0 && !WIFEXITED(status)) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      FAIL() << pattern << ": still running 10 s after SIGINT";
-    }
-    ASSERT_TRUE(WIFEXITED(status)) << pattern << " ended by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    EXPECT_EQ(WEXITSTATUS(status), 130) << pattern;
-    std::ifstream in(out);
-    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const auto status = gdtest::wait_or_kill(pid, std::chrono::seconds(10));
+    ASSERT_TRUE(status.has_value()) << pattern << ": still running 10 s after SIGINT\n" << gdtest::read(out);
+    ASSERT_TRUE(WIFEXITED(*status)) << pattern << " ended by signal " << (WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+    EXPECT_EQ(WEXITSTATUS(*status), 130) << pattern;
+    const std::string text = gdtest::read(out);
     EXPECT_NE(text.find("interrupted in epoch"), std::string::npos) << text;
     EXPECT_FALSE(std::filesystem::exists(w)) << "nothing saved after an interrupt";
     EXPECT_EQ(text.find("terminate"), std::string::npos) << text;
   }
-  std::filesystem::remove_all(dir);
 }
 
 // ---- gdlab soak ---------------------------------------------------------------------------

@@ -146,31 +146,21 @@ TEST(MatrixCli, ResumeCompletesAnInterruptedFile) {
 // The real thing: Ctrl-C (SIGINT) during a run, then --resume.
 TEST(MatrixCli, CtrlCKeepsWhatWasMeasuredAndResumeFinishes) {
   fs::path d = temp_dir();
-  const std::vector<std::string> args{GDLAB_CLI, "matrix", "--patterns", "sequential,thread_semaphore",
-                                      "--threads", "1,2", "--batch", "32,64", "--layers", "784-32-10",
-                                      "--samples", "2048", "--steps", "200", "--warmup", "1", "--reps", "5",
-                                      "--out", "m.json"};
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::chdir(d.c_str()) != 0) ::_exit(99);
-    int log = ::open("log.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(98);
-  }
+  const pid_t pid = gdtest::spawn_gdlab({"matrix", "--patterns", "sequential,thread_semaphore", "--threads", "1,2",
+                                         "--batch", "32,64", "--layers", "784-32-10", "--samples", "2048", "--steps",
+                                         "200", "--warmup", "1", "--reps", "5", "--out", "m.json"},
+                                        d, d / "log.txt");
+  ASSERT_GT(pid, 0);
   // Wait for the first checkpoint (one repetition measured), then press Ctrl-C.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(d / "m.json") && std::chrono::steady_clock::now() < deadline)
+  while (!fs::exists(d / "m.json") && !gdtest::has_ended(pid) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_TRUE(fs::exists(d / "m.json"));
+  const bool checkpointed = fs::exists(d / "m.json");
   ::kill(pid, SIGINT);
-  int st = 0;
-  ::waitpid(pid, &st, 0);
+  const auto status = gdtest::wait_or_kill(pid, std::chrono::seconds(30));
+  ASSERT_TRUE(checkpointed) << "no results file after 60 s";
+  ASSERT_TRUE(status.has_value()) << "still running 30 s after Ctrl-C";
+  const int st = *status;
   std::ifstream logf(d / "log.txt");
   const std::string log((std::istreambuf_iterator<char>(logf)), {});
   ASSERT_TRUE(WIFEXITED(st)) << log;
