@@ -1,5 +1,5 @@
 // A deliberate data race inside an OpenMP loop. Built and run only in the tsan preset,
-// where the test expects ThreadSanitizer to FAIL it: proof that the sanitizer (and
+// where the test expects ThreadSanitizer to report it: proof that the sanitizer (and
 // Archer, for LLVM's OpenMP runtime) is really watching, so a clean pattern run means
 // something.
 #include <cstdio>
