@@ -1,8 +1,10 @@
 // Stress: every pattern at 1 to 16 threads (up to 8x oversubscribed on 2 cores) for
 // 1000 steps of tiny shards (2 samples each), where synchronisation, not arithmetic,
-// is all a step does. Every run must finish, and the deterministic patterns must match
-// sequential bit for bit after every epoch along the way.
+// is all a step does. Every run must finish, the deterministic patterns must match
+// sequential bit for bit after every epoch along the way, and the others end close to it.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "data.hpp"
 #include "registry.hpp"
@@ -15,9 +17,17 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kSteps = 1000;
+// For the patterns whose summation order changes from run to run: their weights end about 1e-6 from
+// sequential's after these 1000 steps (measured at 1 to 16 threads).
+constexpr float kTolerance = 1e-4f;
 
-// Weights checksum after each epoch of a run long enough to take kSteps steps.
-std::vector<std::uint64_t> run(const std::string& pattern, int threads) {
+struct Outcome {
+  std::vector<std::uint64_t> sums;  // the weights' checksum after each epoch
+  Params weights;                   // at the end
+};
+
+// A run long enough to take kSteps steps.
+Outcome run(const std::string& pattern, int threads) {
   static const DataSplit d = make_xor(9);  // 400 samples: 13 steps of 32 per epoch
   Model m({{2, 8, 2}, Activation::tanh});
   m.init(5);
@@ -27,12 +37,13 @@ std::vector<std::uint64_t> run(const std::string& pattern, int threads) {
   cfg.hyper = {0.05f, 0.9f, 0.0f};
   Trainer t(m, d.train, cfg);
   auto p = find_pattern(pattern).make(threads);
-  std::vector<std::uint64_t> sums;
+  Outcome r;
   for (long steps = 0; steps < kSteps;) {
     steps += t.epoch(*p).steps;
-    sums.push_back(m.checksum());
+    r.sums.push_back(m.checksum());
   }
-  return sums;
+  r.weights = m.w;
+  return r;
 }
 
 class Stress : public ::testing::TestWithParam<std::string> {};
@@ -41,15 +52,21 @@ class Stress : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Stress, OneToSixteenThreadsThousandStepsTinyShards) {
   const PatternInfo& info = find_pattern(GetParam());
-  static const std::vector<std::uint64_t> reference = run("sequential", 1);
+  static const Outcome reference = run("sequential", 1);
   for (int threads = 1; threads <= 16; ++threads) {
     if (info.name == "sequential" && threads > 1) break;
     gdtest::Watchdog dog(GetParam() + " at " + std::to_string(threads) + " threads", 120s);
-    const std::vector<std::uint64_t> got = run(GetParam(), threads);
-    ASSERT_EQ(got.size(), reference.size());
-    if (!info.deterministic) continue;
-    for (std::size_t e = 0; e < got.size(); ++e)
-      ASSERT_EQ(got[e], reference[e]) << threads << " threads: weights differ after epoch " << e + 1;
+    const Outcome got = run(GetParam(), threads);
+    ASSERT_EQ(got.sums.size(), reference.sums.size());
+    if (!info.deterministic) {
+      // Only the rounding of the sums differs from sequential's: the weights stay close.
+      const float off = (got.weights - reference.weights).cwiseAbs().maxCoeff();
+      EXPECT_TRUE(std::isfinite(off)) << threads << " threads";
+      EXPECT_LT(off, kTolerance) << threads << " threads: weights this far from sequential's";
+      continue;
+    }
+    for (std::size_t e = 0; e < got.sums.size(); ++e)
+      ASSERT_EQ(got.sums[e], reference.sums[e]) << threads << " threads: weights differ after epoch " << e + 1;
   }
 }
 
