@@ -90,6 +90,40 @@ TEST(ReportGolden, TwoRunsSideBySide) {
   EXPECT_NE(md.find("results-2core-after against results-2core"), std::string::npos);
 }
 
+// The Amdahl fit against step times made to be exactly T(p) = a + b/p at p = 1, 2, 4
+// (the machine given 4 CPUs, so no point is left out as oversubscribed): least squares
+// must give a and b back, whatever the cells' other numbers say.
+TEST(Report, AmdahlFitRecoversAnExactLaw) {
+  Scratch s;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  r.environment.cpus_available = 4;
+  const double a = 150e-6, b = 2400e-6;
+  int batch = 0;
+  for (gd::Cell& c : r.cells)
+    if (c.pattern == "openmp") {
+      c.step_seconds.median = a + b / c.threads;
+      batch = c.batch;
+    }
+  ASSERT_GT(batch, 0);
+  const std::string in = (s.dir / "exact.json").string();
+  gd::write_results(in, r);
+  gd::write_report({in}, (s.dir / "r").string());
+  std::istringstream csv(read(s.dir / "r" / "fits.csv"));
+  std::string line;
+  int found = 0;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (f.size() != 7 || f[1] != "openmp") continue;
+    ++found;
+    EXPECT_EQ(f[4], "3") << line;  // p = 1, 2 and 4
+    EXPECT_NEAR(std::stod(f[5]), a, 1e-9) << line;
+    EXPECT_NEAR(std::stod(f[6]), b, 1e-9) << line;
+  }
+  EXPECT_GT(found, 0) << read(s.dir / "r" / "fits.csv");
+}
+
 TEST(Report, FilesOfAReport) {
   Scratch s;
   gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string() + "/");
