@@ -246,7 +246,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   bool finished = false;
   {
     // While the matrix runs, Ctrl-C stops it after the repetition that is running.
-    CtrlC ctrl_c("\ngdlab matrix: stopping after the current cell (Ctrl-C again to abort)\n");
+    CtrlC ctrl_c("\ngdlab matrix: stopping after the current repetition (Ctrl-C again to abort)\n");
     finished = run_matrix(r, refs, data.train, hooks);
   }
   bar.finish();
@@ -297,7 +297,8 @@ void add_matrix(CLI::App& app) {
                   "--benchmark_out_format=json)")
       ->check(kNotEmpty);
   cmd->add_flag("--quick", o->quick, "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
-                                     "about 2048 samples (at least 10 steps), batches 16,64,256");
+                                     "about 2048 samples (at least 10 steps), 2 warm-up steps, --out "
+                                     "results/quick.json; any of these given explicitly wins");
   cmd->add_flag("--resume", o->resume, "Continue the interrupted matrix stored in --out");
   cmd->add_flag("--force", o->force, "Replace an interrupted matrix in --out instead of refusing");
   cmd->callback([o, cmd] {

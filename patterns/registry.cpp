@@ -25,6 +25,7 @@ namespace {
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.
 using namespace primitive;
+// Not priced: the mutex held while each shard's gradient (~1 MB) is added to the shared sum.
 constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoin, 1}};
 // Three barrier rounds, each one-way (the last to arrive releases the others); the row
 // is a round trip (wake p-1, wait for all to answer), so about one and a half of them.
@@ -37,6 +38,8 @@ constexpr PrimitiveUse kAsync[] = {{kAsyncGet, 2}};
 // share and waits for them in a parallel_group, so this is its cheapest part only.
 constexpr PrimitiveUse kCoroutine[] = {{kAsioCoAwait, 2}};
 constexpr PrimitiveUse kOmp[] = {{kOmpRegion, 1}, {kOmpBarrier, 2}};
+// Not priced: zeroing p private gradients, OpenMP adding them up, and the update on one
+// thread (memory traffic of the step's size, not a primitive's).
 constexpr PrimitiveUse kOmpReduction[] = {{kOmpRegion, 1}};
 constexpr PrimitiveUse kTbb[] = {{kTbbForkJoin, 2}};
 constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
@@ -44,7 +47,7 @@ constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 const PatternInfo kPatterns[] = {
     {"sequential", "patterns/sequential.cpp", "one thread runs map, combine and update in order",
      "C++ standard library", true, make_sequential, {}},
-    {"thread_mutex", "patterns/thread_mutex.cpp", "std::thread per step; shard gradients added to one sum under a std::mutex",
+    {"thread_mutex", "patterns/thread_mutex.cpp", "std::jthread per step; shard gradients added to one sum under a std::mutex",
      "std::thread, std::mutex", false, make_thread_mutex, kSpawn},
     {"thread_condvar", "patterns/thread_condvar.cpp", "the caller + p-1 persistent std::threads; phase barrier of mutex + condition_variable",
      "std::thread, std::condition_variable", true, make_thread_condvar, kCondvar},

@@ -33,7 +33,8 @@ class TBB final : public Pattern {
 
   // [lesson:tbb_step]
   void step(Step& step) override {
-    // An exception in a body cancels the loop and is rethrown here once its tasks stop.
+    // An exception in a body cancels the loop and is rethrown here once its tasks stop
+    // (when several shards fail, the first exception thrown, not the lowest shard's).
     arena_.execute([&] {
       tbb::parallel_for(tbb::blocked_range<int>(0, step.shards(), 1), [&](const tbb::blocked_range<int>& r) {
         step.run_shards(r.begin(), r.end());

@@ -1,6 +1,6 @@
 // The measurement harness: how gdlab measures a pattern, and what it computes from the
-// measurements. One definition of every metric (../shared/DESIGN.md, section 3 of the
-// course handout), used by gdlab matrix, the results file and the reports.
+// measurements. One definition of every metric (bench/RESULTS.md lists them), used by
+// gdlab matrix, the results file and the reports.
 //
 // Method, per cell (pattern, p threads, batch, shards), per repetition:
 //   1. set-up, NOT timed: a fresh model from the seed, a Step, the pattern (make(p):

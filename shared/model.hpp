@@ -4,7 +4,7 @@
 // W_l (out x in, column-major) and a bias block b_l (out). Every block starts on a
 // multiple of 16 floats (64 bytes), so a gradient buffer is the same flat array and
 // "combine" and "update" are plain loops over slices of it - the seam the patterns
-// parallelise (../shared/DESIGN.md, section 2, of the course handout).
+// parallelise (shared/step.hpp).
 //
 // Shapes (n = samples in the shard, columns are samples):
 //   A_0 = X               in_0  x n

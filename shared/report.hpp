@@ -11,7 +11,7 @@
 //   comparison.csv   with several runs: each cell of the first run against the same cell of the others
 //   results/         a copy of every input results file, so a report carries its data
 //
-// Metrics are those of the results file (DESIGN.md section 3); the report only selects,
+// Metrics are those of the results file (bench/RESULTS.md); the report only selects,
 // compares and explains them. Every paragraph under a chart is computed from the numbers.
 #pragma once
 #include <functional>

@@ -51,7 +51,7 @@ struct Fault {
 };
 
 // Default shard count for a batch: shards of about 64 samples, so each GEMM stays
-// large enough to run near the kernel library's speed (DESIGN.md section 4).
+// large enough to run near the kernel library's speed (bench_kernels measures it by shape).
 int default_shards(int batch);
 
 // How long each thread spent inside run_shard, combine_slice and update_slice: the
