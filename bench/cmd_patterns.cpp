@@ -17,7 +17,7 @@ void add_patterns(CLI::App& app) {
     }
     fmt::print("{:<18} {:<16} {:<24} {}\n", "pattern", "deterministic", "library", "mechanism");
     for (const auto& p : all_patterns())
-      fmt::print("{:<18} {:<16} {:<24} {}\n", p.name, p.deterministic ? "yes" : "NO (arrival order)", p.library,
+      fmt::print("{:<18} {:<16} {:<24} {}\n", p.name, p.deterministic ? "yes" : "NO (by design)", p.library,
                  p.mechanism);
   });
 }

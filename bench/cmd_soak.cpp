@@ -246,7 +246,7 @@ void run(const SoakOptions& o) {
     const Run r = soak_one(w, *info, p, o, watch);
     const std::string weights = !r.problem.empty()       ? r.problem
                                 : info->deterministic ? "weights = sequential's"
-                                                      : "weights not compared (arrival order)";
+                                                      : "weights not compared (not deterministic)";
     fmt::print("{:<17} {:>3} thread{}  {:>10} steps in {:5.1f} s  {:8.1f} us/step  slowest {:8.2f} ms  {}\n",
                info->name, p, p == 1 ? " " : "s", r.steps, r.seconds, r.steps ? 1e6 * r.seconds / double(r.steps) : 0.0,
                1e3 * r.slowest, weights);

@@ -345,7 +345,7 @@ class RunView {
 };
 
 // A cell whose time should be read with care: any flag from the harness, except a checksum
-// that differs on a pattern that combines in arrival order by design (expected, not doubtful).
+// that differs on a pattern whose combine order changes from run to run by design (expected, not doubtful).
 bool flagged(const Cell& c) {
   return std::any_of(c.flags.begin(), c.flags.end(),
                      [&](const std::string& f) { return !(f == "checksum_differs" && !c.deterministic); });
@@ -410,7 +410,7 @@ class ColourMap {
 std::string weights_text(const Cell& c) {
   if (!c.matches_sequential) return "–";
   if (*c.matches_sequential) return "= sequential";
-  return c.deterministic ? "DIFFERS (bug)" : "differs (arrival order)";
+  return c.deterministic ? "DIFFERS (bug)" : "differs (by design)";
 }
 
 std::string flags_text(const Cell& c) { return c.flags.empty() ? "" : join(c.flags, ", "); }
@@ -1132,8 +1132,8 @@ void RunReport::pattern_tables(Doc& doc) {
                    : "Deterministic by design, yet some weights differ from sequential's: a bug (see the weights "
                      "column).");
     else
-      doc.para("Not deterministic by design: it combines in arrival order, so its weights differ from sequential's "
-               "in the last bits.");
+      doc.para("Not deterministic by design: the order in which it adds the shard gradients changes from run to "
+               "run, so its weights differ from sequential's in the last bits.");
     doc.table(std::move(t));
   }
 }
