@@ -17,6 +17,7 @@
 // an even count is wrong in Google Benchmark 1.7.1.
 #include <benchmark/benchmark.h>
 #include <omp.h>
+#include <sys/resource.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -59,29 +60,87 @@ void thread_args(benchmark::internal::Benchmark* b) {
 
 // ---- threads ------------------------------------------------------------------------
 
-// Spawn-per-step patterns (thread_mutex) pay this every step.
+// The "faults" counter of the rows below: page faults of one use, all threads together.
+//
+// A new thread pays again for every page of stack its task touches: glibc reuses the
+// stacks of finished threads, but hands their pages below the top few back to the
+// kernel when a thread ends, so the next thread's first touch of each page is a page
+// fault (lesson 08). An empty task touches none; the step's matrix products pack their
+// operands into stack buffers (Eigen, up to 128 KiB), so a spawned thread that runs
+// shards pays the _stack rows. A thread touching 112 KiB takes 24 faults here, as many
+// as one thread running shards of the 784-256-128-10 step does (perf stat, lesson 08).
+constexpr std::size_t kStackBytes = 112 * 1024, kPage = 4096;
+
+void touch_stack() {
+  char frame[kStackBytes];
+  for (std::size_t i = 0; i < kStackBytes; i += kPage) frame[i] = 1;
+  benchmark::DoNotOptimize(frame);  // the frame escapes, so the stores must happen
+  benchmark::ClobberMemory();
+}
+
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
+
+void count_faults(benchmark::State& state, long before) {
+  state.counters["faults"] = benchmark::Counter(double(minor_faults() - before), benchmark::Counter::kAvgIterations);
+}
+
+// Spawn-per-step patterns (thread_mutex) pay this every step, and the _stack row below.
 void thread_create_join(benchmark::State& state) {
   const int p = threads_of(state);
   std::vector<std::thread> t(p);
+  const long before = minor_faults();
   for (auto _ : state) {
     for (auto& th : t) th = std::thread([] {});
     for (auto& th : t) th.join();
   }
+  count_faults(state, before);
   state.SetLabel(std::string(primitive::kThreadCreateJoin));
 }
 BENCHMARK(thread_create_join)->Apply(thread_args);
 
-// async_futures pays this every step.
+// async_futures pays this every step (its combine and update), and the _stack row (its map).
 void async_round_trip(benchmark::State& state) {
   const int p = threads_of(state);
   std::vector<std::future<void>> f(p);
+  const long before = minor_faults();
   for (auto _ : state) {
     for (auto& x : f) x = std::async(std::launch::async, [] {});
     for (auto& x : f) x.get();
   }
+  count_faults(state, before);
   state.SetLabel(std::string(primitive::kAsyncGet));
 }
 BENCHMARK(async_round_trip)->Apply(thread_args);
+
+void thread_create_join_stack(benchmark::State& state) {
+  const int p = threads_of(state);
+  std::vector<std::thread> t(p);
+  const long before = minor_faults();
+  for (auto _ : state) {
+    for (auto& th : t) th = std::thread(touch_stack);
+    for (auto& th : t) th.join();
+  }
+  count_faults(state, before);
+  state.SetLabel(std::string(primitive::kThreadCreateJoinStack));
+}
+BENCHMARK(thread_create_join_stack)->Apply(thread_args);
+
+void async_round_trip_stack(benchmark::State& state) {
+  const int p = threads_of(state);
+  std::vector<std::future<void>> f(p);
+  const long before = minor_faults();
+  for (auto _ : state) {
+    for (auto& x : f) x = std::async(std::launch::async, touch_stack);
+    for (auto& x : f) x.get();
+  }
+  count_faults(state, before);
+  state.SetLabel(std::string(primitive::kAsyncGetStack));
+}
+BENCHMARK(async_round_trip_stack)->Apply(thread_args);
 
 // ---- hand-offs to persistent workers ------------------------------------------------
 // The main thread wakes p-1 waiting workers and waits until all have answered: one

@@ -25,15 +25,20 @@ namespace {
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.
 using namespace primitive;
-// Not priced: the mutex held while each shard's gradient (~1 MB) is added to the shared sum.
-constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoin, 1}};
+// A spawned thread that runs shards pages its stack in again (the _stack rows). At batch
+// 16 (one shard) only one of the p threads does, so there the row prices p threads'
+// faults where one pays them. Not priced: the mutex held while each shard's gradient
+// (~1 MB) is added to the shared sum.
+constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoinStack, 1}};
 // Three barrier rounds, each one-way (the last to arrive releases the others); the row
 // is a round trip (wake p-1, wait for all to answer), so about one and a half of them.
 constexpr PrimitiveUse kCondvar[] = {{kSpinCondvarHandoff, 1.5}};
 constexpr PrimitiveUse kSemaphore[] = {{kSpinSemaphoreHandoff, 2}};
 constexpr PrimitiveUse kPool[] = {{kPoolPhase, 2}};
 constexpr PrimitiveUse kAsioPool[] = {{kAsioPhase, 2}};
-constexpr PrimitiveUse kAsync[] = {{kAsyncGet, 2}};
+// The map's tasks run shards and page their stacks in; the combine's and update's touch
+// little stack.
+constexpr PrimitiveUse kAsync[] = {{kAsyncGetStack, 1}, {kAsyncGet, 1}};
 // One coroutine spawned and resumed through the pool a phase; the pattern spawns one per
 // share and waits for them in a parallel_group, so this is its cheapest part only.
 constexpr PrimitiveUse kCoroutine[] = {{kAsioCoAwait, 2}};

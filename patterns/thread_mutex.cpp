@@ -1,12 +1,13 @@
-// thread_mutex - raw std::thread started for every step; a std::mutex guards one
-// shared gradient that every thread adds its shard gradients into.
+// thread_mutex - raw threads (std::jthread) started for every step; a std::mutex
+// guards one shared gradient that every thread adds its shard gradients into.
 //
 // NOT deterministic: the shards are added in whatever order the threads arrive, and
 // float addition is not associative, so the last bits of the weights change from run
 // to run. That is the lesson (lesson 03); diff against thread_condvar.cpp, which keeps
 // the threads and combines by a fixed tree instead.
-// Per step it pays: p thread creations and joins (~70 us each here), plus contention
-// on the mutex while a whole gradient (~1 MB) is added under it.
+// Per step it pays: p thread creations and joins, each new thread paging in the stack
+// its shards use (reports/2core-full prices both), plus contention on the mutex while a
+// whole gradient (~1 MB) is added under it.
 #include <memory>
 #include <mutex>
 #include <thread>

@@ -8,6 +8,10 @@ namespace gd::primitive {
 
 inline constexpr std::string_view kThreadCreateJoin = "std::thread create+join";
 inline constexpr std::string_view kAsyncGet = "std::async(launch::async) + get";
+inline constexpr std::string_view kThreadCreateJoinStack =
+    "std::thread create+join, each thread touching 112 KiB of its stack";
+inline constexpr std::string_view kAsyncGetStack =
+    "std::async(launch::async) + get, each task touching 112 KiB of its stack";
 inline constexpr std::string_view kCondvarHandoff = "mutex + condition_variable handoff (wake p-1, wait all)";
 inline constexpr std::string_view kSpinCondvarHandoff =
     "spin, then mutex + condition_variable handoff (wake p-1, wait all)";
