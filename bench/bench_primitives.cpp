@@ -67,7 +67,7 @@ void thread_args(benchmark::internal::Benchmark* b) {
 // kernel when a thread ends, so the next thread's first touch of each page is a page
 // fault (lesson 08). An empty task touches none; the step's matrix products pack their
 // operands into stack buffers (Eigen, up to 128 KiB), so a spawned thread that runs
-// shards pays the _stack rows. A thread touching 112 KiB takes 24 faults here, as many
+// shards pays the <touch_stack> rows. A thread touching 112 KiB takes 24 faults here, as many
 // as one thread running shards of the 784-256-128-10 step does (perf stat, lesson 08).
 constexpr std::size_t kStackBytes = 112 * 1024, kPage = 4096;
 
@@ -88,59 +88,41 @@ void count_faults(benchmark::State& state, long before) {
   state.counters["faults"] = benchmark::Counter(double(minor_faults() - before), benchmark::Counter::kAvgIterations);
 }
 
-// Spawn-per-step patterns (thread_mutex) pay this every step, and the _stack row below.
+void empty_task() {}
+
+// Spawn-per-step patterns (thread_mutex) pay this every step: <empty_task> prices the
+// start alone, <touch_stack> the stack faults of a thread that runs shards as well.
+template <void (*Task)()>
 void thread_create_join(benchmark::State& state) {
   const int p = threads_of(state);
   std::vector<std::thread> t(p);
   const long before = minor_faults();
   for (auto _ : state) {
-    for (auto& th : t) th = std::thread([] {});
+    for (auto& th : t) th = std::thread(Task);
     for (auto& th : t) th.join();
   }
   count_faults(state, before);
-  state.SetLabel(std::string(primitive::kThreadCreateJoin));
+  state.SetLabel(std::string(Task == touch_stack ? primitive::kThreadCreateJoinStack : primitive::kThreadCreateJoin));
 }
-BENCHMARK(thread_create_join)->Apply(thread_args);
+BENCHMARK_TEMPLATE(thread_create_join, empty_task)->Apply(thread_args);
+BENCHMARK_TEMPLATE(thread_create_join, touch_stack)->Apply(thread_args);
 
-// async_futures pays this every step (its combine and update), and the _stack row (its map).
+// async_futures pays this every step: <touch_stack> for its map, <empty_task> for its
+// combine and update, which touch little stack.
+template <void (*Task)()>
 void async_round_trip(benchmark::State& state) {
   const int p = threads_of(state);
   std::vector<std::future<void>> f(p);
   const long before = minor_faults();
   for (auto _ : state) {
-    for (auto& x : f) x = std::async(std::launch::async, [] {});
+    for (auto& x : f) x = std::async(std::launch::async, Task);
     for (auto& x : f) x.get();
   }
   count_faults(state, before);
-  state.SetLabel(std::string(primitive::kAsyncGet));
+  state.SetLabel(std::string(Task == touch_stack ? primitive::kAsyncGetStack : primitive::kAsyncGet));
 }
-BENCHMARK(async_round_trip)->Apply(thread_args);
-
-void thread_create_join_stack(benchmark::State& state) {
-  const int p = threads_of(state);
-  std::vector<std::thread> t(p);
-  const long before = minor_faults();
-  for (auto _ : state) {
-    for (auto& th : t) th = std::thread(touch_stack);
-    for (auto& th : t) th.join();
-  }
-  count_faults(state, before);
-  state.SetLabel(std::string(primitive::kThreadCreateJoinStack));
-}
-BENCHMARK(thread_create_join_stack)->Apply(thread_args);
-
-void async_round_trip_stack(benchmark::State& state) {
-  const int p = threads_of(state);
-  std::vector<std::future<void>> f(p);
-  const long before = minor_faults();
-  for (auto _ : state) {
-    for (auto& x : f) x = std::async(std::launch::async, touch_stack);
-    for (auto& x : f) x.get();
-  }
-  count_faults(state, before);
-  state.SetLabel(std::string(primitive::kAsyncGetStack));
-}
-BENCHMARK(async_round_trip_stack)->Apply(thread_args);
+BENCHMARK_TEMPLATE(async_round_trip, empty_task)->Apply(thread_args);
+BENCHMARK_TEMPLATE(async_round_trip, touch_stack)->Apply(thread_args);
 
 // ---- hand-offs to persistent workers ------------------------------------------------
 // The main thread wakes p-1 waiting workers and waits until all have answered: one
