@@ -25,10 +25,10 @@ namespace {
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.
 using namespace primitive;
-// A spawned thread that runs shards pages its stack in again (the <touch_stack> rows). At batch
-// 16 (one shard) only one of the p threads does, so there the row prices p threads'
-// faults where one pays them. Not priced: the mutex held while each shard's gradient
-// (~1 MB) is added to the shared sum.
+// A spawned thread that runs shards pages its stack in again (the <touch_stack> rows).
+// At batch 16 (one shard) only one of the p threads does, so there the row prices p
+// threads' faults where one pays them. Not priced: the mutex held while each shard's
+// gradient (~1 MB) is added to the shared sum.
 constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoinStack, 1}};
 // Three barrier rounds, each one-way (the last to arrive releases the others); the row
 // is a round trip (wake p-1, wait for all to answer), so about one and a half of them.

@@ -345,7 +345,8 @@ class RunView {
 };
 
 // A cell whose time should be read with care: any flag from the harness, except a checksum
-// that differs on a pattern whose combine order changes from run to run by design (expected, not doubtful).
+// that differs on a pattern whose combine order changes from run to run by design
+// (expected, not doubtful).
 bool flagged(const Cell& c) {
   return std::any_of(c.flags.begin(), c.flags.end(),
                      [&](const std::string& f) { return !(f == "checksum_differs" && !c.deterministic); });

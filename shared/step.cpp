@@ -135,7 +135,8 @@ void Step::run_shard(int s) {
     const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
                         (fault.at_step < 0 || fault.at_step == step_no_);
     if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
-    // A plain exception, as a kernel or an allocation would throw: the catch below names the shard.
+    // A plain exception, as a kernel or an allocation would throw; the catch below names
+    // the shard.
     if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
 
     // Gather the shard's samples into the columns of its input matrix.
