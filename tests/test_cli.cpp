@@ -84,6 +84,7 @@ TEST(Cli, DivergingTrainingFailsNamingTheShardAndSavesNothing) {
   gdtest::Scratch s("diverge");
   const std::string w = (s.dir / "w.bin").string();
   for (const std::string pattern : {"sequential", "thread_pool", "openmp"}) {
+    std::filesystem::remove(w);  // each pattern answers for itself
     const std::string threads = pattern == "sequential" ? "1" : "2";
     CliRun r = gdlab("train --data synthetic --samples 2048 --lr 1e6 --epochs 2 --threads " + threads + " --pattern " +
                      pattern + " --save " + w);
