@@ -67,9 +67,9 @@ void thread_args(benchmark::internal::Benchmark* b) {
 // kernel when a thread ends, so the next thread's first touch of each page is a page
 // fault (lesson 08). An empty task touches none; the step's matrix products pack their
 // operands into stack buffers (Eigen, up to 128 KiB), so a spawned thread that runs
-// shards pays the <touch_stack> rows. A thread touching 112 KiB takes 24 faults here,
-// as many as one thread running shards of the 784-256-128-10 step does (perf stat,
-// lesson 08).
+// shards pays the <touch_stack> rows. A thread touching 112 KiB takes 24 faults, as
+// many as one thread running shards of the 784-256-128-10 step took on the VM
+// reports/2core-full was measured on (perf stat; 18 on an earlier one, lesson 08).
 constexpr std::size_t kStackBytes = 112 * 1024, kPage = 4096;
 
 void touch_stack() {

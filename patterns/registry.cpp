@@ -37,7 +37,8 @@ constexpr PrimitiveUse kSemaphore[] = {{kSpinSemaphoreHandoff, 2}};
 constexpr PrimitiveUse kPool[] = {{kPoolPhase, 2}};
 constexpr PrimitiveUse kAsioPool[] = {{kAsioPhase, 2}};
 // The map's tasks run shards and page their stacks in; the combine's and update's touch
-// little stack.
+// little stack. At batch 16 (one shard) only one of the map's p tasks does: there the
+// row prices p tasks' faults where one pays them.
 constexpr PrimitiveUse kAsync[] = {{kAsyncGetStack, 1}, {kAsyncGet, 1}};
 // One coroutine spawned and resumed through the pool a phase; the pattern spawns one per
 // share and waits for them in a parallel_group, so this is its cheapest part only.
