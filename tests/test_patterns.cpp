@@ -84,7 +84,11 @@ class Every : public ::testing::TestWithParam<std::string> {};
 
 std::string param_name(const ::testing::TestParamInfo<std::string>& i) { return i.param; }
 
-std::string fmt_where(int threads, Fault::Kind kind, int failing) {
+// How far the patterns that sum in an order of their own may end from sequential's
+// weights after a few steps: rounding only.
+constexpr float kArrivalTolerance = 1e-4f;
+
+std::string fault_case(int threads, Fault::Kind kind, int failing) {
   return std::to_string(threads) + " threads, " + (kind == Fault::Kind::nan_input ? "NaN input" : "an exception") +
          " in " + (failing < 0 ? std::string("every shard") : "shard " + std::to_string(failing));
 }
@@ -107,13 +111,24 @@ TEST_P(Deterministic, BitIdenticalToSequentialAtAnyThreadCount) {
   }
 }
 
+// Close to `want`: bit for bit for a deterministic pattern, within kArrivalTolerance
+// otherwise.
+void expect_weights(const std::string& pattern, const Params& got, const Params& want, const std::string& where) {
+  ASSERT_EQ(got.size(), want.size());
+  if (find_pattern(pattern).deterministic)
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0)
+        << pattern << ", " << where << ": weights differ from sequential's";
+  else
+    EXPECT_LT((got - want).cwiseAbs().maxCoeff(), kArrivalTolerance) << pattern << ", " << where;
+}
+
 TEST_P(Arrival, CloseToSequentialWithinTolerance) {
   // Summation order only changes rounding: after 6 steps the weights stay within
   // 1e-4 of sequential's and the mean loss within 1e-4 relative.
   for (int threads : {1, 2, 4}) {
     const Result want = train("sequential", 1, 8);
     const Result got = train(GetParam(), threads, 8);
-    EXPECT_LT((got.weights - want.weights).cwiseAbs().maxCoeff(), 1e-4f) << threads << " threads";
+    expect_weights(GetParam(), got.weights, want.weights, std::to_string(threads) + " threads");
     EXPECT_NEAR(got.loss, want.loss, 1e-4 * want.loss) << threads << " threads";
   }
 }
@@ -132,16 +147,6 @@ Params after_failure_then_clean(const std::string& pattern, int threads, Fault f
   return small.model.w;
 }
 
-// Close to `want`: bit for bit for a deterministic pattern, within 1e-4 otherwise.
-void expect_weights(const std::string& pattern, const Params& got, const Params& want, const std::string& where) {
-  ASSERT_EQ(got.size(), want.size());
-  if (find_pattern(pattern).deterministic)
-    EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * std::size_t(want.size())), 0)
-        << pattern << ", " << where << ": weights differ from sequential's";
-  else
-    EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-4f) << pattern << ", " << where;
-}
-
 TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
   // Shard 2 alone fails, or every shard does: then the lowest shard's error wins (one
   // the user can count on), except in tbb, whose loop rethrows the first exception any
@@ -156,7 +161,7 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
         {
           auto p = find_pattern(GetParam()).make(threads);
           t.step().fault = {kind, failing, -1};
-          const std::string where = fmt_where(threads, kind, failing);
+          const std::string where = fault_case(threads, kind, failing);
           try {
             t.epoch(*p);
             ADD_FAILURE() << "no error reached the caller, " << where;
@@ -202,7 +207,8 @@ TEST_P(Every, StragglerShardStillGivesTheRightAnswer) {
     return Params(small.model.w);
   };
   const Params want = run("sequential", -1);
-  for (int slow : {1, 3}) expect_weights(GetParam(), run(GetParam(), slow), want, "shard " + std::to_string(slow) + " slow");
+  for (int slow : {1, 3})
+    expect_weights(GetParam(), run(GetParam(), slow), want, "shard " + std::to_string(slow) + " slow");
 }
 
 // Step::busy records which threads ran step work, for how long, and how many at once.
