@@ -6,15 +6,15 @@
 // without futures, errors travel through a FirstError slot instead.
 // Per step it pays: 2(p-1) posts to Asio's scheduler, each waking a pool thread that
 // fell asleep in Asio's queue, and two latch waits (the caller polls the latch for up
-// to 200 us, shared/spin_wait.hpp, and sleeps only if its share finished long before).
+// to 200 us, shared/train/spin_wait.hpp, and sleeps only if its share finished long before).
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <latch>
 #include <memory>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
-#include "spin_wait.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
 
 namespace gd {
 

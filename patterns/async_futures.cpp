@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 
@@ -40,7 +40,7 @@ class AsyncFutures final : public Pattern {
   void run_groups(F group) {
     std::vector<std::future<void>> futures;
     for (int t = 0; t < p_; ++t) futures.push_back(std::async(std::launch::async, group, t));
-    get_all(futures);  // shared/first_error.hpp: wait for all, rethrow the first error
+    get_all(futures);  // shared/train/first_error.hpp: wait for all, rethrow the first error
   }
   // [/lesson:run_groups]
 

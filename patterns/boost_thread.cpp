@@ -9,8 +9,8 @@
 #include <boost/thread/thread.hpp>
 #include <memory>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

@@ -23,8 +23,8 @@
 #include <memory>
 #include <vector>
 
-#include "pattern.hpp"
-#include "spin_wait.hpp"
+#include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
 
 namespace gd {
 
@@ -46,7 +46,7 @@ class Coroutines final : public Pattern {
     });
     while (!finished) {
       // poll_one() runs a ready handler, if any, and never blocks: poll for a while
-      // before run_one() sleeps until the next one (shared/spin_wait.hpp).
+      // before run_one() sleeps until the next one (shared/train/spin_wait.hpp).
       if (spin_ && spin_until([&] { return caller_.poll_one() != 0; })) continue;
       caller_.run_one();
     }

@@ -11,8 +11,8 @@
 
 #include <memory>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

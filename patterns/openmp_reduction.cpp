@@ -12,8 +12,8 @@
 #include <memory>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

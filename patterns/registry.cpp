@@ -1,7 +1,7 @@
 #include "registry.hpp"
 
-#include "error.hpp"
-#include "primitive_names.hpp"
+#include "train/error.hpp"
+#include "measure/primitive_names.hpp"
 
 namespace gd {
 
@@ -20,7 +20,7 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 
 namespace {
-// What one step pays, in the rows of bench/bench_primitives.cpp: the "Per step it pays"
+// What one step pays, in the rows of bench/benchmarks/bench_primitives.cpp: the "Per step it pays"
 // line of each pattern's header, counted in the rows' units. A row is one use by p
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.

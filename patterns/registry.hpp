@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "pattern.hpp"
-#include "results.hpp"
+#include "train/pattern.hpp"
+#include "measure/results.hpp"
 
 namespace gd {
 

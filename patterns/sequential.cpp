@@ -6,8 +6,8 @@
 // Per step it pays nothing beyond the arithmetic.
 #include <memory>
 
-#include "error.hpp"
-#include "pattern.hpp"
+#include "train/error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

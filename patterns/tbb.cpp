@@ -18,7 +18,7 @@
 
 #include <memory>
 
-#include "pattern.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

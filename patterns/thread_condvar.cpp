@@ -8,7 +8,7 @@
 // Diff against thread_semaphore.cpp (same threads, signalled by semaphores) and
 // boost_thread.cpp (same schedule, Boost's barrier).
 // Per step it pays: three rounds of a barrier of p threads. A thread that arrives early
-// polls the barrier for up to 200 us (shared/spin_wait.hpp) when every thread has a
+// polls the barrier for up to 200 us (shared/train/spin_wait.hpp) when every thread has a
 // CPU of its own; after that it sleeps on the condition variable and must be woken
 // (reports/2core-full: a round trip takes 0.2 us while both sides poll, 46 us when
 // they sleep).
@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
-#include "spin_wait.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
 
 namespace gd {
 

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

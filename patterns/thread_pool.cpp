@@ -1,4 +1,4 @@
-// thread_pool - the project's own fixed-size pool (shared/thread_pool.hpp) of p-1
+// thread_pool - the project's own fixed-size pool (shared/train/thread_pool.hpp) of p-1
 // threads, plus the caller: each phase is p shares, p-1 submitted to the pool as tasks
 // with a std::future each, and share 0 run by the caller while the pool works.
 //
@@ -6,7 +6,7 @@
 // and async_futures.cpp (a fresh thread per share instead of a pool).
 // Per step it pays: 2(p-1) task submissions (a lock and a notify each) and as many
 // future waits; the threads themselves were created once, in the constructor. Pool
-// threads and caller poll for up to 200 us (shared/spin_wait.hpp) before they sleep,
+// threads and caller poll for up to 200 us (shared/train/spin_wait.hpp) before they sleep,
 // when every thread has a CPU of its own.
 // The caller works instead of sleeping until the pool is done: a sleeping caller costs
 // two wake-ups a phase, and while it sleeps the kernel may put both pool threads on
@@ -20,10 +20,10 @@
 #include <memory>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
-#include "spin_wait.hpp"
-#include "thread_pool.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
+#include "train/thread_pool.hpp"
 
 namespace gd {
 

@@ -7,16 +7,16 @@
 // exactly the thread it is released for, with no mutex to fight over.
 // Per step it pays: two phases x (p-1 releases + p-1 acquires); a round trip costs
 // 0.4 us while the waiter still polls (reports/2core-full), a futex wake-up when it fell
-// asleep. A waiter polls up to 200 us (shared/spin_wait.hpp) when every thread has a
+// asleep. A waiter polls up to 200 us (shared/train/spin_wait.hpp) when every thread has a
 // CPU of its own.
 #include <memory>
 #include <semaphore>
 #include <thread>
 #include <vector>
 
-#include "first_error.hpp"
-#include "pattern.hpp"
-#include "spin_wait.hpp"
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
 
 namespace gd {
 

@@ -23,8 +23,8 @@
 #include "cli_helpers.hpp"
 #include "file_helpers.hpp"
 #include "idx_files.hpp"
-#include "model.hpp"
-#include "weights.hpp"
+#include "train/model.hpp"
+#include "train/weights.hpp"
 
 namespace fs = std::filesystem;
 

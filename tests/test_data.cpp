@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "data.hpp"
-#include "error.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
 #include "idx_files.hpp"
 
 using namespace gd;

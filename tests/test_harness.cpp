@@ -9,11 +9,11 @@
 #include <set>
 #include <tuple>
 
-#include "data.hpp"
-#include "error.hpp"
-#include "harness.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
+#include "measure/harness.hpp"
 #include "registry.hpp"
-#include "results.hpp"
+#include "measure/results.hpp"
 #include "watchdog.hpp"
 
 using namespace gd;

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
-#include "results.hpp"
+#include "measure/results.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "error.hpp"
-#include "model.hpp"
+#include "train/error.hpp"
+#include "train/model.hpp"
 
 using namespace gd;
 

@@ -17,14 +17,14 @@
 #include <numeric>
 #include <thread>
 
-#include "data.hpp"
-#include "error.hpp"
-#include "first_error.hpp"
-#include "harness.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
+#include "train/first_error.hpp"
+#include "measure/harness.hpp"
 #include "registry.hpp"
-#include "spin_wait.hpp"
-#include "thread_pool.hpp"
-#include "trainer.hpp"
+#include "train/spin_wait.hpp"
+#include "train/thread_pool.hpp"
+#include "train/trainer.hpp"
 #include "watchdog.hpp"
 
 using namespace gd;

@@ -16,10 +16,10 @@
 #include <regex>
 #include <sstream>
 
-#include "error.hpp"
+#include "train/error.hpp"
 #include "file_helpers.hpp"
-#include "report.hpp"
-#include "results.hpp"
+#include "report/report.hpp"
+#include "measure/results.hpp"
 
 namespace fs = std::filesystem;
 

@@ -20,7 +20,7 @@
 #include <sstream>
 
 #include "file_helpers.hpp"
-#include "report.hpp"
+#include "report/report.hpp"
 
 namespace fs = std::filesystem;
 

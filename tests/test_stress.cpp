@@ -6,9 +6,9 @@
 
 #include <cmath>
 
-#include "data.hpp"
+#include "train/data.hpp"
 #include "registry.hpp"
-#include "trainer.hpp"
+#include "train/trainer.hpp"
 #include "watchdog.hpp"
 
 using namespace gd;

@@ -4,10 +4,10 @@
 #include <cstring>
 #include <functional>
 
-#include "data.hpp"
-#include "error.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
 #include "registry.hpp"
-#include "trainer.hpp"
+#include "train/trainer.hpp"
 
 using namespace gd;
 

@@ -3,9 +3,9 @@
 
 #include <fstream>
 
-#include "error.hpp"
+#include "train/error.hpp"
 #include "idx_files.hpp"
-#include "weights.hpp"
+#include "train/weights.hpp"
 
 using namespace gd;
 

@@ -1,5 +1,5 @@
 // Lesson 01: where the time of one sequential step goes.
-// Runs the step of shared/step.hpp phase by phase on one thread and times each phase.
+// Runs the step of shared/train/step.hpp phase by phase on one thread and times each phase.
 //   lesson_01_demo [--quick]
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "lesson.hpp"
-#include "step.hpp"
+#include "train/step.hpp"
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;

@@ -1,6 +1,6 @@
 // Lesson 03 exercise: the thread_mutex step, made deterministic.
 #pragma once
-#include "step.hpp"
+#include "train/step.hpp"
 
 // One step on `threads` std::threads started for this step. Must give the weights of
 // patterns/sequential.cpp bit for bit, whatever order the shards finish in.

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "lesson.hpp"
-#include "spin_wait.hpp"
+#include "train/spin_wait.hpp"
 
 namespace {
 std::mutex m;

@@ -1,5 +1,5 @@
 // Lesson 07: what a task costs on a thread pool. Submits many tiny tasks to the
-// project's ThreadPool (shared/thread_pool.hpp: a deque, a mutex, a condition variable,
+// project's ThreadPool (shared/train/thread_pool.hpp: a deque, a mutex, a condition variable,
 // a future per task) and posts as many to boost::asio::thread_pool (counted by a
 // std::latch), 2 worker threads each; then times one training step of the two patterns.
 //   lesson_07_demo [--quick]
@@ -14,7 +14,7 @@
 
 #include "lesson_train.hpp"
 #include "registry.hpp"
-#include "thread_pool.hpp"
+#include "train/thread_pool.hpp"
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;

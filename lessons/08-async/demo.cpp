@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "lesson.hpp"
-#include "thread_pool.hpp"
+#include "train/thread_pool.hpp"
 
 namespace {
 std::string id_of(std::thread::id id) {

@@ -1,9 +1,9 @@
-// Check for lesson 14: the serial fraction agrees with the harness (shared/harness.hpp)
+// Check for lesson 14: the serial fraction agrees with the harness (shared/measure/harness.hpp)
 // and with hand-worked cases; the Amdahl fit predicts what the model says.
 #include <cmath>
 
 #include "exercise.hpp"
-#include "harness.hpp"
+#include "measure/harness.hpp"
 #include "lesson.hpp"
 
 int main() {

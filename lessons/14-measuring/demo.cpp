@@ -1,6 +1,6 @@
 // Lesson 14: measuring a parallel step. Times the step of a few patterns at p = 1 and 2
 // (5 repetitions, median), reads the process CPU clock around each timed loop, and
-// prints the metrics of shared/harness.hpp: speedup S, efficiency E, parallelism degree
+// prints the metrics of shared/measure/harness.hpp: speedup S, efficiency E, parallelism degree
 // A = CPU time / wall time, and the Karp-Flatt serial fraction e.
 //   lesson_14_demo [--quick]
 #include <fmt/format.h>
@@ -11,11 +11,11 @@
 #include <numeric>
 #include <vector>
 
-#include "harness.hpp"
+#include "measure/harness.hpp"
 #include "lesson.hpp"
-#include "memory.hpp"
+#include "train/memory.hpp"
 #include "registry.hpp"
-#include "step.hpp"
+#include "train/step.hpp"
 
 namespace {
 struct Timing {
@@ -49,7 +49,7 @@ Timing measure(const char* name, int p, const gd::DataSplit& data, int reps, int
 }  // namespace
 
 int main(int argc, char** argv) {
-  gd::keep_freed_memory();  // the allocator settings of the gdlab tool (shared/memory.hpp)
+  gd::keep_freed_memory();  // the allocator settings of the gdlab tool (shared/train/memory.hpp)
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int reps = quick ? 1 : 5, steps = quick ? 3 : 20;
   gd::DataSplit data = gd::make_synthetic(1, 4096, 16);

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <functional>
 
-#include "data.hpp"
+#include "train/data.hpp"
 #include "lesson.hpp"
-#include "model.hpp"
-#include "pattern.hpp"
-#include "trainer.hpp"
+#include "train/model.hpp"
+#include "train/pattern.hpp"
+#include "train/trainer.hpp"
 
 namespace lesson {
 

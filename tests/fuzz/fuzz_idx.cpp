@@ -1,11 +1,11 @@
-// libFuzzer target: the IDX reader (shared/data.cpp) on arbitrary image and label files.
+// libFuzzer target: the IDX reader (shared/train/data.cpp) on arbitrary image and label files.
 // Input layout: 2 bytes (big-endian) give the length of the image file's bytes, the
 // rest are the label file. Any input must end in a Dataset or a gd::UsageError:
 // never a crash, a hang, an out-of-bounds read or a huge allocation.
 #include <cstdint>
 
-#include "data.hpp"
-#include "error.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
 #include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

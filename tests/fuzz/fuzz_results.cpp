@@ -1,10 +1,10 @@
-// libFuzzer target: the results-file reader (shared/results.cpp). Any input must give a
+// libFuzzer target: the results-file reader (shared/measure/results.cpp). Any input must give a
 // validated Results or a gd::UsageError, whatever the JSON holds.
 #include <cstdint>
 
-#include "error.hpp"
+#include "train/error.hpp"
 #include "fuzz_common.hpp"
-#include "results.hpp"
+#include "measure/results.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   gdfuzz::TempFile file(data, size, "results");

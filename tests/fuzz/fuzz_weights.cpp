@@ -1,10 +1,10 @@
-// libFuzzer target: the weights-file reader (shared/weights.cpp). Any input must give a
+// libFuzzer target: the weights-file reader (shared/train/weights.cpp). Any input must give a
 // Model whose checksum matches the file, or a gd::UsageError.
 #include <cstdint>
 
-#include "error.hpp"
+#include "train/error.hpp"
 #include "fuzz_common.hpp"
-#include "weights.hpp"
+#include "train/weights.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   gdfuzz::TempFile file(data, size, "weights");

@@ -1,0 +1,165 @@
+// gdlab train: train the MLP with one pattern and print per-epoch figures.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <optional>
+
+#include "commands.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
+#include "progress.hpp"
+#include "registry.hpp"
+#include "measure/results.hpp"
+#include "train/trainer.hpp"
+#include "train/weights.hpp"
+
+namespace gd::cli {
+namespace {
+
+struct TrainOptions {
+  std::string pattern = "sequential";
+  int threads = 1;
+  std::string data = "synthetic";
+  std::string layers;  // empty: a default that fits the data
+  std::string activation = "relu";
+  std::string loss;    // empty: ce for classification, mse for regression
+  int batch = 256;
+  int shards = 0;
+  int epochs = 3;
+  float lr = 0.05f, momentum = 0.9f, weight_decay = 0.0f;
+  std::uint64_t seed = 1;
+  long samples = 0, max_steps = 0;
+  std::string save, load;
+};
+
+std::string default_layers(const Dataset& d) {
+  if (d.name == "xor") return "2-8-2";
+  if (d.name == "spirals") return "2-32-32-2";
+  if (!d.classification) return fmt::format("{}-16-{}", d.features, d.outputs);
+  return fmt::format("{}-256-128-{}", d.features, d.outputs);
+}
+
+// --save names a file in an existing folder; a mistake there is reported before the
+// training runs rather than after it.
+void check_save_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw UsageError("--save " + path + ": is a folder; name a file in it");
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    throw UsageError("--save " + path + ": exists and is not a regular file");
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw UsageError("--save " + path + ": " + parent.string() +
+                     (fs::exists(parent, ec) ? " is not a folder" : ": no such folder"));
+}
+
+void run(const TrainOptions& o) {
+  if (o.threads < 1 || o.threads > 256) throw UsageError("--threads must be between 1 and 256");
+  if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive finite number");
+  if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1) throw UsageError("--momentum must be in [0, 1)");
+  if (!std::isfinite(o.weight_decay) || o.weight_decay < 0) throw UsageError("--weight-decay must be a finite number >= 0");
+  if (o.batch < 1) throw UsageError("--batch must be at least 1");
+  if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
+  if (o.pattern == kIndependent)
+    throw UsageError("'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
+                     "pattern: train with --pattern sequential, or run gdlab matrix --patterns independent");
+  const PatternInfo& info = find_pattern(o.pattern);
+  if (!o.save.empty()) check_save_target(o.save);  // before training, not after it
+  DataSplit data = load_data(o.data, o.seed);
+  truncate(data.train, std::size_t(o.samples));
+  if (std::size_t(o.batch) > data.train.size())
+    throw UsageError(fmt::format("--batch {} is larger than the {} training samples", o.batch, data.train.size()));
+
+  const long shards = o.shards > 0 ? o.shards : default_shards(o.batch);
+  std::optional<Model> model;
+  if (!o.load.empty()) {
+    model.emplace(load_weights(o.load));
+    check_step_fits(model->spec.layers, o.batch, shards);
+    fmt::print("loaded weights from {} (checksum {})\n", o.load, checksum_hex(model->checksum()));
+    if (!o.layers.empty() && parse_layers(o.layers) != model->spec.layers)
+      throw UsageError("--layers " + o.layers + " differs from " + layers_string(model->spec.layers) + " in " + o.load);
+  } else {
+    ModelSpec spec;
+    spec.layers = parse_layers(o.layers.empty() ? default_layers(data.train) : o.layers);
+    spec.activation = parse_activation(o.activation);
+    spec.loss = o.loss.empty() ? (data.train.classification ? Loss::softmax_ce : Loss::mse) : parse_loss(o.loss);
+    check_step_fits(spec.layers, o.batch, shards);  // before the weights are allocated
+    model.emplace(spec);
+    model->init(o.seed);
+  }
+
+  TrainConfig cfg;
+  cfg.batch = o.batch;
+  cfg.shards = o.shards;
+  cfg.hyper = {o.lr, o.momentum, o.weight_decay};
+  cfg.seed = o.seed;
+  cfg.max_steps = o.max_steps;
+  Trainer trainer(*model, data.train, cfg);
+  auto pattern = info.make(o.threads);  // threads and pools are created here, before any timing
+
+  fmt::print("train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, {} shards, "
+             "pattern {} with {} thread{}\n",
+             model->layout.count, data.train.name, data.train.size(), data.test.size(),
+             layers_string(model->spec.layers), to_string(model->spec.activation), to_string(model->spec.loss),
+             o.batch, trainer.shards(), info.name, o.threads, o.threads == 1 ? "" : "s");
+  {  // while the epochs run, Ctrl-C stops the training after the current step
+    CtrlC ctrl_c;
+    for (int e = 1; e <= o.epochs; ++e) {
+      Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
+      EpochStats st = trainer.epoch(
+          *pattern, [&](long done, long) { bar.update(done); }, [] { return CtrlC::pressed(); });
+      bar.finish();
+      if (st.interrupted) {
+        fmt::print("interrupted in epoch {} after {} steps: threads stopped, nothing saved\n", e, st.steps);
+        throw Interrupted();
+      }
+      Evaluation test = trainer.evaluate(data.test);
+      if (data.train.classification)
+        fmt::print("epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s\n", e, o.epochs,
+                   st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second);
+      else
+        fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s\n", e, o.epochs, st.loss,
+                   test.loss, st.seconds, st.samples_per_second);
+      std::fflush(stdout);
+    }
+  }
+  fmt::print("weights checksum {}\n", checksum_hex(model->checksum()));
+  if (!o.save.empty()) {
+    save_weights(o.save, *model);
+    fmt::print("saved weights to {}\n", o.save);
+  }
+}
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "Train the MLP with one concurrency pattern; print loss, accuracy, time per epoch");
+  cmd->add_option("--pattern,-m", o->pattern, "Concurrency pattern (see 'gdlab patterns')")->capture_default_str();
+  cmd->add_option("--threads,-t", o->threads, "Worker threads the pattern uses")->capture_default_str();
+  cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER of IDX files")
+      ->capture_default_str();
+  cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
+      ->check(kNotEmpty);
+  cmd->add_option("--activation", o->activation, "Hidden activation: relu | tanh | sigmoid")->capture_default_str();
+  cmd->add_option("--loss", o->loss, "ce (softmax cross-entropy) | mse (default: ce, or mse for regression data)")
+      ->check(kNotEmpty);
+  cmd->add_option("--batch", o->batch, "Mini-batch size")->capture_default_str();
+  cmd->add_option("--shards", o->shards, "Shards per batch (fixes the summation order; default batch/64, at least 1)");
+  cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
+  cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
+  cmd->add_option("--max-steps", o->max_steps, "Stop each epoch after N steps (0: whole epoch)")->capture_default_str();
+  cmd->add_option("--save", o->save, "Write the trained weights to FILE (format: shared/train/weights.hpp)")
+      ->check(kNotEmpty);
+  cmd->add_option("--load", o->load, "Start from the weights in FILE instead of a fresh initialisation")
+      ->check(kNotEmpty);
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace gd::cli

@@ -1,0 +1,78 @@
+// Helpers shared by the subcommands: option lists and Ctrl-C.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <sstream>
+
+#include "commands.hpp"
+#include "train/error.hpp"
+
+namespace gd::cli {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto) {
+  std::vector<int> out;
+  for (const std::string& item : split(s)) {
+    if (allow_auto && item == "auto") {
+      out.push_back(0);
+      continue;
+    }
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || v < lo || v > hi)
+      throw UsageError(fmt::format("{} '{}': expected a comma-separated list of integers in {}..{}{}", option, s, lo, hi,
+                                   allow_auto ? " or 'auto'" : ""));
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  if (out.empty()) throw UsageError(fmt::format("{} is empty", option));
+  return out;
+}
+
+namespace {
+// Only what a signal handler may touch: lock-free atomics, set before the handler is
+// installed (it may run on any thread).
+std::atomic<bool> g_pressed{false};
+std::atomic<const char*> g_notice{nullptr};
+
+extern "C" void on_sigint(int) {
+  g_pressed.store(true);
+  if (const char* notice = g_notice.load()) {
+    ssize_t ignored = ::write(2, notice, std::strlen(notice));  // write(2) is async-signal-safe
+    (void)ignored;
+  }
+}
+}  // namespace
+
+CtrlC::CtrlC(const char* notice, bool restore) : restore_(restore) {
+  g_pressed.store(false);
+  g_notice.store(notice);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_);
+}
+
+CtrlC::~CtrlC() {
+  if (restore_) sigaction(SIGINT, &old_, nullptr);
+}
+
+bool CtrlC::pressed() { return g_pressed.load(); }
+
+}  // namespace gd::cli

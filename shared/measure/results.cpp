@@ -1,0 +1,352 @@
+#include "measure/results.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "train/error.hpp"
+#include "train/weights.hpp"
+
+namespace gd {
+
+using Json = nlohmann::ordered_json;  // keeps fields in the documented order
+
+namespace {
+
+Json opt(const std::optional<double>& v) { return v && std::isfinite(*v) ? Json(*v) : Json(nullptr); }
+Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+// Reading: every accessor names the field it failed on, e.g. "cells[3].rep_seconds".
+struct In {
+  const std::string& source;
+
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw UsageError(fmt::format("{}: {}: {} (not a valid gdlab results file)", source, where, what));
+  }
+  const Json& field(const Json& j, const char* key, const std::string& where) const {
+    if (!j.is_object()) fail(where, "expected an object");
+    auto it = j.find(key);
+    if (it == j.end()) fail(where + "." + key, "missing");
+    return *it;
+  }
+  std::string str(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_string()) fail(where + "." + key, "expected a string");
+    return v.get<std::string>();
+  }
+  double number(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_number()) fail(where + "." + key, "expected a number");
+    return v.get<double>();
+  }
+  long integer(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_number_integer()) fail(where + "." + key, "expected an integer");
+    return v.get<long>();
+  }
+  bool boolean(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_boolean()) fail(where + "." + key, "expected true or false");
+    return v.get<bool>();
+  }
+  std::optional<double> opt_number(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number()) fail(where + "." + key, "expected a number or null");
+    return v.get<double>();
+  }
+  const Json& array(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_array()) fail(where + "." + key, "expected an array");
+    return v;
+  }
+  std::vector<double> numbers(const Json& j, const char* key, const std::string& where) const {
+    std::vector<double> out;
+    for (const Json& v : array(j, key, where)) {
+      if (!v.is_number()) fail(where + "." + key, "expected an array of numbers");
+      out.push_back(v.get<double>());
+    }
+    return out;
+  }
+  template <class T>
+  std::vector<T> list(const Json& j, const char* key, const std::string& where) const {
+    std::vector<T> out;
+    for (const Json& v : array(j, key, where)) {
+      if constexpr (std::is_same_v<T, std::string>) {
+        if (!v.is_string()) fail(where + "." + key, "expected an array of strings");
+      } else {
+        if (!v.is_number_integer()) fail(where + "." + key, "expected an array of integers");
+      }
+      out.push_back(v.get<T>());
+    }
+    return out;
+  }
+  std::map<std::string, std::string> strings(const Json& j, const char* key, const std::string& where) const {
+    const Json& v = field(j, key, where);
+    if (!v.is_object()) fail(where + "." + key, "expected an object");
+    std::map<std::string, std::string> out;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (!it.value().is_string()) fail(where + "." + key + "." + it.key(), "expected a string");
+      out[it.key()] = it.value().get<std::string>();
+    }
+    return out;
+  }
+};
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
+std::string csv_opt(const std::optional<double>& v) { return v ? csv_num(*v) : ""; }
+
+}  // namespace
+
+std::string results_to_json(const Results& r) {
+  Json j;
+  j["schema"] = kResultsSchema;
+  j["version"] = kResultsVersion;
+  const Environment& e = r.environment;
+  j["environment"] = {{"cpu_model", e.cpu_model},     {"cpus_available", e.cpus_available},
+                      {"compiler", e.compiler},       {"flags", e.flags},
+                      {"kernel_library", e.kernel_library}, {"libraries", e.libraries},
+                      {"git_commit", e.git_commit},   {"env", e.env},
+                      {"date", e.date},               {"command_line", e.command_line},
+                      {"hostname", e.hostname},       {"load_average", e.load_average}};
+  const MatrixConfig& c = r.config;
+  j["config"] = {{"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},
+                 {"shards", c.shards},     {"layers", c.layers},   {"data", c.data},
+                 {"seed", c.seed},         {"steps", c.steps},     {"rep_samples", c.rep_samples},
+                 {"samples", c.samples}, {"warmup", c.warmup},
+                 {"reps", c.reps}};
+  Json cells = Json::array();
+  for (const Cell& x : r.cells) {
+    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
+    for (double v : x.rep_seconds) rs.push_back(num(v));
+    for (double v : x.rep_cpu_seconds) rc.push_back(num(v));
+    for (double v : x.rep_useful_parallelism) ru.push_back(num(v));
+    for (double v : x.rep_imbalance) ri.push_back(num(v));
+    cells.push_back({{"pattern", x.pattern},
+                     {"threads", x.threads},
+                     {"batch", x.batch},
+                     {"shards", x.shards},
+                     {"steps", x.steps},
+                     {"deterministic", x.deterministic},
+                     {"complete", x.complete},
+                     {"rep_seconds", rs},
+                     {"rep_cpu_seconds", rc},
+                     {"rep_useful_parallelism", ru},
+                     {"rep_imbalance", ri},
+                     {"step_seconds",
+                      {{"median", num(x.step_seconds.median)},
+                       {"min", num(x.step_seconds.min)},
+                       {"max", num(x.step_seconds.max)},
+                       {"ci95_low", num(x.step_seconds.ci95_low)},
+                       {"ci95_high", num(x.step_seconds.ci95_high)}}},
+                     {"cpu_seconds_median", num(x.cpu_seconds_median)},
+                     {"parallelism", num(x.parallelism)},
+                     {"useful_parallelism", opt(x.useful_parallelism)},
+                     {"imbalance", opt(x.imbalance)},
+                     {"speedup", opt(x.speedup)},
+                     {"speedup_best", opt(x.speedup_best)},
+                     {"speedup_relative", opt(x.speedup_relative)},
+                     {"efficiency", opt(x.efficiency)},
+                     {"karp_flatt", opt(x.karp_flatt)},
+                     {"overhead_per_step_seconds", opt(x.overhead_per_step_seconds)},
+                     {"samples_per_second", num(x.samples_per_second)},
+                     {"final_loss", num(x.final_loss)},
+                     {"checksum", x.checksum},
+                     {"matches_sequential", x.matches_sequential ? Json(*x.matches_sequential) : Json(nullptr)},
+                     {"flags", x.flags}});
+  }
+  j["cells"] = std::move(cells);
+  Json skipped = Json::array();
+  for (const Skipped& s : r.skipped)
+    skipped.push_back({{"pattern", s.pattern}, {"threads", s.threads}, {"batch", s.batch},
+                       {"shards", s.shards}, {"reason", s.reason}});
+  j["skipped"] = std::move(skipped);
+  Json prims = Json::array();
+  for (const Primitive& p : r.primitives)
+    prims.push_back({{"name", p.name}, {"threads", p.threads}, {"microseconds", num(p.microseconds)}});
+  j["primitives"] = std::move(prims);
+  return j.dump(2) + "\n";
+}
+
+std::string results_to_csv(const Results& r) {
+  std::string out =
+      "pattern,threads,batch,shards,steps,deterministic,complete,reps,step_seconds_median,step_seconds_min,"
+      "step_seconds_max,step_seconds_ci95_low,step_seconds_ci95_high,cpu_seconds_median,parallelism,"
+      "useful_parallelism,imbalance,speedup,"
+      "speedup_best,speedup_relative,efficiency,karp_flatt,overhead_per_step_seconds,samples_per_second,"
+      "final_loss,checksum,matches_sequential,flags\n";
+  for (const Cell& x : r.cells) {
+    std::string flags;
+    for (const auto& f : x.flags) flags += (flags.empty() ? "" : ";") + f;
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(x.pattern),
+        x.threads, x.batch, x.shards, x.steps, x.deterministic, x.complete, x.rep_seconds.size(),
+        csv_num(x.step_seconds.median), csv_num(x.step_seconds.min), csv_num(x.step_seconds.max),
+        csv_num(x.step_seconds.ci95_low), csv_num(x.step_seconds.ci95_high), csv_num(x.cpu_seconds_median),
+        csv_num(x.parallelism), csv_opt(x.useful_parallelism), csv_opt(x.imbalance), csv_opt(x.speedup), csv_opt(x.speedup_best), csv_opt(x.speedup_relative),
+        csv_opt(x.efficiency), csv_opt(x.karp_flatt), csv_opt(x.overhead_per_step_seconds),
+        csv_num(x.samples_per_second), csv_num(x.final_loss), csv_field(x.checksum),
+        x.matches_sequential ? (*x.matches_sequential ? "true" : "false") : "", csv_field(flags));
+  }
+  return out;
+}
+
+Results results_from_json(const std::string& text, const std::string& source) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // syntax errors, and numbers too large for a double
+    throw UsageError(fmt::format("{}: corrupt JSON ({}); not a valid gdlab results file", source, e.what()));
+  }
+  In in{source};
+  if (!j.is_object()) in.fail("top level", "expected a JSON object");
+  if (!j.contains("schema") || !j["schema"].is_string() || j["schema"].get<std::string>() != kResultsSchema)
+    throw UsageError(fmt::format("{}: not a gdlab results file (\"schema\" must be \"{}\")", source, kResultsSchema));
+  if (!j.contains("version") || !j["version"].is_number_integer())
+    throw UsageError(fmt::format("{}: results file without an integer \"version\"", source));
+  if (long v = j["version"].get<long>(); v != kResultsVersion)
+    throw UsageError(fmt::format("{}: results schema version {} is not supported (this gdlab reads version {}; "
+                                 "rerun gdlab matrix to regenerate it)",
+                                 source, v, kResultsVersion));
+  Results r;
+  const Json& ej = in.field(j, "environment", "top level");
+  Environment& e = r.environment;
+  const std::string ew = "environment";
+  e.cpu_model = in.str(ej, "cpu_model", ew);
+  e.cpus_available = int(in.integer(ej, "cpus_available", ew));
+  e.compiler = in.str(ej, "compiler", ew);
+  e.flags = in.str(ej, "flags", ew);
+  e.kernel_library = in.str(ej, "kernel_library", ew);
+  e.libraries = in.strings(ej, "libraries", ew);
+  e.git_commit = in.str(ej, "git_commit", ew);
+  e.env = in.strings(ej, "env", ew);
+  e.date = in.str(ej, "date", ew);
+  e.command_line = in.str(ej, "command_line", ew);
+  e.hostname = in.str(ej, "hostname", ew);
+  if (ej.contains("load_average")) e.load_average = in.str(ej, "load_average", ew);
+
+  const Json& cj = in.field(j, "config", "top level");
+  MatrixConfig& c = r.config;
+  const std::string cw = "config";
+  c.patterns = in.list<std::string>(cj, "patterns", cw);
+  c.threads = in.list<int>(cj, "threads", cw);
+  c.batches = in.list<int>(cj, "batches", cw);
+  c.shards = in.list<int>(cj, "shards", cw);
+  c.layers = in.str(cj, "layers", cw);
+  c.data = in.str(cj, "data", cw);
+  c.seed = in.integer(cj, "seed", cw);
+  c.steps = in.integer(cj, "steps", cw);
+  if (cj.contains("rep_samples")) c.rep_samples = in.integer(cj, "rep_samples", cw);
+  if (cj.contains("samples")) c.samples = in.integer(cj, "samples", cw);
+  c.warmup = in.integer(cj, "warmup", cw);
+  c.reps = int(in.integer(cj, "reps", cw));
+
+  const Json& cells = in.array(j, "cells", "top level");
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const Json& x = cells[i];
+    const std::string w = fmt::format("cells[{}]", i);
+    Cell k;
+    k.pattern = in.str(x, "pattern", w);
+    k.threads = int(in.integer(x, "threads", w));
+    k.batch = int(in.integer(x, "batch", w));
+    k.shards = int(in.integer(x, "shards", w));
+    k.steps = in.integer(x, "steps", w);
+    k.deterministic = in.boolean(x, "deterministic", w);
+    k.complete = in.boolean(x, "complete", w);
+    k.rep_seconds = in.numbers(x, "rep_seconds", w);
+    k.rep_cpu_seconds = in.numbers(x, "rep_cpu_seconds", w);
+    if (x.contains("rep_useful_parallelism")) k.rep_useful_parallelism = in.numbers(x, "rep_useful_parallelism", w);
+    if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
+    if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
+    if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
+    if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
+      in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
+    if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.steps < 1)
+      in.fail(w, "threads, batch, shards and steps must be positive");
+    const Json& ss = in.field(x, "step_seconds", w);
+    const std::string sw = w + ".step_seconds";
+    auto stat = [&](const char* key) { return in.opt_number(ss, key, sw).value_or(0.0); };
+    k.step_seconds = {stat("median"), stat("min"), stat("max"), stat("ci95_low"), stat("ci95_high")};
+    k.cpu_seconds_median = in.opt_number(x, "cpu_seconds_median", w).value_or(0.0);
+    k.parallelism = in.opt_number(x, "parallelism", w).value_or(0.0);
+    k.speedup = in.opt_number(x, "speedup", w);
+    k.speedup_best = in.opt_number(x, "speedup_best", w);
+    k.speedup_relative = in.opt_number(x, "speedup_relative", w);
+    k.efficiency = in.opt_number(x, "efficiency", w);
+    k.karp_flatt = in.opt_number(x, "karp_flatt", w);
+    k.overhead_per_step_seconds = in.opt_number(x, "overhead_per_step_seconds", w);
+    k.samples_per_second = in.opt_number(x, "samples_per_second", w).value_or(0.0);
+    k.final_loss = in.opt_number(x, "final_loss", w).value_or(0.0);
+    k.checksum = in.str(x, "checksum", w);
+    const Json& m = in.field(x, "matches_sequential", w);
+    if (m.is_boolean()) k.matches_sequential = m.get<bool>();
+    else if (!m.is_null()) in.fail(w + ".matches_sequential", "expected true, false or null");
+    k.flags = in.list<std::string>(x, "flags", w);
+    r.cells.push_back(std::move(k));
+  }
+  // "skipped" and "primitives" may be absent (an older writer, or a hand-made file).
+  if (j.contains("skipped")) {
+    const Json& sk = in.array(j, "skipped", "top level");
+    for (std::size_t i = 0; i < sk.size(); ++i) {
+      const std::string w = fmt::format("skipped[{}]", i);
+      r.skipped.push_back({in.str(sk[i], "pattern", w), int(in.integer(sk[i], "threads", w)),
+                           int(in.integer(sk[i], "batch", w)), int(in.integer(sk[i], "shards", w)),
+                           in.str(sk[i], "reason", w)});
+    }
+  }
+  if (j.contains("primitives")) {
+    const Json& pj = in.array(j, "primitives", "top level");
+    for (std::size_t i = 0; i < pj.size(); ++i) {
+      const std::string w = fmt::format("primitives[{}]", i);
+      r.primitives.push_back(
+          {in.str(pj[i], "name", w), int(in.integer(pj[i], "threads", w)), in.number(pj[i], "microseconds", w)});
+    }
+  }
+  return r;
+}
+
+std::string csv_path_for(const std::string& json_path) {
+  std::filesystem::path p(json_path);
+  if (p.extension() == ".json") p.replace_extension(".csv");
+  else p += ".csv";
+  return p.string();
+}
+
+void write_results(const std::string& path, const Results& r) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw UsageError(fmt::format("{}: cannot create folder {} ({})", path, parent.string(), ec.message()));
+  }
+  write_file_atomic(path, results_to_json(r));
+  write_file_atomic(csv_path_for(path), results_to_csv(r));
+}
+
+Results read_results(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such results file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
+  if (std::filesystem::file_size(path, ec) > kMaxResultsBytes)
+    throw UsageError(fmt::format("{}: larger than the {} MiB limit for a results file", path, kMaxResultsBytes >> 20));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot read (permission denied?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw UsageError(path + ": read error");
+  const std::string text = ss.str();
+  if (text.empty()) throw UsageError(path + ": empty file, not a gdlab results file");
+  return results_from_json(text, path);
+}
+
+}  // namespace gd

@@ -1,0 +1,180 @@
+// The results file of the benchmark matrix (gdlab matrix --out NAME.json) and the CSV
+// written beside it (NAME.csv, one row per cell). The report generator reads only this.
+//
+// Schema "gdlab-results", version 1 (bench/RESULTS.md has the same text with examples).
+// Times are seconds unless a name says otherwise; a metric that cannot be computed
+// (no sequential cell to compare with, p = 1 for Karp-Flatt, ...) is null.
+//
+// {
+//   "schema": "gdlab-results", "version": 1,
+//   "environment": {
+//     "cpu_model": "AMD EPYC ...",      "cpus_available": 2,      // sched_getaffinity
+//     "compiler": "GNU 12.2.0",         "flags": "-O3 -DNDEBUG -march=native ...",
+//     "kernel_library": "Eigen 3.4.0 over OpenBLAS (serial)",
+//     "libraries": { "boost": "1.81.0", "onetbb": "2021.8.0", "openmp": "4.5", "eigen": "3.4.0",
+//                    "openblas": "OpenBLAS 0.3.21 ...", "google_benchmark": "1.7.1" },
+//     "git_commit": "cc162d2" (+ "-dirty" when tracked files were modified),
+//     "env": { "OMP_NUM_THREADS": "2", ... },   // OMP_*, GOMP_*, KMP_*, TBB_*, OPENBLAS_*, GDLAB_* present
+//     "date": "2026-11-25T14:03:00Z",  "command_line": "gdlab matrix --quick",  "hostname": "...",
+//     "load_average": "0.12 0.30 0.25"   // at the start; other work on the machine makes noise
+//   },
+//   "config": {
+//     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
+//     "shards": [0],            // shard counts to measure; 0 = default_shards(batch) (batch/64, >= 1)
+//     "layers": "784-256-128-10", "data": "synthetic", "seed": 1,
+//     "steps": 0,               // timed steps per repetition; 0 = auto, see each cell's "steps"
+//     "rep_samples": 8192,      // with steps 0: steps = max(10, ceil(rep_samples / batch))
+//     "samples": 0,             // training samples used; 0 = the whole set
+//     "warmup": 3, "reps": 5
+//   },
+//   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
+//                            // ceiling: p sequential copies at once (shared/measure/harness.hpp)
+//     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "steps": 32,
+//     "deterministic": true,
+//     "complete": true,         // false: fewer repetitions than config.reps (interrupted run)
+//     "rep_seconds": [..],      // wall time of the `steps` timed steps, one per repetition
+//     "rep_cpu_seconds": [..],  // process CPU time over the same timed steps
+//     "step_seconds": {"median","min","max","ci95_low","ci95_high"},   // rep_seconds / steps
+//     "cpu_seconds_median",     // median of rep_cpu_seconds (whole timed loop)
+//     "parallelism",            // A = CPU / wall, median over repetitions
+//     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, from the threads'
+//     "useful_parallelism", "imbalance",                // busy times (Step::busy): sum of
+//                               // busy / wall; max / mean busy. [] and null in older files
+//     "speedup",                // S = T_seq / T_p, sequential with the same batch and shards
+//     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards)
+//     "speedup_relative",       // T_1 / T_p, the same pattern with 1 thread
+//     "efficiency",             // E = S / p
+//     "karp_flatt",             // e = (1/S - 1/p) / (1 - 1/p), null for p = 1
+//     "overhead_per_step_seconds",  // (p*T_p - T_seq) / (p*steps)
+//     "samples_per_second",     // batch / median step time
+//     "final_loss",             // mean training loss per sample over the timed steps
+//     "checksum",               // FNV-1a of the final weights, as gdlab train prints it
+//     "matches_sequential",     // checksum == sequential's (same batch, shards, steps); null: none
+//     "flags": ["oversubscribed", "low_parallelism", "noisy", "incomplete",
+//               "checksum_differs", "reps_differ"]
+//   } ],
+//   "skipped": [ {"pattern","threads","batch","shards","reason"} ],   // cells that could not run
+//   "primitives": [ {"name": "std::thread create+join", "threads": 2, "microseconds": 36.0} ]
+// }
+//
+// Medians and T values are medians over repetitions; T_seq, T_1, T_p above are the
+// median wall times of `steps` steps. Flags are defined in shared/measure/harness.hpp.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gd {
+
+inline constexpr const char* kResultsSchema = "gdlab-results";
+inline constexpr int kResultsVersion = 1;
+// The cells of the machine's own ceiling: p copies of sequential at once, sharing nothing
+// written; their time per step is wall time / (p x steps) (shared/measure/harness.hpp).
+inline constexpr const char* kIndependent = "independent";
+
+struct Environment {
+  std::string cpu_model;
+  int cpus_available = 0;
+  std::string compiler, flags, kernel_library;
+  std::map<std::string, std::string> libraries;  // boost, onetbb, openmp, eigen, openblas, google_benchmark
+  std::string git_commit;
+  std::map<std::string, std::string> env;        // relevant environment variables that were set
+  std::string date, command_line, hostname;
+  std::string load_average;                      // /proc/loadavg at the start: 1, 5, 15 minutes
+};
+
+struct MatrixConfig {
+  std::vector<std::string> patterns;
+  std::vector<int> threads;
+  std::vector<int> batches;
+  std::vector<int> shards{0};  // 0 = default_shards(batch)
+  std::string layers = "784-256-128-10";
+  std::string data = "synthetic";
+  long seed = 1;
+  long steps = 0;              // 0 = auto: auto_steps(batch, rep_samples), see harness.hpp
+  long rep_samples = 8192;     // samples per repetition when steps is 0
+  long samples = 0;            // training samples used (0 = the whole training set)
+  long warmup = 3;
+  int reps = 5;
+  bool operator==(const MatrixConfig&) const = default;
+};
+
+struct StepStats {
+  double median = 0, min = 0, max = 0, ci95_low = 0, ci95_high = 0;
+};
+
+struct Cell {
+  // Identity of the cell.
+  std::string pattern;
+  int threads = 1;
+  int batch = 0;
+  int shards = 1;
+  long steps = 0;
+  bool deterministic = true;
+  // Raw measurements, one entry per repetition.
+  std::vector<double> rep_seconds;
+  std::vector<double> rep_cpu_seconds;
+  std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
+  std::vector<double> rep_imbalance;
+  std::string checksum;   // of the final weights; every repetition must agree (else "reps_differ")
+  double final_loss = 0;
+  // Derived (shared/measure/harness.hpp: compute_metrics).
+  bool complete = false;
+  StepStats step_seconds;
+  double cpu_seconds_median = 0;
+  double parallelism = 0;
+  std::optional<double> useful_parallelism, imbalance;  // medians of the rep_ arrays
+  std::optional<double> speedup, speedup_best, speedup_relative, efficiency, karp_flatt, overhead_per_step_seconds;
+  double samples_per_second = 0;
+  std::optional<bool> matches_sequential;
+  std::vector<std::string> flags;
+};
+
+struct Skipped {
+  std::string pattern;
+  int threads = 1, batch = 0, shards = 1;
+  std::string reason;
+};
+
+struct Primitive {
+  std::string name;
+  int threads = 1;
+  double microseconds = 0;
+};
+
+// What a pattern pays every step: a primitive of bench_primitives, named by its label
+// (Primitive::name), and how many times one step pays it. patterns/registry.cpp says it
+// for each pattern; the report sets a pattern's overhead beside that cost.
+struct PrimitiveUse {
+  std::string_view primitive;
+  double per_step = 1;  // may be a fraction where a row does more than the pattern needs
+};
+
+struct Results {
+  Environment environment;
+  MatrixConfig config;
+  std::vector<Cell> cells;
+  std::vector<Skipped> skipped;
+  std::vector<Primitive> primitives;
+};
+
+// The JSON text (schema above) and the CSV (header line, then one line per cell).
+std::string results_to_json(const Results& r);
+std::string results_to_csv(const Results& r);
+// Parses and validates; throws UsageError naming `source` and what is wrong.
+Results results_from_json(const std::string& text, const std::string& source);
+
+// Writes path (JSON) and the CSV beside it (the .json suffix replaced by .csv),
+// each atomically: a temporary file, then rename. Creates the folder if needed.
+void write_results(const std::string& path, const Results& r);
+// Reads and validates a results file; throws UsageError for a missing, unreadable,
+// oversized, corrupt, wrong-schema or wrong-version file, naming the file and the problem.
+// A matrix of a thousand cells is about 1.5 MB, so the limit only stops a wrong file.
+inline constexpr std::uintmax_t kMaxResultsBytes = std::uintmax_t(256) << 20;
+Results read_results(const std::string& path);
+std::string csv_path_for(const std::string& json_path);
+
+}  // namespace gd

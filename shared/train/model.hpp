@@ -1,0 +1,102 @@
+// The multilayer perceptron: its shape, its parameters and the maths of one shard.
+//
+// Parameters live in ONE flat float array (Params). Layer l owns a weight block
+// W_l (out x in, column-major) and a bias block b_l (out). Every block starts on a
+// multiple of 16 floats (64 bytes), so a gradient buffer is the same flat array and
+// "combine" and "update" are plain loops over slices of it - the seam the patterns
+// parallelise (shared/train/step.hpp).
+//
+// Shapes (n = samples in the shard, columns are samples):
+//   A_0 = X               in_0  x n
+//   Z_l = W_l A_{l-1} + b_l         out_l x n
+//   A_l = act(Z_l)        (hidden layers); the last layer is linear (logits)
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gd {
+
+enum class Activation { relu, tanh, sigmoid };
+enum class Loss { softmax_ce, mse };
+
+Activation parse_activation(const std::string&);
+Loss parse_loss(const std::string&);
+std::string to_string(Activation);
+std::string to_string(Loss);
+// "784-256-128-10" -> {784, 256, 128, 10}; throws UsageError on nonsense.
+std::vector<int> parse_layers(const std::string&);
+std::string layers_string(const std::vector<int>&);
+
+struct ModelSpec {
+  std::vector<int> layers{784, 256, 128, 10};
+  Activation activation = Activation::relu;
+  Loss loss = Loss::softmax_ce;
+};
+
+// Where each layer's blocks sit in the flat parameter array.
+struct Layout {
+  struct Block { int in, out; std::size_t w, b; };
+  std::vector<Block> blocks;
+  std::size_t size = 0;     // floats, padding included
+  std::size_t count = 0;    // real parameters, padding excluded
+  explicit Layout(const std::vector<int>& layers);
+};
+
+using Params = Eigen::VectorXf;  // aligned, padded flat array
+using Matrix = Eigen::MatrixXf;
+using MatMap = Eigen::Map<Matrix>;
+using VecMap = Eigen::Map<Eigen::VectorXf>;
+
+struct Model {
+  ModelSpec spec;
+  Layout layout;
+  Params w;  // the weights and biases
+
+  explicit Model(ModelSpec s);
+  // Glorot-uniform weights (He-uniform for ReLU), zero biases, from the seed alone.
+  void init(std::uint64_t seed);
+  MatMap W(std::size_t l, Params& p) const;
+  VecMap b(std::size_t l, Params& p) const;
+  // 64-bit FNV-1a over the bytes of the real parameters: equal checksums <=> same weights.
+  std::uint64_t checksum() const;
+  std::size_t inputs() const { return spec.layers.front(); }
+  std::size_t outputs() const { return spec.layers.back(); }
+};
+
+std::string checksum_hex(std::uint64_t);
+
+// The memory one training step holds, in floats: the weights, the summed gradient and the
+// momentum, one gradient per shard, and for every sample of the batch each layer's
+// activations and deltas. Sizes that pass parse_layers can still need far more memory than
+// a machine has (784-65536-65536-10 is 4.3 G parameters), so the tool checks this first.
+std::size_t step_floats(const std::vector<int>& layers, long batch, long shards);
+inline constexpr std::size_t kMaxStepBytes = std::size_t(4) << 30;  // 4 GiB
+// Throws UsageError when a step of this shape would need more than kMaxStepBytes.
+void check_step_fits(const std::vector<int>& layers, long batch, long shards);
+
+// Activations of one shard, sized once for the largest shard (no allocation per step).
+struct Workspace {
+  std::vector<Matrix> a;   // a[0] = inputs, a[l] = activations of layer l
+  std::vector<Matrix> dz;  // dz[l] = dLoss/dZ_l
+  Workspace(const ModelSpec&, int max_columns);
+};
+
+// What a shard's forward/backward reports (sums over its samples, not means).
+struct ShardTotals {
+  double loss = 0;   // sum of per-sample losses
+  int correct = 0;   // argmax hits (classification only)
+  int samples = 0;
+};
+
+// Forward over columns [0, n) of ws.a[0] (already filled). `targets` holds one
+// label per column (classification) or outputs() floats per column (regression).
+// When grad is non-null, also backpropagates and WRITES (not adds) the gradient
+// of  (sum of the shard's losses) / batch_size  into grad.
+ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels,
+                             const float* targets, float batch_size, Params* grad);
+
+}  // namespace gd

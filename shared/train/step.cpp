@@ -1,0 +1,231 @@
+#include "train/step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "train/error.hpp"
+
+namespace gd {
+
+namespace {
+constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, fits L1/L2 well
+constexpr int kChunk = 256;                 // the combine sums a slice in chunks this long
+constexpr int kMaxDepth = 32;               // tree levels: enough for any int shard count
+
+// The fixed tree: shards [a, b) are the sum of [a, mid) and [mid, b).
+int tree_mid(int a, int b) { return a + (b - a + 1) / 2; }
+}
+
+int default_shards(int batch) { return std::max(1, batch / 64); }
+
+void BusyClock::reset() {
+  static std::atomic<std::uint64_t> ids{0};
+  id_ = ++ids;
+  next_ = 0;
+  peak_ = 0;
+  overflow_ = 0;
+  for (Slot& s : slots_) s.seconds = 0;
+}
+
+void BusyClock::enter() {
+  const int now = ++active_;
+  int peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+void BusyClock::leave(std::chrono::steady_clock::duration d) {
+  if (count_concurrency) --active_;
+  thread_local std::uint64_t owner = 0;  // the clock (and its reset) this thread's slot belongs to
+  thread_local int slot = -1;
+  if (owner != id_) {
+    owner = id_;
+    slot = next_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const double seconds = std::chrono::duration<double>(d).count();
+  if (slot < kMaxThreads) slots_[std::size_t(slot)].seconds += seconds;
+  else overflow_.fetch_add(seconds);
+}
+
+std::vector<double> BusyClock::seconds() const {
+  const int n = std::min(next_.load(std::memory_order_relaxed), kMaxThreads);
+  std::vector<double> out;
+  for (int i = 0; i < n; ++i) out.push_back(slots_[std::size_t(i)].seconds);
+  if (next_.load(std::memory_order_relaxed) > kMaxThreads) out.push_back(overflow_.load());
+  return out;
+}
+
+Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper)
+    : model_(model), data_(data), hyper_(hyper), batch_(batch) {
+  if (shards < 1) throw UsageError("--shards must be at least 1");
+  if (batch < 1) throw UsageError("--batch must be at least 1");
+  if (shards > batch) throw UsageError("--shards " + std::to_string(shards) + " is more than --batch " + std::to_string(batch));
+  if (std::size_t(data.features) != model.inputs())
+    throw UsageError("the data has " + std::to_string(data.features) + " features but the model's input layer is " +
+                     std::to_string(model.inputs()));
+  if (std::size_t(data.outputs) != model.outputs())
+    throw UsageError("the data has " + std::to_string(data.outputs) + (data.classification ? " classes" : " outputs") +
+                     " but the model's output layer is " + std::to_string(model.outputs()));
+  if (!data.classification && model.spec.loss == Loss::softmax_ce)
+    throw UsageError("regression data needs --loss mse");
+  const int max_cols = (batch + shards - 1) / shards;
+  for (int s = 0; s < shards; ++s) {
+    ws_.emplace_back(model.spec, max_cols);
+    shard_grad_.push_back(Params::Zero(model.layout.size));
+    shard_labels_.emplace_back(max_cols);
+    shard_targets_.emplace_back(std::size_t(max_cols) * model.outputs());
+  }
+  shard_totals_.resize(shards);
+  held_.resize(shards);
+  grad_ = Params::Zero(model.layout.size);
+  velocity_ = Params::Zero(model.layout.size);
+  for (std::size_t b = 0; b < model.layout.size; b += kSliceFloats) slice_begin_.push_back(b);
+  slice_begin_.push_back(model.layout.size);
+}
+
+void Step::prepare(const int* indices, int n) {
+  indices_ = indices;
+  n_ = n;
+  ++step_no_;
+}
+
+std::pair<int, int> Step::shard_block(int t, int p) const {
+  const long S = shards();  // rounded up, so the first threads get the extra shards
+  return {int((S * t + p - 1) / p), int((S * (t + 1) + p - 1) / p)};
+}
+
+// [lesson:fold]
+void Step::run_shards(int first, int last) {
+  for (int s = first; s < last; ++s) run_shard(s);
+  fold(0, shards(), first, last);
+}
+
+// Adds up, bottom-up, every node of the tree that lies inside [first, last), into the
+// buffer of the node's first shard. This thread has just written those buffers, so
+// the additions read nothing from another core's cache.
+void Step::fold(int a, int b, int first, int last) {
+  if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
+  const int m = tree_mid(a, b);
+  fold(a, m, first, last);
+  fold(m, b, first, last);
+  if (first <= a && b <= last) {  // the whole node is in the block
+    BusyClock::Scope timed(busy);
+    float* ga = shard_grad_[a].data();
+    const float* gm = shard_grad_[m].data();  // holds [m, b), folded just above
+    for (std::size_t i = 0, n = param_floats(); i < n; ++i) ga[i] += gm[i];
+    held_[a] = b;                             // buffer a now holds the sum of [a, b)
+  }
+}
+// [/lesson:fold]
+
+std::pair<int, int> Step::shard_range(int s) const {
+  // n samples in S shards: the first n % S shards get one extra sample.
+  const int S = shards(), base = n_ / S, extra = n_ % S;
+  const int first = s * base + std::min(s, extra);
+  return {first, base + (s < extra ? 1 : 0)};
+}
+
+void Step::run_shard(int s) {
+  BusyClock::Scope timed(busy);
+  held_[s] = s + 1;
+  try {
+    auto [first, count] = shard_range(s);
+    const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
+                        (fault.at_step < 0 || fault.at_step == step_no_);
+    if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
+    // A plain exception, as a kernel or an allocation would throw; the catch below names
+    // the shard.
+    if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
+
+    // Gather the shard's samples into the columns of its input matrix.
+    Matrix& x = ws_[s].a[0];
+    const int F = data_.features, O = int(model_.outputs());
+    for (int j = 0; j < count; ++j) {
+      const int i = indices_[first + j];
+      std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(j).data());
+      if (data_.classification) shard_labels_[s][j] = data_.labels[i];
+      else std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(j) * O]);
+    }
+    if (faulty && fault.kind == Fault::Kind::nan_input && count > 0)
+      x(0, 0) = std::numeric_limits<float>::quiet_NaN();
+
+    shard_totals_[s] = forward_backward(model_, ws_[s], count, shard_labels_[s].data(), shard_targets_[s].data(),
+                                        float(n_), &shard_grad_[s]);
+    if (!std::isfinite(shard_totals_[s].loss))
+      throw ShardError(s, "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
+  } catch (const ShardError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ShardError(s, e.what());
+  }
+}
+
+// [lesson:combine]
+// The sum of shards [a, b) at floats [off, off + n), by the fixed tree: the left half
+// plus the right half. Returns where the sum is: a shard buffer when the node is one
+// shard or was folded already, else dest (scratch holds the right half on the way).
+const float* Step::tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const {
+  if (held_[a] == b) return shard_grad_[a].data() + off;
+  const int m = tree_mid(a, b);
+  const float* left = tree_sum(a, m, off, n, dest, scratch + kChunk);
+  const float* right = tree_sum(m, b, off, n, scratch, scratch + kChunk);
+  for (int i = 0; i < n; ++i) dest[i] = left[i] + right[i];
+  return dest;
+}
+
+// A slice is summed a chunk at a time, so the partial sums stay in L1.
+void Step::combine_slice(int k) {
+  BusyClock::Scope timed(busy);
+  float scratch[kMaxDepth][kChunk];
+  float* g = grad_.data();
+  for (std::size_t b = slice_begin_[k], e = slice_begin_[k + 1]; b < e; b += kChunk) {
+    const int n = int(std::min<std::size_t>(kChunk, e - b));
+    const float* sum = tree_sum(0, shards(), b, n, g + b, scratch[0]);
+    if (sum != g + b) std::copy_n(sum, n, g + b);
+  }
+}
+// [/lesson:combine]
+
+// Every thread read all the weights in its forward pass, so the cache lines written here
+// are held by the other cores too, and a store must wait until their copies are
+// invalidated (lesson 13). One such wait at a time would leave the core idle; asking for
+// the next block of lines in write mode (a write prefetch) while this block is computed
+// lets those invalidations overlap. The arithmetic, and so the result, is unchanged.
+void Step::update_slice(int k) {
+  BusyClock::Scope timed(busy);
+  constexpr std::size_t kBlock = 256, kLine = 64 / sizeof(float);  // floats: 16 cache lines, one line
+  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
+  float* w = model_.w.data();
+  float* v = velocity_.data();
+  const float* g = grad_.data();
+  const float lr = hyper_.lr, mu = hyper_.momentum, wd = hyper_.weight_decay;
+  for (std::size_t i = b; i < std::min(e, b + kBlock); i += kLine) __builtin_prefetch(w + i, /*write=*/1);
+  for (std::size_t block = b; block < e; block += kBlock) {
+    for (std::size_t i = block + kBlock; i < std::min(e, block + 2 * kBlock); i += kLine) __builtin_prefetch(w + i, 1);
+    for (std::size_t i = block, end = std::min(e, block + kBlock); i < end; ++i) {
+      v[i] = mu * v[i] + (g[i] + wd * w[i]);
+      w[i] -= lr * v[i];
+    }
+  }
+}
+
+void Step::clear_gradient() { grad_.setZero(); }
+
+void Step::add_shard_to_gradient(int s) {
+  BusyClock::Scope timed(busy);
+  grad_ += shard_grad_[s];
+}
+
+ShardTotals Step::totals() const {
+  ShardTotals t;
+  for (const auto& s : shard_totals_) {
+    t.loss += s.loss;
+    t.correct += s.correct;
+    t.samples += s.samples;
+  }
+  return t;
+}
+
+}  // namespace gd

@@ -1,0 +1,159 @@
+// One training step, cut into the pieces a scheduler may run in parallel.
+//
+// [lesson:seam]
+//   map      run_shard(s)      for s in [0, shards()):  forward + backward of shard s
+//                              into its OWN gradient buffer. Shards share nothing.
+//   combine  combine_slice(k)  for k in [0, slices()):  gradient[slice k] = the shard
+//                              gradients summed by one fixed tree: shards [a, b) are
+//                              the sum of [a, m) plus the sum of [m, b), m = (a + b + 1) / 2.
+//   update   update_slice(k)   for k in [0, slices()):  momentum SGD on slice k.
+//
+// Rules for a pattern: every run_shard must finish before any combine_slice, and a
+// slice's combine before its update (combine and update of one slice may run back to
+// back in the same task). Calls on different shards or different slices may run on
+// different threads at the same time. Nothing else is required, so every pattern that
+// follows the rules computes the same weights, bit for bit, as patterns/sequential.cpp.
+//
+// A thread that runs a contiguous block of shards, run_shards(first, last), also adds up
+// the parts of the tree that lie inside its block (the same additions, done early).
+// The combine then reads one buffer per block instead of one per shard: half the data
+// it would fetch from other cores at 2 shards a thread. shard_block(t, p) is worker t's
+// block when p workers split the shards evenly.
+// [/lesson:seam]
+//
+// The shard count is part of the configuration, never the thread count: it decides
+// the floating-point summation order, so it decides the answer.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "train/data.hpp"
+#include "train/model.hpp"
+
+namespace gd {
+
+struct Hyper {
+  float lr = 0.05f;
+  float momentum = 0.9f;
+  float weight_decay = 0.0f;
+};
+
+// Test and lesson hook: make one shard misbehave, to see how a pattern copes.
+struct Fault {
+  enum class Kind { none, throw_error, nan_input, slow };
+  Kind kind = Kind::none;
+  int shard = 0;                                // -1: every shard
+  long at_step = -1;                            // -1: every step
+  std::chrono::milliseconds delay{20};          // for Kind::slow
+};
+
+// Default shard count for a batch: shards of about 64 samples, so each GEMM stays
+// large enough to run near the kernel library's speed (bench_kernels measures it by shape).
+int default_shards(int batch);
+
+// How long each thread spent inside run_shard, combine_slice and update_slice: the
+// step's useful work, without the time a thread waits, spins or schedules. The harness
+// turns it into useful parallelism (sum / wall) and load imbalance (max / mean).
+// A thread gets its slot the first time it works after reset(); each slot is written by
+// its own thread only, and read after the pattern's step has returned, which orders
+// every worker's writes before the read (a join, a barrier, a future).
+class BusyClock {
+ public:
+  // Slots for the first 256 threads that work after a reset. Patterns that start fresh
+  // threads every step go past that within a repetition; the rest share one overflow
+  // total, so the sum stays right (their imbalance is not defined anyway).
+  static constexpr int kMaxThreads = 256;
+  BusyClock() : slots_(kMaxThreads) { reset(); }
+  void reset();
+  // One entry per thread that worked, in order of arrival; then, if more than kMaxThreads
+  // worked, one more entry with the time of all the others.
+  std::vector<double> seconds() const;
+  // Concurrency: with count_concurrency set (between steps), peak() is the most threads
+  // that were inside step work at one time. Off by default: the shared counter it needs
+  // would be one more cache line bouncing between the cores on every call.
+  bool count_concurrency = false;
+  int peak() const { return peak_.load(); }
+
+  class Scope {  // times one call: construct at its start, destroyed at its end
+   public:
+    explicit Scope(BusyClock& c) : clock_(c) {
+      if (clock_.count_concurrency) clock_.enter();
+      t0_ = std::chrono::steady_clock::now();
+    }
+    ~Scope() { clock_.leave(std::chrono::steady_clock::now() - t0_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    BusyClock& clock_;
+    std::chrono::steady_clock::time_point t0_;
+  };
+
+ private:
+  struct alignas(64) Slot {  // one cache line each: threads never write the same line
+    double seconds = 0;
+  };
+  void enter();
+  void leave(std::chrono::steady_clock::duration d);
+  std::uint64_t id_ = 0;     // new after every reset(), so threads take new slots
+  std::atomic<int> next_{0};
+  std::atomic<int> active_{0}, peak_{0};
+  std::atomic<double> overflow_{0};
+  std::vector<Slot> slots_;
+};
+
+class Step {
+ public:
+  Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper);
+
+  // Called by the trainer (not by patterns) before each step: the samples of this batch.
+  void prepare(const int* indices, int n);
+
+  int shards() const { return int(shard_grad_.size()); }
+  int slices() const { return int(slice_begin_.size()) - 1; }
+
+  void run_shard(int s);                                // map one shard
+  void run_shards(int first, int last);                 // map shards [first, last), then fold them
+  std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
+  void combine_slice(int k);   // combine, deterministic order
+  void update_slice(int k);    // update
+
+  // For the contrast patterns that combine in arrival order (non-deterministic):
+  void clear_gradient();                   // gradient := 0
+  void add_shard_to_gradient(int s);       // gradient += shard gradient s (caller serialises)
+  float* shard_gradient(int s) { return shard_grad_[s].data(); }
+  float* gradient() { return grad_.data(); }
+  std::size_t param_floats() const { return std::size_t(grad_.size()); }
+
+  // Totals of the last step, summed in shard order.
+  ShardTotals totals() const;
+  long steps_prepared() const { return step_no_; }
+  std::pair<int, int> shard_range(int s) const;  // [first sample, count) within the batch
+
+  Fault fault;
+  BusyClock busy;  // per-thread time spent in the three calls above
+
+ private:
+  Model& model_;
+  const Dataset& data_;
+  Hyper hyper_;
+  int batch_;
+  const int* indices_ = nullptr;
+  int n_ = 0;
+  long step_no_ = -1;
+  std::vector<Workspace> ws_;
+  std::vector<Params> shard_grad_;
+  void fold(int a, int b, int first, int last);
+  const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
+  std::vector<ShardTotals> shard_totals_;
+  std::vector<int> held_;  // shard buffer a holds the sum of shards [a, held_[a])
+  std::vector<std::vector<int>> shard_labels_;
+  std::vector<std::vector<float>> shard_targets_;
+  std::vector<std::size_t> slice_begin_;
+  Params grad_, velocity_;
+};
+
+}  // namespace gd

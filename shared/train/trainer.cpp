@@ -1,0 +1,84 @@
+#include "train/trainer.hpp"
+
+#include <chrono>
+#include <numeric>
+#include <random>
+
+namespace gd {
+
+void shuffle_indices(std::vector<int>& v, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+Trainer::Trainer(Model& model, const Dataset& train, TrainConfig cfg)
+    : model_(model),
+      train_(train),
+      cfg_(cfg),
+      step_(model, train, cfg.batch, cfg.shards ? cfg.shards : default_shards(cfg.batch), cfg.hyper),
+      order_(train.size()) {}
+
+long Trainer::steps_per_epoch() const {
+  long full = long((train_.size() + cfg_.batch - 1) / cfg_.batch);
+  return cfg_.max_steps > 0 ? std::min(full, cfg_.max_steps) : full;
+}
+
+EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)>& progress,
+                          const std::function<bool()>& stop) {
+  EpochStats st;
+  st.epoch = ++epoch_;
+  std::iota(order_.begin(), order_.end(), 0);
+  shuffle_indices(order_, cfg_.seed * 1000003ull + std::uint64_t(st.epoch));
+  const long steps = steps_per_epoch();
+  double loss = 0;
+  long correct = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (long k = 0; k < steps; ++k) {
+    const std::size_t first = std::size_t(k) * cfg_.batch;
+    const int n = int(std::min<std::size_t>(cfg_.batch, order_.size() - first));
+    step_.prepare(order_.data() + first, n);
+    pattern.step(step_);
+    ShardTotals t = step_.totals();
+    loss += t.loss;
+    correct += t.correct;
+    st.samples += n;
+    st.steps = k + 1;
+    if (progress) progress(k + 1, steps);
+    if (stop && stop()) {
+      st.interrupted = true;
+      break;
+    }
+  }
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.loss = st.samples ? loss / double(st.samples) : 0;
+  st.train_accuracy = st.samples ? double(correct) / double(st.samples) : 0;
+  st.samples_per_second = st.seconds > 0 ? double(st.samples) / st.seconds : 0;
+  return st;
+}
+
+Evaluation Trainer::evaluate(const Dataset& data) const {
+  constexpr int kChunk = 512;
+  Workspace ws(model_.spec, kChunk);
+  std::vector<int> labels(kChunk);
+  double loss = 0;
+  long correct = 0;
+  const int F = data.features, O = data.outputs;
+  for (std::size_t first = 0; first < data.size(); first += kChunk) {
+    const int n = int(std::min<std::size_t>(kChunk, data.size() - first));
+    for (int j = 0; j < n; ++j)
+      std::copy_n(&data.x[(first + j) * F], F, ws.a[0].col(j).data());
+    if (data.classification) std::copy_n(&data.labels[first], n, labels.data());
+    const float* targets = data.classification ? nullptr : &data.targets[first * O];
+    ShardTotals t = forward_backward(model_, ws, n, labels.data(), targets, 1.0f, nullptr);
+    loss += t.loss;
+    correct += t.correct;
+  }
+  Evaluation e;
+  if (data.size()) {
+    e.loss = loss / double(data.size());
+    e.accuracy = double(correct) / double(data.size());
+  }
+  return e;
+}
+
+}  // namespace gd
