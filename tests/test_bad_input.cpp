@@ -216,7 +216,7 @@ const std::vector<Case> kSurvey = {
   {"matrix --out",        "empty",     "matrix --out ''",                             "--out needs a file name"},
 
   // ---- matrix --primitives GOOGLE-BENCHMARK-JSON --------------------------------------------------------
-  {"matrix --primitives", "missing",   "matrix --primitives nothere.json",            "nothere.json: cannot read"},
+  {"matrix --primitives", "missing",   "matrix --primitives nothere.json",            "nothere.json: no such file"},
   {"matrix --primitives", "empty",     "matrix --primitives empty",                   "empty: empty file"},
   {"matrix --primitives", "empty",     "matrix --primitives ''",                      "--primitives: must not be empty"},
   {"matrix --primitives", "truncated", "matrix --primitives prims-truncated.json",    "corrupt JSON"},

@@ -12,6 +12,7 @@
 #include "train/data.hpp"
 #include "train/error.hpp"
 #include "measure/harness.hpp"
+#include "train/cpus.hpp"
 #include "registry.hpp"
 #include "measure/results.hpp"
 #include "watchdog.hpp"
@@ -81,7 +82,7 @@ Results sample_results() {
   c.final_loss = 1.25;
   c.checksum = "0123456789abcdef";
   c.matches_sequential = true;
-  c.flags = {"noisy"};
+  c.flags = {Flag::noisy};
   r.cells.push_back(c);
   c.pattern = "sequential";
   c.threads = 1;
@@ -168,8 +169,9 @@ TEST(Results, CsvHasOneRowPerCellWithNullsEmpty) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + long(r.cells.size()));
   EXPECT_EQ(csv.rfind("pattern,threads,batch,shards,steps,", 0), 0u);
   EXPECT_NE(csv.find("openmp,2,256,4,32,true,true,3,"), std::string::npos);
-  EXPECT_NE(csv.find(",0123456789abcdef,true,noisy\n"), std::string::npos);
-  EXPECT_NE(csv.find(",0123456789abcdef,,\n"), std::string::npos) << "null matches_sequential, no flags";
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), cell_csv_header());
+  EXPECT_NE(csv.find(",0123456789abcdef,true,noisy,"), std::string::npos);
+  EXPECT_NE(csv.find(",0123456789abcdef,,,"), std::string::npos) << "null matches_sequential, no flags";
   EXPECT_EQ(csv_path_for("results/a.json"), "results/a.csv");
   EXPECT_EQ(csv_path_for("results/a"), "results/a.csv");
 }
@@ -271,7 +273,7 @@ const Cell& cell(const Results& r, const std::string& pattern, int p, int shards
     if (c.pattern == pattern && c.threads == p && c.shards == shards) return c;
   throw std::runtime_error("no such cell");
 }
-bool flagged(const Cell& c, const std::string& f) { return std::find(c.flags.begin(), c.flags.end(), f) != c.flags.end(); }
+bool flagged(const Cell& c, Flag f) { return c.has(f); }
 }  // namespace
 
 TEST(Metrics, ComputedForEveryCellAgainstSequential) {
@@ -305,9 +307,9 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   EXPECT_TRUE(two.flags.empty()) << "spread 20% is under the noise threshold, A = 1.9 is fine";
 
   const Cell& four = cell(r, "openmp", 4, 4);
-  EXPECT_TRUE(flagged(four, "oversubscribed"));
-  EXPECT_TRUE(flagged(four, "low_parallelism")) << "A = 1.0 with 4 threads on 2 CPUs";
-  EXPECT_TRUE(flagged(four, "checksum_differs")) << "deterministic, yet other weights";
+  EXPECT_TRUE(flagged(four, Flag::oversubscribed));
+  EXPECT_TRUE(flagged(four, Flag::low_parallelism)) << "A = 1.0 with 4 threads on 2 CPUs";
+  EXPECT_TRUE(flagged(four, Flag::checksum_differs)) << "deterministic, yet other weights";
   EXPECT_EQ(four.matches_sequential, std::optional<bool>(false));
 
   const Cell& seq = cell(r, "sequential", 1, 4);
@@ -318,9 +320,9 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
 
   const Cell& mutex = cell(r, "thread_mutex", 2, 4);
   EXPECT_FALSE(mutex.complete);
-  EXPECT_TRUE(flagged(mutex, "incomplete"));
-  EXPECT_TRUE(flagged(mutex, "noisy")) << "1.0 vs 2.0 around a median of 1.5";
-  EXPECT_FALSE(flagged(mutex, "checksum_differs")) << "arrival order: different weights are expected";
+  EXPECT_TRUE(flagged(mutex, Flag::incomplete));
+  EXPECT_TRUE(flagged(mutex, Flag::noisy)) << "1.0 vs 2.0 around a median of 1.5";
+  EXPECT_FALSE(flagged(mutex, Flag::checksum_differs)) << "arrival order: different weights are expected";
   EXPECT_FALSE(mutex.speedup_relative.has_value()) << "no thread_mutex cell with 1 thread";
 
   // The warnings: one line per flag, naming the cells.

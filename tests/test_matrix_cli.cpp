@@ -71,7 +71,7 @@ TEST(MatrixCli, UnreadableOrCorruptResultsFilesExitWithStatusTwo) {
   expect_usage(gdlab("matrix --resume --out v9.json", d), "version 9 is not supported");
   std::ofstream(d / "prims.json") << "{\"no\": 1}";
   expect_usage(gdlab(kTiny + " --out r.json --primitives prims.json", d), "not Google Benchmark JSON");
-  expect_usage(gdlab(kTiny + " --out r.json --primitives nothere.json", d), "nothere.json: cannot read");
+  expect_usage(gdlab(kTiny + " --out r.json --primitives nothere.json", d), "nothere.json: no such file");
   fs::remove_all(d);
 }
 

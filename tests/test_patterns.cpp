@@ -21,6 +21,7 @@
 #include "train/error.hpp"
 #include "train/first_error.hpp"
 #include "measure/harness.hpp"
+#include "train/cpus.hpp"
 #include "registry.hpp"
 #include "train/spin_wait.hpp"
 #include "train/thread_pool.hpp"

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "measure/harness.hpp"
+#include "train/cpus.hpp"
 #include "measure/primitive_names.hpp"
 #include "train/spin_wait.hpp"
 #include "train/thread_pool.hpp"

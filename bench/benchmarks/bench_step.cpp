@@ -21,6 +21,7 @@
 #include <numeric>
 #include <thread>
 
+#include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "measure/harness.hpp"
 #include "train/memory.hpp"

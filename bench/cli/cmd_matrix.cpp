@@ -11,6 +11,8 @@
 #include "commands.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
+#include "train/cpus.hpp"
+#include "train/files.hpp"
 #include "measure/harness.hpp"
 #include "progress.hpp"
 #include "registry.hpp"
@@ -49,8 +51,8 @@ std::vector<PatternRef> registry_refs() {
   std::vector<PatternRef> refs;
   for (const PatternInfo& p : all_patterns())
     refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
-  const PatternInfo& sequential = find_pattern("sequential");
-  refs.push_back(independent_ref({"sequential", true, sequential.make}));  // not a pattern: the machine's ceiling
+  const PatternInfo& sequential = find_pattern(kSequential);
+  refs.push_back(independent_ref({kSequential, true, sequential.make}));  // not a pattern: the machine's ceiling
   return refs;
 }
 
@@ -71,8 +73,8 @@ MatrixConfig config_from(const MatrixOptions& o) {
     if (c.patterns.empty()) throw UsageError("--patterns is empty");
   }
   // Every speedup is measured against sequential: it always runs.
-  if (std::find(c.patterns.begin(), c.patterns.end(), "sequential") == c.patterns.end())
-    c.patterns.insert(c.patterns.begin(), "sequential");
+  if (std::find(c.patterns.begin(), c.patterns.end(), kSequential) == c.patterns.end())
+    c.patterns.insert(c.patterns.begin(), kSequential);
   c.threads = o.threads.empty() ? default_threads() : int_list(o.threads, "--threads", 1, 256);
   c.batches = int_list(o.batches, "--batch", 1, 1 << 16);
   c.shards = int_list(o.shards, "--shards", 1, 1 << 16, true);
@@ -119,19 +121,11 @@ std::string join(const std::vector<int>& v) {
 
 // Google Benchmark's JSON output of bench_primitives (about 100 KB; 64 MiB is far beyond it).
 std::vector<Primitive> read_primitives(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw UsageError(path + ": cannot read (no such file)");
-  if (!fs::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
-  if (fs::file_size(path, ec) > (std::uintmax_t(64) << 20))
-    throw UsageError(path + ": larger than the 64 MiB limit, not Google Benchmark output of bench_primitives");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read (permission denied?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().empty()) throw UsageError(path + ": empty file, not Google Benchmark JSON output");
+  const std::string text = read_file_limited(
+      path, std::uintmax_t(64) << 20, "file", "larger than the 64 MiB limit, not Google Benchmark output of bench_primitives");
+  if (text.empty()) throw UsageError(path + ": empty file, not Google Benchmark JSON output");
   try {
-    return primitives_from_benchmark_json(ss.str(), path);
+    return primitives_from_benchmark_json(text, path);
   } catch (const UsageError&) {
     throw;
   } catch (const std::exception& e) {  // a field of the wrong JSON type

@@ -144,7 +144,7 @@ class StallWatch {
 std::uint64_t sequential_checksum(const Workload& w, long steps, StallWatch& watch) {
   Model m = w.fresh();
   Trainer t(m, w.data.train, w.config());
-  auto sequential = find_pattern("sequential").make(1);
+  auto sequential = find_pattern(kSequential).make(1);
   long done = 0;
   while (done < steps && !CtrlC::pressed())
     t.epoch(*sequential, [&](long, long) { ++done, watch.beat(); }, [&] { return done >= steps || CtrlC::pressed(); });
@@ -214,7 +214,7 @@ void run(const SoakOptions& o) {
   std::vector<const PatternInfo*> patterns;
   if (o.patterns == "all") {
     for (const PatternInfo& p : all_patterns())
-      if (p.name != "sequential") patterns.push_back(&p);  // it has no threads to soak
+      if (p.name != kSequential) patterns.push_back(&p);  // it has no threads to soak
   } else {
     for (const std::string& name : split(o.patterns)) {
       if (name == kIndependent)
@@ -231,7 +231,7 @@ void run(const SoakOptions& o) {
   std::vector<std::pair<const PatternInfo*, int>> runs;
   for (const PatternInfo* p : patterns)
     for (int t : threads)
-      if (p->name != "sequential" || t == threads.front()) runs.emplace_back(p, p->name == "sequential" ? 1 : t);
+      if (p->name != kSequential || t == threads.front()) runs.emplace_back(p, p->name == kSequential ? 1 : t);
   CtrlC ctrl_c("\ngdlab soak: stopping after the current step (Ctrl-C again to abort)\n");
   fmt::print("soak: {} run{} of {:g} s on tiny steps (XOR, 2-8-2, batch 32 in 16 shards of 2 samples), {} CPUs; "
              "a run fails if no step finishes for {} s\n",

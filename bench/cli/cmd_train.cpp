@@ -18,7 +18,7 @@ namespace gd::cli {
 namespace {
 
 struct TrainOptions {
-  std::string pattern = "sequential";
+  std::string pattern = kSequential;
   int threads = 1;
   std::string data = "synthetic";
   std::string layers;  // empty: a default that fits the data

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "measure/harness.hpp"
+#include "train/cpus.hpp"
 #include "lesson.hpp"
 #include "train/memory.hpp"
 #include "registry.hpp"

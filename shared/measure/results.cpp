@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,7 @@
 #include <sstream>
 
 #include "train/error.hpp"
-#include "train/weights.hpp"
+#include "train/files.hpp"
 
 namespace gd {
 
@@ -19,6 +20,11 @@ namespace {
 
 Json opt(const std::optional<double>& v) { return v && std::isfinite(*v) ? Json(*v) : Json(nullptr); }
 Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+Json flag_names(const std::vector<Flag>& flags) {
+  Json out = Json::array();
+  for (Flag f : flags) out.push_back(std::string(flag_name(f)));
+  return out;
+}
 
 // Reading: every accessor names the field it failed on, e.g. "cells[3].rep_seconds".
 struct In {
@@ -97,15 +103,6 @@ struct In {
   }
 };
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
-std::string csv_opt(const std::optional<double>& v) { return v ? csv_num(*v) : ""; }
-
 }  // namespace
 
 std::string results_to_json(const Results& r) {
@@ -163,7 +160,7 @@ std::string results_to_json(const Results& r) {
                      {"final_loss", num(x.final_loss)},
                      {"checksum", x.checksum},
                      {"matches_sequential", x.matches_sequential ? Json(*x.matches_sequential) : Json(nullptr)},
-                     {"flags", x.flags}});
+                     {"flags", flag_names(x.flags)}});
   }
   j["cells"] = std::move(cells);
   Json skipped = Json::array();
@@ -178,26 +175,103 @@ std::string results_to_json(const Results& r) {
   return j.dump(2) + "\n";
 }
 
-std::string results_to_csv(const Results& r) {
-  std::string out =
-      "pattern,threads,batch,shards,steps,deterministic,complete,reps,step_seconds_median,step_seconds_min,"
-      "step_seconds_max,step_seconds_ci95_low,step_seconds_ci95_high,cpu_seconds_median,parallelism,"
-      "useful_parallelism,imbalance,speedup,"
-      "speedup_best,speedup_relative,efficiency,karp_flatt,overhead_per_step_seconds,samples_per_second,"
-      "final_loss,checksum,matches_sequential,flags\n";
-  for (const Cell& x : r.cells) {
-    std::string flags;
-    for (const auto& f : x.flags) flags += (flags.empty() ? "" : ";") + f;
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(x.pattern),
-        x.threads, x.batch, x.shards, x.steps, x.deterministic, x.complete, x.rep_seconds.size(),
-        csv_num(x.step_seconds.median), csv_num(x.step_seconds.min), csv_num(x.step_seconds.max),
-        csv_num(x.step_seconds.ci95_low), csv_num(x.step_seconds.ci95_high), csv_num(x.cpu_seconds_median),
-        csv_num(x.parallelism), csv_opt(x.useful_parallelism), csv_opt(x.imbalance), csv_opt(x.speedup), csv_opt(x.speedup_best), csv_opt(x.speedup_relative),
-        csv_opt(x.efficiency), csv_opt(x.karp_flatt), csv_opt(x.overhead_per_step_seconds),
-        csv_num(x.samples_per_second), csv_num(x.final_loss), csv_field(x.checksum),
-        x.matches_sequential ? (*x.matches_sequential ? "true" : "false") : "", csv_field(flags));
+std::string_view flag_name(Flag f) {
+  switch (f) {
+    case Flag::oversubscribed: return "oversubscribed";
+    case Flag::low_parallelism: return "low_parallelism";
+    case Flag::noisy: return "noisy";
+    case Flag::incomplete: return "incomplete";
+    case Flag::checksum_differs: return "checksum_differs";
+    case Flag::reps_differ: return "reps_differ";
   }
+  return "unknown";
+}
+
+std::optional<Flag> flag_from_name(std::string_view name) {
+  for (Flag f : kAllFlags)
+    if (flag_name(f) == name) return f;
+  return std::nullopt;
+}
+
+std::string flag_list(const std::vector<Flag>& flags, std::string_view separator) {
+  std::string out;
+  for (Flag f : flags) out += fmt::format("{}{}", out.empty() ? "" : separator, flag_name(f));
+  return out;
+}
+
+bool Cell::has(Flag f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+std::string csv_num(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
+std::string csv_num(const std::optional<double>& v) { return v ? csv_num(*v) : ""; }
+
+namespace {
+// One column of a cell's CSV row: its header name and how the cell fills it.
+struct Column {
+  const char* name;
+  std::string (*value)(const Cell&);
+};
+std::string numbers(const std::vector<double>& xs) {  // a list in one field: "0.1;0.2"
+  std::string out;
+  for (double x : xs) out += (out.empty() ? "" : ";") + csv_num(x);
+  return out;
+}
+std::string yes_no(bool b) { return b ? "true" : "false"; }
+const Column kCellColumns[] = {
+    {"pattern", [](const Cell& c) { return csv_field(c.pattern); }},
+    {"threads", [](const Cell& c) { return std::to_string(c.threads); }},
+    {"batch", [](const Cell& c) { return std::to_string(c.batch); }},
+    {"shards", [](const Cell& c) { return std::to_string(c.shards); }},
+    {"steps", [](const Cell& c) { return std::to_string(c.steps); }},
+    {"deterministic", [](const Cell& c) { return yes_no(c.deterministic); }},
+    {"complete", [](const Cell& c) { return yes_no(c.complete); }},
+    {"reps", [](const Cell& c) { return std::to_string(c.rep_seconds.size()); }},
+    {"step_seconds_median", [](const Cell& c) { return csv_num(c.step_seconds.median); }},
+    {"step_seconds_min", [](const Cell& c) { return csv_num(c.step_seconds.min); }},
+    {"step_seconds_max", [](const Cell& c) { return csv_num(c.step_seconds.max); }},
+    {"step_seconds_ci95_low", [](const Cell& c) { return csv_num(c.step_seconds.ci95_low); }},
+    {"step_seconds_ci95_high", [](const Cell& c) { return csv_num(c.step_seconds.ci95_high); }},
+    {"cpu_seconds_median", [](const Cell& c) { return csv_num(c.cpu_seconds_median); }},
+    {"parallelism", [](const Cell& c) { return csv_num(c.parallelism); }},
+    {"speedup", [](const Cell& c) { return csv_num(c.speedup); }},
+    {"speedup_best", [](const Cell& c) { return csv_num(c.speedup_best); }},
+    {"speedup_relative", [](const Cell& c) { return csv_num(c.speedup_relative); }},
+    {"efficiency", [](const Cell& c) { return csv_num(c.efficiency); }},
+    {"karp_flatt", [](const Cell& c) { return csv_num(c.karp_flatt); }},
+    {"overhead_per_step_seconds", [](const Cell& c) { return csv_num(c.overhead_per_step_seconds); }},
+    {"samples_per_second", [](const Cell& c) { return csv_num(c.samples_per_second); }},
+    {"final_loss", [](const Cell& c) { return csv_num(c.final_loss); }},
+    {"checksum", [](const Cell& c) { return csv_field(c.checksum); }},
+    {"matches_sequential",
+     [](const Cell& c) { return c.matches_sequential ? yes_no(*c.matches_sequential) : std::string(); }},
+    {"flags", [](const Cell& c) { return csv_field(flag_list(c.flags, ";")); }},
+    {"useful_parallelism", [](const Cell& c) { return csv_num(c.useful_parallelism); }},
+    {"imbalance", [](const Cell& c) { return csv_num(c.imbalance); }},
+    {"rep_seconds", [](const Cell& c) { return numbers(c.rep_seconds); }},
+    {"rep_cpu_seconds", [](const Cell& c) { return numbers(c.rep_cpu_seconds); }},
+};
+}  // namespace
+
+std::string cell_csv_header() {
+  std::string out;
+  for (const Column& col : kCellColumns) out += (out.empty() ? "" : ",") + std::string(col.name);
+  return out;
+}
+
+std::string cell_csv_row(const Cell& c) {
+  std::string out;
+  for (const Column& col : kCellColumns) out += (&col == kCellColumns ? "" : ",") + col.value(c);
+  return out;
+}
+
+std::string results_to_csv(const Results& r) {
+  std::string out = cell_csv_header() + "\n";
+  for (const Cell& c : r.cells) out += cell_csv_row(c) + "\n";
   return out;
 }
 
@@ -291,7 +365,11 @@ Results results_from_json(const std::string& text, const std::string& source) {
     const Json& m = in.field(x, "matches_sequential", w);
     if (m.is_boolean()) k.matches_sequential = m.get<bool>();
     else if (!m.is_null()) in.fail(w + ".matches_sequential", "expected true, false or null");
-    k.flags = in.list<std::string>(x, "flags", w);
+    for (const std::string& name : in.list<std::string>(x, "flags", w)) {
+      const std::optional<Flag> f = flag_from_name(name);
+      if (!f) in.fail(w + ".flags", "unknown flag '" + name + "'");
+      k.flags.push_back(*f);
+    }
     r.cells.push_back(std::move(k));
   }
   // "skipped" and "primitives" may be absent (an older writer, or a hand-made file).
@@ -334,17 +412,8 @@ void write_results(const std::string& path, const Results& r) {
 }
 
 Results read_results(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such results file");
-  if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
-  if (std::filesystem::file_size(path, ec) > kMaxResultsBytes)
-    throw UsageError(fmt::format("{}: larger than the {} MiB limit for a results file", path, kMaxResultsBytes >> 20));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot read (permission denied?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw UsageError(path + ": read error");
-  const std::string text = ss.str();
+  const std::string text = read_file_limited(
+      path, kMaxResultsBytes, "results file", fmt::format("larger than the {} MiB limit for a results file", kMaxResultsBytes >> 20));
   if (text.empty()) throw UsageError(path + ": empty file, not a gdlab results file");
   return results_from_json(text, path);
 }

@@ -74,6 +74,19 @@ inline constexpr int kResultsVersion = 1;
 // The cells of the machine's own ceiling: p copies of sequential at once, sharing nothing
 // written; their time per step is wall time / (p x steps) (shared/measure/harness.hpp).
 inline constexpr const char* kIndependent = "independent";
+// The baseline of every speedup: the one-thread pattern whose cells give T_seq, and the
+// weights every deterministic pattern must reproduce. The registry names its row with it.
+inline constexpr const char* kSequential = "sequential";
+
+// What a cell's flags warn of (metrics.hpp sets them; bench/RESULTS.md defines them).
+// The results file writes each by its name.
+enum class Flag { oversubscribed, low_parallelism, noisy, incomplete, checksum_differs, reps_differ };
+inline constexpr Flag kAllFlags[] = {Flag::oversubscribed,   Flag::low_parallelism, Flag::noisy,
+                                     Flag::incomplete,       Flag::checksum_differs, Flag::reps_differ};
+std::string_view flag_name(Flag f);
+std::optional<Flag> flag_from_name(std::string_view name);
+// The names of `flags` joined by `separator` ("noisy, incomplete").
+std::string flag_list(const std::vector<Flag>& flags, std::string_view separator);
 
 struct Environment {
   std::string cpu_model;
@@ -106,8 +119,15 @@ struct StepStats {
   double median = 0, min = 0, max = 0, ci95_low = 0, ci95_high = 0;
 };
 
+// What identifies a cell: the pattern and the configuration it measures.
+struct CellKey {
+  std::string pattern;
+  int threads = 1, batch = 0, shards = 1;
+  bool operator==(const CellKey&) const = default;
+};
+
 struct Cell {
-  // Identity of the cell.
+  // Identity of the cell (key()).
   std::string pattern;
   int threads = 1;
   int batch = 0;
@@ -130,13 +150,16 @@ struct Cell {
   std::optional<double> speedup, speedup_best, speedup_relative, efficiency, karp_flatt, overhead_per_step_seconds;
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
-  std::vector<std::string> flags;
+  std::vector<Flag> flags;
+  CellKey key() const { return {pattern, threads, batch, shards}; }
+  bool has(Flag f) const;
 };
 
 struct Skipped {
   std::string pattern;
   int threads = 1, batch = 0, shards = 1;
   std::string reason;
+  CellKey key() const { return {pattern, threads, batch, shards}; }
 };
 
 struct Primitive {
@@ -164,6 +187,14 @@ struct Results {
 // The JSON text (schema above) and the CSV (header line, then one line per cell).
 std::string results_to_json(const Results& r);
 std::string results_to_csv(const Results& r);
+
+// The columns of a cell in every CSV file gdlab writes (the results CSV, the report's
+// cells.csv), in this order. A field is quoted when it holds a comma, quote or newline.
+std::string cell_csv_header();
+std::string cell_csv_row(const Cell& c);
+std::string csv_field(const std::string& s);
+std::string csv_num(double v);                      // 9 significant digits; "" for NaN or infinity
+std::string csv_num(const std::optional<double>& v);  // "" for none
 // Parses and validates; throws UsageError naming `source` and what is wrong.
 Results results_from_json(const std::string& text, const std::string& source);
 

@@ -10,31 +10,12 @@
 #include <fmt/core.h>
 
 #include "train/error.hpp"
+#include "train/files.hpp"
 #include "train/model.hpp"
 
 static_assert(std::endian::native == std::endian::little, "the weights format is little-endian");
 
 namespace gd {
-
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UsageError(path + ": cannot write (does the folder exist?)");
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UsageError(path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw UsageError(path + ": cannot replace (" + ec.message() + ")");
-  }
-}
 
 namespace {
 constexpr char kMagic[8] = {'G', 'D', 'L', 'A', 'B', 'W', '0', '1'};
@@ -75,23 +56,15 @@ void save_weights(const std::string& path, const Model& m) {
 }
 
 Model load_weights(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw UsageError(path + ": no such file");
-  if (!std::filesystem::is_regular_file(path, ec)) throw UsageError(path + ": not a regular file");
   // A training step holds at least 4 floats per parameter (weights, summed gradient,
   // momentum, one shard's gradient: model.hpp), so no model it can train has more than
   // kMaxStepBytes / 16 parameters, and no weights file more than a quarter of
   // kMaxStepBytes of them (4 bytes each), plus its header (at most 64 layer sizes).
   const std::uintmax_t max_file = kMaxStepBytes / 4 + 8 + 4 * (64 + 3) + 8 + 8;
-  const std::uintmax_t size = std::filesystem::file_size(path);
-  if (size > max_file)
-    throw UsageError(fmt::format("{}: larger than {} GiB, more weights than a training step can hold (the {} GiB "
-                                 "step limit)",
-                                 path, (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(std::size_t(size), '\0');  // one copy, read in place
-  in.read(bytes.data(), std::streamsize(bytes.size()));
-  if (std::size_t(in.gcount()) != bytes.size()) throw UsageError(path + ": cannot read it");
+  const std::string bytes = read_file_limited(
+      path, max_file, "file",
+      fmt::format("larger than {} GiB, more weights than a training step can hold (the {} GiB step limit)",
+                  (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
   Reader r{path, bytes};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
     throw UsageError(path + ": not a gdlab weights file (bad magic; expected GDLABW01)");

@@ -21,7 +21,4 @@ namespace gd {
 void save_weights(const std::string& path, const Model& m);
 Model load_weights(const std::string& path);  // throws UsageError naming what is wrong
 
-// Writes `bytes` to path atomically: a temporary file beside it, then rename.
-void write_file_atomic(const std::string& path, const std::string& bytes);
-
 }  // namespace gd

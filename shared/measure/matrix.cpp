@@ -1,0 +1,293 @@
+#include "measure/matrix.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <chrono>
+#include <thread>
+
+#include "measure/environment.hpp"
+#include "measure/metrics.hpp"
+#include "train/error.hpp"
+#include "train/model.hpp"
+#include "train/trainer.hpp"
+
+namespace gd {
+
+long auto_steps(int batch, long rep_samples) {
+  return std::max(10L, (rep_samples + batch - 1) / std::max(1, batch));
+}
+
+std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef>& patterns) {
+  std::vector<Cell> cells;
+  auto add = [&](const PatternRef& p, int threads, int batch, int shards) {
+    for (const Cell& x : cells)
+      if (x.key() == CellKey{p.name, threads, batch, shards}) return;
+    Cell x;
+    x.pattern = p.name;
+    x.threads = threads;
+    x.batch = batch;
+    x.shards = shards;
+    x.steps = c.steps > 0 ? c.steps : auto_steps(batch, c.rep_samples);
+    x.deterministic = p.deterministic;
+    cells.push_back(std::move(x));
+  };
+  const PatternRef* seq = nullptr;
+  for (const PatternRef& p : patterns)
+    if (p.name == kSequential) seq = &p;
+  for (int batch : c.batches) {
+    std::vector<int> shard_counts;
+    for (int s : c.shards) {
+      const int real = s == 0 ? default_shards(batch) : s;
+      if (real <= batch && std::find(shard_counts.begin(), shard_counts.end(), real) == shard_counts.end())
+        shard_counts.push_back(real);
+    }
+    if (seq) add(*seq, 1, batch, 1);  // the fastest sequential configuration: speedup_best
+    for (int shards : shard_counts)
+      for (const std::string& name : c.patterns)
+        for (const PatternRef& p : patterns)
+          if (p.name == name) {
+            if (p.name == kSequential) add(p, 1, batch, shards);
+            else
+              for (int t : c.threads) add(p, t, batch, shards);
+          }
+  }
+  return cells;
+}
+
+RepOutcome one_copys_share(RepOutcome all, int copies) {
+  all.seconds /= copies;
+  all.cpu_seconds /= copies;
+  for (double& b : all.busy_seconds) b /= copies;
+  return all;
+}
+
+PatternRef independent_ref(const PatternRef& sequential) {
+  return {kIndependent, true, [make = sequential.make](int) { return make(1); }};
+}
+
+namespace {
+// One trainer of a repetition: its model, step and pattern, built before any clock runs.
+// Step k trains on the (k mod runs)-th run of `batch` indices of the sample order.
+struct Trainee {
+  Model model;
+  Step step;
+  std::unique_ptr<Pattern> pattern;
+  const std::vector<int>& order;
+  const int batch;
+  const long runs;   // full batches in one pass over the data
+  double loss = 0;   // summed over the timed steps
+  Trainee(const PatternRef& p, int threads, const ModelSpec& spec, std::uint64_t seed, const Dataset& train,
+          const std::vector<int>& order, int batch, int shards, Hyper hyper)
+      : model(spec), step((model.init(seed), model), train, batch, shards, hyper), pattern(p.make(threads)),
+        order(order), batch(batch), runs(long(order.size()) / batch) {}
+  void run_step(long k) {
+    step.prepare(order.data() + (k % runs) * batch, batch);
+    pattern->step(step);
+  }
+  void warm_up(long warmup) {
+    for (long k = 0; k < warmup; ++k) run_step(k);
+    step.busy.reset();
+  }
+  void timed_steps(long warmup, long steps, const std::atomic<bool>* stop = nullptr) {
+    for (long k = warmup; k < warmup + steps && !(stop && *stop); ++k) {
+      run_step(k);
+      loss += step.totals().loss;
+    }
+  }
+  RepOutcome outcome(double seconds, double cpu_seconds, long steps) const {
+    return {seconds, cpu_seconds, loss / double(steps * batch), checksum_hex(model.checksum()), step.busy.seconds()};
+  }
+};
+
+RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train,
+                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
+                           std::uint64_t seed, Hyper hyper) {
+  // p copies need p times one step's memory: refuse (a skipped cell) rather than be killed.
+  const double bytes = double(copies) * double(step_floats(spec.layers, batch, shards)) * sizeof(float);
+  if (bytes > double(kMaxStepBytes))
+    throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
+                                 bytes / double(1 << 30), kMaxStepBytes >> 30));
+  // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
+  struct Copy : Trainee {
+    using Trainee::Trainee;
+    std::exception_ptr error;
+  };
+  std::vector<std::unique_ptr<Copy>> c;
+  for (int i = 0; i < copies; ++i)
+    c.push_back(std::make_unique<Copy>(pattern, 1, spec, seed, train, order, batch, shards, hyper));
+
+  // The clocks are read by the barriers' completion steps: after the last copy has arrived
+  // and before any copy goes on, so the timed span is exactly "all copies stepping".
+  std::chrono::steady_clock::time_point t0, t1;
+  double cpu0 = 0, cpu1 = 0;
+  std::barrier start(copies, [&]() noexcept { cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now(); });
+  std::barrier done(copies, [&]() noexcept { t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds(); });
+  std::atomic<bool> failed = false;  // one copy failed: the others stop early
+  auto run = [&](Copy& x) {
+    try {
+      if (!x.error) x.warm_up(warmup);
+    } catch (...) {
+      x.error = std::current_exception();
+      failed = true;
+    }
+    start.arrive_and_wait();
+    try {
+      if (!x.error) x.timed_steps(warmup, steps, &failed);
+    } catch (...) {
+      x.error = std::current_exception();
+      failed = true;
+    }
+    done.arrive_and_wait();
+  };
+  std::vector<std::thread> threads;
+  for (int i = 1; i < copies; ++i) {
+    try {
+      threads.emplace_back([&, i] { run(*c[std::size_t(i)]); });
+    } catch (...) {  // no thread for copies i ..: they leave both barriers, copy 0 does no steps
+      c[0]->error = std::current_exception();
+      for (int j = i; j < copies; ++j) start.arrive_and_drop(), done.arrive_and_drop();
+      break;
+    }
+  }
+  run(*c[0]);
+  for (auto& t : threads) t.join();
+  for (const auto& x : c)
+    if (x->error) std::rethrow_exception(x->error);
+  for (const auto& x : c)  // the same seed, data and order: different weights would mean a race
+    if (x->model.checksum() != c[0]->model.checksum())
+      throw std::runtime_error("independent copies trained different weights from the same data");
+
+  RepOutcome all = c[0]->outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+  all.busy_seconds.clear();  // one busy time per copy: each copy is one thread
+  for (const auto& x : c) {
+    double busy = 0;
+    for (double b : x->step.busy.seconds()) busy += b;
+    all.busy_seconds.push_back(busy);
+  }
+  return one_copys_share(all, copies);
+}
+}  // namespace
+
+RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpec& spec, const Dataset& train,
+                          const std::vector<int>& order, int batch, int shards, long warmup, long steps,
+                          std::uint64_t seed, Hyper hyper) {
+  const long runs = long(order.size()) / batch;  // full batches in one pass over the data
+  if (runs < 1)
+    throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
+  if (pattern.name == kIndependent)
+    return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
+  Trainee t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
+  t.warm_up(warmup);
+
+  // The timed loop: two clock readings on each side, nothing per step but the step
+  // and the loss (the same bookkeeping the trainer does).
+  const double cpu0 = process_cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
+  t.timed_steps(warmup, steps);
+  const auto t1 = std::chrono::steady_clock::now();
+  const double cpu1 = process_cpu_seconds();
+  return t.outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+}
+
+long missing_repetitions(const Results& r) {
+  long n = 0;
+  for (const Cell& c : r.cells) n += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
+  return n;
+}
+
+bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks) {
+  const ModelSpec spec{parse_layers(r.config.layers)};
+  std::vector<int> order(train.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  shuffle_indices(order, std::uint64_t(r.config.seed));
+  auto warn = [&](const std::string& s) {
+    if (hooks.warn) hooks.warn(s);
+  };
+
+  const long total = missing_repetitions(r);
+  long done = 0;
+  compute_metrics(r);
+  for (int round = 0; round < r.config.reps; ++round) {
+    for (std::size_t i = 0; i < r.cells.size(); ++i) {
+      if (int(r.cells[i].rep_seconds.size()) > round) continue;  // measured before a resume
+      if (hooks.stop && hooks.stop()) return false;
+      Cell& c = r.cells[i];
+      if (hooks.progress) hooks.progress(done, total, c);
+      const PatternRef* ref = nullptr;
+      for (const PatternRef& p : patterns)
+        if (p.name == c.pattern) ref = &p;
+      try {
+        if (!ref) throw UsageError("unknown pattern '" + c.pattern + "'");
+        RepOutcome o = run_repetition(*ref, c.threads, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
+                                      std::uint64_t(r.config.seed));
+        if (c.rep_seconds.empty()) {
+          c.checksum = o.checksum;
+          c.final_loss = o.loss;
+        } else if (o.checksum != c.checksum && !c.has(Flag::reps_differ)) {
+          c.flags.push_back(Flag::reps_differ);
+        }
+        c.rep_seconds.push_back(o.seconds);
+        c.rep_cpu_seconds.push_back(o.cpu_seconds);
+        if (!o.busy_seconds.empty() && o.seconds > 0) {
+          double sum = 0, max = 0;
+          for (double b : o.busy_seconds) sum += b, max = std::max(max, b);
+          c.rep_useful_parallelism.push_back(sum / o.seconds);
+          // Imbalance compares p workers; a pattern that starts fresh threads every step
+          // (more threads than p worked) has no fixed workers to compare.
+          const double mean = sum / double(c.threads);  // a worker that never worked counts as 0
+          if (o.busy_seconds.size() <= std::size_t(c.threads)) c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
+        }
+      } catch (const std::exception& e) {
+        // The pattern refused this configuration or failed: record why, move on.
+        Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what()};
+        warn(fmt::format("skipped {} p={} batch={} shards={}: {}", s.pattern, s.threads, s.batch, s.shards, s.reason));
+        done += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
+        r.skipped.push_back(std::move(s));
+        r.cells.erase(r.cells.begin() + long(i));
+        --i;
+        compute_metrics(r);
+        if (hooks.checkpoint) hooks.checkpoint(r);
+        continue;
+      }
+      ++done;
+      compute_metrics(r);
+      if (hooks.checkpoint) hooks.checkpoint(r);
+      // Let pools that spin after their work (OpenMP, TBB) fall asleep before the
+      // next cell, so their spinning is not counted against it.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  if (hooks.progress && !r.cells.empty()) hooks.progress(done, total, r.cells.back());
+  return true;
+}
+
+void adopt_previous(Results& fresh, const Results& previous, const std::string& source) {
+  if (!(fresh.config == previous.config))
+    throw UsageError(source + ": its configuration differs from this run's (with --resume the file's own is used)");
+  for (Cell& c : fresh.cells) {
+    for (const Cell& old : previous.cells)
+      if (old.key() == c.key()) {
+        if (old.steps != c.steps) throw UsageError(fmt::format("{}: cell {} p={} batch={} ran {} steps, the plan says {}",
+                                                               source, c.pattern, c.threads, c.batch, old.steps, c.steps));
+        c = old;
+        c.rep_seconds.resize(std::min<std::size_t>(c.rep_seconds.size(), std::size_t(fresh.config.reps)));
+        c.rep_cpu_seconds.resize(c.rep_seconds.size());
+        if (c.rep_useful_parallelism.size() > c.rep_seconds.size()) c.rep_useful_parallelism.resize(c.rep_seconds.size());
+        if (c.rep_imbalance.size() > c.rep_seconds.size()) c.rep_imbalance.resize(c.rep_seconds.size());
+      }
+  }
+  // Cells that were skipped before stay skipped: they failed for a reason.
+  for (const Skipped& s : previous.skipped) {
+    fresh.cells.erase(std::remove_if(fresh.cells.begin(), fresh.cells.end(),
+                                     [&](const Cell& c) { return c.key() == s.key(); }),
+                      fresh.cells.end());
+    fresh.skipped.push_back(s);
+  }
+  fresh.primitives = previous.primitives;
+  compute_metrics(fresh);
+}
+
+}  // namespace gd
