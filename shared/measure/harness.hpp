@@ -16,6 +16,7 @@
 // harness lives on the bottom floor and knows no pattern by name.
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,9 @@ void compute_metrics(Results& r);
 // ---- environment ------------------------------------------------------------------
 
 double process_cpu_seconds();    // CLOCK_PROCESS_CPUTIME_ID: all threads of the process
+// The versions of the libraries this build was compiled against, from CMake (keys as in
+// Environment::libraries): the results file and `gdlab patterns` both print these.
+std::map<std::string, std::string> library_versions();
 Environment capture_environment(const std::string& command_line);
 
 // ---- the matrix ------------------------------------------------------------------
