@@ -4,9 +4,9 @@
 //
 // Deterministic. Diff against thread_pool.cpp: Asio owns the queue and the threads;
 // without futures, errors travel through a FirstError slot instead.
-// Per step it pays: 2(p-1) posts to Asio's scheduler, each waking a pool thread that
-// fell asleep in Asio's queue, and two latch waits (the caller polls the latch for up
-// to 200 us, shared/train/spin_wait.hpp, and sleeps only if its share finished long before).
+// Per step it pays: 2(p-1) posts to Asio's scheduler and two latch waits. A post wakes a
+// pool thread that fell asleep in Asio's queue; the caller polls the latch for up to
+// 200 us (shared/train/spin_wait.hpp) and sleeps only if its share finished long before.
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <latch>

@@ -3,10 +3,10 @@
 //
 // Deterministic. Diff against thread_pool.cpp: the same futures, but nothing is kept
 // between steps, so each step pays thread start-up again. That cost is the lesson
-// (lesson 08): at batch 256 the priced starts are a few percent of a step (the whole
-// loss against thread_pool about three times that); at batch 16 they dominate.
-// Per step it pays: 2p thread creations and joins, and the map's p new threads page in
-// the stack their shards use (reports/2core-full prices both).
+// (lesson 08): small beside the arithmetic of a large batch, it dominates a small one
+// (reports/2core-full has the figures).
+// Per step it pays: 2p thread spawns and joins; the map's p new threads page their stacks
+// in again (bench_primitives prices both).
 #include <future>
 #include <memory>
 #include <vector>

@@ -4,7 +4,7 @@
 // Deterministic. Diff against thread_condvar.cpp: the same schedule, with the barrier
 // from the library instead of written by hand. boost::thread_group maps to a vector of
 // std::thread (or std::jthread), boost::barrier to std::barrier.
-// Per step it pays: three rounds of a barrier of p threads.
+// Per step it pays: three rounds of a boost::barrier of p threads.
 #include <boost/thread/barrier.hpp>
 #include <boost/thread/thread.hpp>
 #include <memory>

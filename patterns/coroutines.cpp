@@ -8,9 +8,10 @@
 // group 0 on an io_context of its own. `co_await` only says "resume me when these are
 // done" without blocking a thread. Deterministic. Diff against asio_pool.cpp (the
 // same p-1 pool threads plus the caller, driven by callbacks and a latch).
-// Per step it pays: 2p coroutine frames and spawns, 2(p-1) posts to the pool, each
-// waking a pool thread that fell asleep in Asio's queue, and the resumptions (the caller
-// polls its queue for up to 200 us, and sleeps only if its own group finished long before).
+// Per step it pays: 2p coroutine spawns, 2(p-1) posts to the pool and the resumptions.
+// Each spawn allocates a coroutine frame, a post wakes a pool thread that fell asleep in
+// Asio's queue, and the caller polls its queue for up to 200 us before it sleeps, which it
+// does only if its own group finished long before.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>

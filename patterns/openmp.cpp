@@ -4,9 +4,10 @@
 //
 // Deterministic (own shard buffers, combined by the step's fixed tree). Diff against tbb.cpp (the same
 // two loops as oneTBB algorithms) and openmp_reduction.cpp (the reduction clause).
-// Per step it pays: one parallel region and two barriers (in reports/2core-full 0.6 us
-// for the region and 0.5 us a barrier, with libgomp's spinning threads; about 35 us a
-// barrier with sleeping ones: `OMP_WAIT_POLICY=passive ./gdlab lesson 10` prints it).
+// Per step it pays: one parallel region and two barriers. libgomp's threads spin for a
+// while before they sleep; with OMP_WAIT_POLICY=passive they sleep at once, and a barrier
+// costs a wake-up (`OMP_WAIT_POLICY=passive ./gdlab lesson 10` shows the difference;
+// bench_primitives prices the region and the barrier, reports/2core-full has the figures).
 #include <omp.h>
 
 #include <memory>

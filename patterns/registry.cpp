@@ -1,6 +1,7 @@
 #include "registry.hpp"
 
 #include "train/error.hpp"
+#include "measure/environment.hpp"
 #include "measure/primitive_names.hpp"
 
 namespace gd {
@@ -20,8 +21,8 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 
 namespace {
-// What one step pays, in the rows of bench/benchmarks/bench_primitives.cpp: the "Per step it pays"
-// line of each pattern's header, counted in the rows' units. A row is one use by p
+// What one step pays, in the rows of bench/benchmarks/bench_primitives.cpp: the pattern's per_step
+// (which the pattern's header says too), counted in the rows' units. A row is one use by p
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.
 using namespace primitive;
@@ -50,31 +51,70 @@ constexpr PrimitiveUse kOmpReduction[] = {{kOmpRegion, 1}};
 constexpr PrimitiveUse kTbb[] = {{kTbbForkJoin, 2}};
 constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 
+// Each row: name, file, mechanism, what a step pays, library, its version's key,
+// deterministic, factory, what a step pays priced. A share is one thread's part of a phase:
+// its block of shards (shard_block), then every p-th slice.
 const PatternInfo kPatterns[] = {
-    {"sequential", "patterns/sequential.cpp", "one thread runs map, combine and update in order",
-     "C++ standard library", true, make_sequential, {}},
-    {"thread_mutex", "patterns/thread_mutex.cpp", "std::jthread per step; shard gradients added to one sum under a std::mutex",
-     "std::thread, std::mutex", false, make_thread_mutex, kSpawn},
-    {"thread_condvar", "patterns/thread_condvar.cpp", "the caller + p-1 persistent std::threads; phase barrier of mutex + condition_variable",
-     "std::thread, std::condition_variable", true, make_thread_condvar, kCondvar},
-    {"thread_semaphore", "patterns/thread_semaphore.cpp", "the caller + p-1 persistent std::threads; start/done semaphore signals",
-     "std::thread, std::counting_semaphore", true, make_thread_semaphore, kSemaphore},
-    {"thread_pool", "patterns/thread_pool.cpp", "the project's pool of p-1 threads + the caller: per phase p-1 tasks with std::future results, share 0 run by the caller",
-     "std::thread, std::future", true, make_thread_pool, kPool},
-    {"asio_pool", "patterns/asio_pool.cpp", "boost::asio::thread_pool of p-1 threads + the caller: per phase p-1 posted handlers and a std::latch, share 0 run by the caller",
-     "Boost.Asio 1.81", true, make_asio_pool, kAsioPool},
-    {"async_futures", "patterns/async_futures.cpp", "std::async(launch::async) per block of shards, every step; futures in order",
-     "std::async", true, make_async_futures, kAsync},
-    {"coroutines", "patterns/coroutines.cpp", "one coroutine per step co_spawns an awaitable per block of shards; parallel_group",
-     "Boost.Asio 1.81 (C++20)", true, make_coroutines, kCoroutine},
-    {"openmp", "patterns/openmp.cpp", "#pragma omp parallel, omp for over shards then slices",
-     "OpenMP (libgomp)", true, make_openmp, kOmp},
-    {"openmp_reduction", "patterns/openmp_reduction.cpp", "omp parallel for with a reduction clause over the gradient",
-     "OpenMP (libgomp)", false, make_openmp_reduction, kOmpReduction},
-    {"tbb", "patterns/tbb.cpp", "tbb::parallel_for over shards then slices in a task_arena of p",
-     "oneTBB 2021", true, make_tbb, kTbb},
-    {"boost_thread", "patterns/boost_thread.cpp", "the caller + a boost::thread_group of p-1 threads; boost::barrier phases",
-     "Boost.Thread 1.81", true, make_boost_thread, kBoostBarrierUse},
+    {kSequential, "patterns/sequential.cpp",
+     "one thread: the map of every shard, then combine and update slice by slice",
+     "nothing beyond the arithmetic",
+     "C++ standard library", "", true, make_sequential, {}},
+    {"thread_mutex", "patterns/thread_mutex.cpp",
+     "p `std::jthread`s started every step; thread t maps shards t, t+p, ... and adds each gradient to one sum "
+     "under a `std::mutex`, in arrival order; the caller updates",
+     "p thread spawns and joins, each new thread paging in its stack again; a whole gradient added under the "
+     "mutex per shard",
+     "std::jthread, std::mutex", "", false, make_thread_mutex, kSpawn},
+    {"thread_condvar", "patterns/thread_condvar.cpp",
+     "the caller + p-1 persistent `std::thread`s share each phase; a hand-written mutex + `condition_variable` "
+     "barrier between the phases",
+     "three rounds of a barrier of p threads",
+     "std::thread, std::condition_variable", "", true, make_thread_condvar, kCondvar},
+    {"thread_semaphore", "patterns/thread_semaphore.cpp",
+     "the caller + p-1 persistent `std::thread`s; per phase the caller releases each worker's "
+     "`std::binary_semaphore`, runs share 0, then acquires a `std::counting_semaphore` p-1 times",
+     "two phases x (p-1 releases + p-1 acquires)",
+     "std::thread, C++20 semaphores", "", true, make_thread_semaphore, kSemaphore},
+    {"thread_pool", "patterns/thread_pool.cpp",
+     "the project's pool (`shared/train/thread_pool.hpp`) of p-1 threads + the caller: per phase p-1 tasks with "
+     "a `std::future` each, share 0 run by the caller",
+     "2(p-1) task submissions (a lock and a notify each) and as many future waits",
+     "std::thread, std::future", "", true, make_thread_pool, kPool},
+    {"asio_pool", "patterns/asio_pool.cpp",
+     "`boost::asio::thread_pool` of p-1 threads + the caller: per phase p-1 posted handlers counted by a "
+     "`std::latch`, share 0 run by the caller",
+     "2(p-1) posts to Asio's scheduler and two latch waits",
+     "Boost.Asio", "boost", true, make_asio_pool, kAsioPool},
+    {"async_futures", "patterns/async_futures.cpp",
+     "`std::async(std::launch::async)` per share, every step: p for the blocks of shards, then p for the "
+     "slices; their futures waited in order",
+     "2p thread spawns and joins; the map's p new threads page their stacks in again",
+     "std::async", "", true, make_async_futures, kAsync},
+    {"coroutines", "patterns/coroutines.cpp",
+     "a step coroutine on the caller's `io_context` `co_spawn`s an awaitable per share (share 0 on the caller, "
+     "the others on an `asio::thread_pool` of p-1) and awaits each phase's `parallel_group`",
+     "2p coroutine spawns, 2(p-1) posts to the pool and the resumptions",
+     "C++20 coroutines on Boost.Asio", "boost", true, make_coroutines, kCoroutine},
+    {"openmp", "patterns/openmp.cpp",
+     "one `omp parallel` region per step: each thread maps its block of shards (by thread number), an "
+     "`omp barrier`, then an `omp for` over the slices",
+     "one parallel region and two barriers",
+     "OpenMP", "openmp", true, make_openmp, kOmp},
+    {"openmp_reduction", "patterns/openmp_reduction.cpp",
+     "`omp parallel for` over the shards with a user-defined `reduction` of the gradient, whose private copies "
+     "OpenMP adds in an unspecified order; the caller updates",
+     "one parallel region, p private gradients zeroed and combined, then a sequential update",
+     "OpenMP", "openmp", false, make_openmp_reduction, kOmpReduction},
+    {"tbb", "patterns/tbb.cpp",
+     "two `tbb::parallel_for`s in a `task_arena` of p: over the shards (a body folds its range), then over the "
+     "slices; a `global_control` lifts oneTBB's thread limit to p",
+     "two fork-joins in the arena",
+     "oneTBB", "onetbb", true, make_tbb, kTbb},
+    {"boost_thread", "patterns/boost_thread.cpp",
+     "the caller + a `boost::thread_group` of p-1 persistent threads share each phase; a `boost::barrier` of p "
+     "between the phases",
+     "three rounds of a `boost::barrier` of p threads",
+     "Boost.Thread", "boost", true, make_boost_thread, kBoostBarrierUse},
 };
 }  // namespace
 
@@ -92,6 +132,45 @@ std::span<const PrimitiveUse> what_it_pays(std::string_view name) {
   for (const auto& p : kPatterns)
     if (p.name == name) return p.pays;
   return {};
+}
+
+std::string library_of_build(const PatternInfo& p) {
+  std::string s(p.library);
+  if (p.version_of.empty()) return s;
+  const auto versions = library_versions();
+  const auto v = versions.find(std::string(p.version_of));
+  if (v != versions.end() && !v->second.empty()) s += " " + v->second;
+  return s;
+}
+
+std::string plain_text(std::string_view text) {
+  std::string s;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '`') continue;
+    if (text.substr(i, 2) == "**") {
+      ++i;
+      continue;
+    }
+    s += text[i];
+  }
+  return s;
+}
+
+namespace {
+// A table cell: a '|' in the text would end it early.
+std::string cell(std::string_view text) {
+  std::string s;
+  for (char c : text) s += c == '|' ? std::string("\\|") : std::string(1, c);
+  return s;
+}
+}  // namespace
+
+std::string patterns_markdown() {
+  std::string s = "| pattern | file | mechanism | deterministic | what it pays per step |\n|---|---|---|---|---|\n";
+  for (const auto& p : kPatterns)
+    s += "| " + std::string(p.name) + " | `" + std::string(p.file) + "` | " + cell(p.mechanism) + " | " +
+         (p.deterministic ? "yes" : "**no**") + " | " + cell(p.per_step) + " |\n";
+  return s;
 }
 
 }  // namespace gd

@@ -1,4 +1,7 @@
 // The table of patterns: one explicit row each, so a reader sees them all in one place.
+// The row is the one description of a pattern: `gdlab patterns` prints it, `gdlab patterns
+// --markdown` prints the README's table from it, and tests/test_patterns.cpp checks that
+// README.md and each file's header say the same.
 #pragma once
 #include <memory>
 #include <span>
@@ -10,14 +13,18 @@
 
 namespace gd {
 
+// The text fields may mark code with `backticks` (kept in the README's table, dropped
+// in the terminal's).
 struct PatternInfo {
   std::string_view name;        // --pattern NAME
   std::string_view file;        // where to read it
   std::string_view mechanism;   // one line: how it schedules the step
-  std::string_view library;     // what it is built on
+  std::string_view per_step;    // one line: what a step pays beyond the arithmetic, in primitives
+  std::string_view library;     // what it is built on, without a version
+  std::string_view version_of;  // key of library_versions() (harness.hpp) whose version this build has; "" for none
   bool deterministic;           // bit-identical to sequential (same shard count)
   std::unique_ptr<Pattern> (*make)(int threads);
-  std::span<const PrimitiveUse> pays;  // per step, in bench_primitives' rows (none: sequential)
+  std::span<const PrimitiveUse> pays;  // per_step priced, in bench_primitives' rows (none: sequential)
 };
 
 std::span<const PatternInfo> all_patterns();
@@ -26,5 +33,12 @@ const PatternInfo& find_pattern(std::string_view name);
 // What the pattern of that name pays per step (PatternInfo::pays); nothing for a name
 // that is not a pattern (a results file may hold patterns this build does not have).
 std::span<const PrimitiveUse> what_it_pays(std::string_view name);
+
+// The library with the version this build was compiled against ("oneTBB 2021.8.0").
+std::string library_of_build(const PatternInfo& p);
+// The README's table of patterns, header line included, one line per row ending in '\n'.
+std::string patterns_markdown();
+// `text` without its markdown: backticks and ** removed.
+std::string plain_text(std::string_view text);
 
 }  // namespace gd

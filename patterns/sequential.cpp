@@ -3,7 +3,7 @@
 // Every other pattern is measured against this file (T_seq) and, when it is
 // deterministic, must reproduce its weights bit for bit. Diff it against
 // thread_pool.cpp or openmp.cpp to see what scheduling adds.
-// Per step it pays nothing beyond the arithmetic.
+// Per step it pays: nothing beyond the arithmetic.
 #include <memory>
 
 #include "train/error.hpp"

@@ -10,7 +10,8 @@
 // than that, the arena would run with fewer (oneTBB only prints a warning). A
 // global_control raises the pool's limit to p while the pattern lives (while several
 // are alive, oneTBB applies the smallest).
-// Per step it pays: two fork-joins in the arena (1.2 us each, reports/2core-full).
+// Per step it pays: two fork-joins in the arena (bench_primitives' oneTBB fork-join row;
+// reports/2core-full has the figures).
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>

@@ -9,9 +9,9 @@
 // boost_thread.cpp (same schedule, Boost's barrier).
 // Per step it pays: three rounds of a barrier of p threads. A thread that arrives early
 // polls the barrier for up to 200 us (shared/train/spin_wait.hpp) when every thread has a
-// CPU of its own; after that it sleeps on the condition variable and must be woken
-// (reports/2core-full: a round trip takes 0.2 us while both sides poll, 46 us when
-// they sleep).
+// CPU of its own; after that it sleeps on the condition variable and must be woken, which
+// costs far more than a round caught while polling (bench_primitives' condvar handoff
+// rows; reports/2core-full has the figures).
 #include <atomic>
 #include <condition_variable>
 #include <memory>

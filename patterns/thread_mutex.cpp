@@ -5,9 +5,9 @@
 // float addition is not associative, so the last bits of the weights change from run
 // to run. That is the lesson (lesson 03); diff against thread_condvar.cpp, which keeps
 // the threads and combines by a fixed tree instead.
-// Per step it pays: p thread creations and joins, each new thread paging in the stack
-// its shards use (reports/2core-full prices both), plus contention on the mutex while a
-// whole gradient (~1 MB) is added under it.
+// Per step it pays: p thread spawns and joins, each new thread paging in its stack again; a
+// whole gradient added under the mutex per shard, while the other threads wait to add
+// theirs (bench_primitives prices the spawns, reports/2core-full has the figures).
 #include <memory>
 #include <mutex>
 #include <thread>

@@ -13,8 +13,8 @@
 // one CPU (each woken thread is placed near its waker), which the matrix shows as A
 // well below p.
 // Grain size: one share per thread and phase. A task per slice (K = 29 for
-// 784-256-128-10, a few us of work each) would spend a noticeable share of that on
-// queueing, and a task per shard would lose the fold of a block of shards.
+// 784-256-128-10, little work each) would pay a submission and a future wait for each
+// slice, and a task per shard would lose the fold of a block of shards.
 #include <chrono>
 #include <future>
 #include <memory>

@@ -5,10 +5,10 @@
 // Deterministic (own shard buffers, ordered combine). Diff against thread_condvar.cpp:
 // the same threads, but signalling instead of a shared barrier: a semaphore wakes
 // exactly the thread it is released for, with no mutex to fight over.
-// Per step it pays: two phases x (p-1 releases + p-1 acquires); a round trip costs
-// 0.4 us while the waiter still polls (reports/2core-full), a futex wake-up when it fell
-// asleep. A waiter polls up to 200 us (shared/train/spin_wait.hpp) when every thread has a
-// CPU of its own.
+// Per step it pays: two phases x (p-1 releases + p-1 acquires). A round trip is cheap
+// while the waiter still polls and costs a futex wake-up once it fell asleep
+// (bench_primitives' semaphore handoff rows; reports/2core-full has the figures). A waiter
+// polls up to 200 us (shared/train/spin_wait.hpp) when every thread has a CPU of its own.
 #include <memory>
 #include <semaphore>
 #include <thread>

@@ -5,10 +5,13 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <set>
 #include <unistd.h>
 #include <atomic>
@@ -449,4 +452,129 @@ TEST(Registry, WhatEachPatternPaysIsMeasuredByBenchPrimitives) {
     EXPECT_EQ(what_it_pays(p.name).data(), p.pays.data()) << p.name;
   }
   EXPECT_TRUE(what_it_pays("no_such_pattern").empty());
+}
+
+// ---- the registry as the one description of a pattern --------------------------------------
+
+namespace {
+
+const std::string kRegenerate =
+    "The registry (patterns/registry.cpp) is the source: regenerate README.md's table with "
+    "`build/release/bench/gdlab patterns --markdown` and paste it over the old one.";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The first cell of a table row: "| openmp | ..." -> "openmp".
+std::string first_cell(const std::string& row) {
+  const auto end = row.find(" |", 2);
+  return row.size() > 2 && end != std::string::npos ? row.substr(2, end - 2) : row;
+}
+
+// Words separated by single spaces.
+std::string squeeze(const std::string& text) {
+  std::istringstream in(text);
+  std::string out;
+  for (std::string w; in >> w;) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+}  // namespace
+
+// README.md's table of patterns is the registry's, row for row: `gdlab patterns --markdown`
+// prints it from the rows, so a change to a row changes the README only when it is pasted.
+TEST(Registry, ReadmeTableOfPatternsIsGdlabPatternsMarkdown) {
+  const std::vector<std::string> want = lines_of(patterns_markdown());
+  ASSERT_EQ(want.size(), all_patterns().size() + 2);  // the header line, the rule, a row each
+  const std::vector<std::string> readme = lines_of(read_text(std::string(GDLAB_SOURCE_DIR) + "/README.md"));
+  std::vector<std::string> table;
+  for (auto at = std::find(readme.begin(), readme.end(), want[0]); at != readme.end() && at->starts_with("|"); ++at)
+    table.push_back(*at);
+  ASSERT_FALSE(table.empty()) << "README.md has no line '" << want[0] << "' to start the table of patterns. "
+                              << kRegenerate;
+  EXPECT_EQ(table[1], want[1]) << "README.md's table of patterns: the rule under the header line differs. "
+                               << kRegenerate;
+  std::map<std::string, std::string> rows;  // README.md's rows by pattern
+  for (std::size_t i = 2; i < table.size(); ++i) rows[first_cell(table[i])] = table[i];
+  for (std::size_t i = 2; i < want.size(); ++i) {
+    const std::string name = first_cell(want[i]);
+    const auto row = rows.find(name);
+    if (row == rows.end()) {
+      ADD_FAILURE() << "README.md's table of patterns has no row for '" << name << "'. " << kRegenerate;
+      continue;
+    }
+    EXPECT_EQ(row->second, want[i]) << "README.md's row for pattern '" << name
+                                    << "' differs from its registry row (left: README.md, right: the registry). "
+                                    << kRegenerate;
+    rows.erase(row);
+  }
+  for (const auto& [name, row] : rows)
+    ADD_FAILURE() << "README.md's table of patterns has a row for '" << name << "', which the registry does not have. "
+                  << kRegenerate;
+  if (!testing::Test::HasFailure()) {
+    EXPECT_EQ(table, want) << "README.md's table of patterns lists the rows in another order. " << kRegenerate;
+  }
+}
+
+// The file header's "Per step it pays:" says what the row's per_step says (the README's
+// last column), so the student who reads the file reads the same cost.
+TEST(Registry, EachFileHeaderSaysWhatItsRowPaysPerStep) {
+  for (const auto& p : all_patterns()) {
+    std::string header;  // the comment lines at the top of the file, joined
+    for (const std::string& line : lines_of(read_text(std::string(GDLAB_SOURCE_DIR) + "/" + std::string(p.file)))) {
+      if (!line.starts_with("//")) break;
+      header += line.substr(2) + " ";
+    }
+    const std::string says = "Per step it pays: " + squeeze(plain_text(p.per_step));
+    EXPECT_TRUE(squeeze(header).find(says) != std::string::npos)
+        << p.file << "'s header does not say \"" << says << "\", as the registry's row for '" << p.name
+        << "' (patterns/registry.cpp, per_step) does: make the two say the same.";
+  }
+}
+
+// Each text of a row is one line that fits a table cell, and the markdown is only code
+// marks: the terminal's listing drops them.
+TEST(Registry, RowTextsAreOneLineAndPrintWithoutMarkdownInTheTerminal) {
+  for (const auto& p : all_patterns())
+    for (std::string_view text : {p.mechanism, p.per_step, p.library}) {
+      EXPECT_FALSE(text.empty()) << p.name;
+      EXPECT_EQ(text.find('\n'), std::string_view::npos) << p.name << ": " << text;
+      EXPECT_EQ(std::count(text.begin(), text.end(), '`') % 2, 0) << p.name << ": unpaired ` in " << text;
+      const std::string plain = plain_text(text);
+      EXPECT_EQ(plain.find_first_of("`*"), std::string::npos) << p.name << ": " << plain;
+    }
+  EXPECT_EQ(plain_text("one `omp parallel` region, **no**"), "one omp parallel region, no");
+  const std::string md = patterns_markdown();
+  for (const std::string& row : lines_of(md)) EXPECT_EQ(std::count(row.begin(), row.end(), '|'), 6) << row;
+}
+
+// The library column names a library, and the build says which version: the registry's
+// text has no version in it to go stale (the results file records the same versions).
+TEST(Registry, LibraryHasNoVersionInItsTextAndTheBuildsVersionInTheListing) {
+  const std::regex version(R"(\d+\.\d+|\b(19|20)\d\d\b)");
+  const auto versions = library_versions();
+  for (const auto& p : all_patterns()) {
+    EXPECT_FALSE(std::regex_search(std::string(p.library), version))
+        << p.name << "'s library '" << p.library << "' names a version: name the library, set version_of";
+    if (p.version_of.empty()) {
+      EXPECT_EQ(library_of_build(p), p.library) << p.name;
+      continue;
+    }
+    const auto v = versions.find(std::string(p.version_of));
+    ASSERT_NE(v, versions.end()) << p.name << ": library_versions() has no '" << p.version_of << "'";
+    EXPECT_TRUE(std::regex_search(v->second, std::regex(R"(^\d+\.\d+)"))) << p.version_of << ": " << v->second;
+    EXPECT_EQ(library_of_build(p), std::string(p.library) + " " + v->second) << p.name;
+  }
+  EXPECT_EQ(library_of_build(find_pattern("tbb")), "oneTBB " + versions.at("onetbb"));
+  EXPECT_EQ(capture_environment("").libraries, versions);
 }

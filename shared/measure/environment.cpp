@@ -78,6 +78,31 @@ std::string git_commit() {
 
 }  // namespace
 
+std::map<std::string, std::string> library_versions() {
+  std::map<std::string, std::string> v;
+#ifdef GDLAB_BOOST_VERSION
+  v["boost"] = GDLAB_BOOST_VERSION;
+#endif
+#ifdef GDLAB_TBB_VERSION
+  v["onetbb"] = GDLAB_TBB_VERSION;
+#endif
+#ifdef GDLAB_OPENMP_VERSION
+  v["openmp"] = GDLAB_OPENMP_VERSION;
+#endif
+#ifdef GDLAB_BENCHMARK_VERSION
+  v["google_benchmark"] = GDLAB_BENCHMARK_VERSION;
+#endif
+  v["eigen"] = fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
+#ifdef EIGEN_USE_BLAS
+  std::string blas = openblas_get_config();
+  while (!blas.empty() && blas.back() == ' ') blas.pop_back();
+  v["openblas"] = blas;
+#else
+  v["openblas"] = "not used";
+#endif
+  return v;
+}
+
 Environment capture_environment(const std::string& command_line) {
   Environment e;
   e.cpu_model = cpu_model();
@@ -86,26 +111,7 @@ Environment capture_environment(const std::string& command_line) {
   e.flags = GDLAB_CXX_FLAGS;
   e.flags.erase(0, e.flags.find_first_not_of(' '));
   e.kernel_library = GDLAB_KERNEL_LIB;
-#ifdef GDLAB_BOOST_VERSION
-  e.libraries["boost"] = GDLAB_BOOST_VERSION;
-#endif
-#ifdef GDLAB_TBB_VERSION
-  e.libraries["onetbb"] = GDLAB_TBB_VERSION;
-#endif
-#ifdef GDLAB_OPENMP_VERSION
-  e.libraries["openmp"] = GDLAB_OPENMP_VERSION;
-#endif
-#ifdef GDLAB_BENCHMARK_VERSION
-  e.libraries["google_benchmark"] = GDLAB_BENCHMARK_VERSION;
-#endif
-  e.libraries["eigen"] = fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
-#ifdef EIGEN_USE_BLAS
-  std::string blas = openblas_get_config();
-  while (!blas.empty() && blas.back() == ' ') blas.pop_back();
-  e.libraries["openblas"] = blas;
-#else
-  e.libraries["openblas"] = "not used";
-#endif
+  e.libraries = library_versions();
   e.git_commit = git_commit();
   static const char* kPrefixes[] = {"OMP_", "GOMP_", "KMP_", "TBB_", "OPENBLAS_", "GDLAB_"};
   for (char** v = environ; v && *v; ++v) {

@@ -3,9 +3,9 @@
 // glibc returns large freed blocks to the kernel (munmap, or trimming the heap), so
 // the next allocation of that size page-faults on every page again. A step makes such
 // allocations all the time (Eigen's GEMM packing buffers, OpenMP's private copies of
-// the gradient in openmp_reduction), and on this project's virtual machines a page
-// fault is expensive: measured here, openmp_reduction took 32 ms a step instead of
-// 6.5 ms, and the cost depended on what had run before in the same process.
+// the gradient in openmp_reduction), and on a virtual machine a page fault is
+// expensive: a pattern that allocates every step would pay for its faults every step, at a
+// cost that depends on what ran before in the same process.
 // Raising both thresholds makes every pattern pay the same, small, steady price.
 #pragma once
 #include <malloc.h>

@@ -3,7 +3,8 @@
 // A thread that sleeps in the kernel (condition_variable::wait, semaphore::acquire)
 // must be woken to go on: a system call for the thread that wakes it and, on an idle
 // CPU, the time the CPU needs to come out of its idle state; on a virtual machine
-// whose idle vCPU the host has descheduled, tens of microseconds. When the wait is
+// whose idle vCPU the host has descheduled, longer still (bench_primitives' handoff
+// rows, with and without spinning, show the difference). When the wait is
 // short, because the other threads are nearly done with their share, polling a flag
 // for a while costs less. OpenMP and oneTBB spin before they sleep by default; the
 // hand-written patterns use spin_until for the same reason.
