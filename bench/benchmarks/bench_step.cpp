@@ -85,7 +85,7 @@ void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
 // machine: what independent copies lose (shared caches, memory bandwidth, clock speed
 // with every core busy, the hypervisor) a pattern mostly loses too, before any
 // synchronisation. Not a strict bound: p copies hold p models where a pattern shares one
-// (the matrix measures the same as its row "independent", shared/measure/harness.hpp). Google Benchmark divides the wall time by the iterations of all
+// (the matrix measures the same as its row "independent", shared/measure/matrix.hpp). Google Benchmark divides the wall time by the iterations of all
 // copies together, so read samples/s:
 //   E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
 void independent_benchmark(benchmark::State& state) {

@@ -28,7 +28,7 @@
 //     "warmup": 3, "reps": 5
 //   },
 //   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
-//                            // ceiling: p sequential copies at once (shared/measure/harness.hpp)
+//                            // ceiling: p sequential copies at once (shared/measure/matrix.hpp)
 //     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "steps": 32,
 //     "deterministic": true,
 //     "complete": true,         // false: fewer repetitions than config.reps (interrupted run)
@@ -58,7 +58,7 @@
 // }
 //
 // Medians and T values are medians over repetitions; T_seq, T_1, T_p above are the
-// median wall times of `steps` steps. Flags are defined in shared/measure/harness.hpp.
+// median wall times of `steps` steps. Flags are defined in shared/measure/metrics.hpp.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -72,7 +72,7 @@ namespace gd {
 inline constexpr const char* kResultsSchema = "gdlab-results";
 inline constexpr int kResultsVersion = 1;
 // The cells of the machine's own ceiling: p copies of sequential at once, sharing nothing
-// written; their time per step is wall time / (p x steps) (shared/measure/harness.hpp).
+// written; their time per step is wall time / (p x steps) (shared/measure/matrix.hpp).
 inline constexpr const char* kIndependent = "independent";
 // The baseline of every speedup: the one-thread pattern whose cells give T_seq, and the
 // weights every deterministic pattern must reproduce. The registry names its row with it.
@@ -141,7 +141,7 @@ struct Cell {
   std::vector<double> rep_imbalance;
   std::string checksum;   // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
-  // Derived (shared/measure/harness.hpp: compute_metrics).
+  // Derived (shared/measure/metrics.hpp: compute_metrics).
   bool complete = false;
   StepStats step_seconds;
   double cpu_seconds_median = 0;
