@@ -33,11 +33,19 @@ struct TrainOptions {
   std::string save, load;
 };
 
-std::string default_layers(const Dataset& d) {
-  if (d.name == "xor") return "2-8-2";
-  if (d.name == "spirals") return "2-32-32-2";
-  if (!d.classification) return fmt::format("{}-16-{}", d.features, d.outputs);
-  return fmt::format("{}-256-128-{}", d.features, d.outputs);
+// --layers given by the user must take the data's features and give its classes (or targets):
+// the error says which end is wrong and what would fit, before the weights are allocated.
+void check_layers_fit(const std::vector<int>& layers, const Dataset& d) {
+  std::string problem;
+  if (layers.front() != d.features)
+    problem = fmt::format("the data has {} features but the model's input layer is {}", d.features, layers.front());
+  else if (layers.back() != d.outputs)
+    problem = fmt::format("the data has {} {} but the model's output layer is {}", d.outputs,
+                          d.classification ? "classes" : "outputs", layers.back());
+  else
+    return;
+  throw UsageError(fmt::format("--layers {} does not fit {}: {}; --layers {} would fit", layers_string(layers), d.name,
+                               problem, layers_fitting(layers, d)));
 }
 
 // --save names a file in an existing folder; a mistake there is reported before the
@@ -83,6 +91,7 @@ void run(const TrainOptions& o) {
   } else {
     ModelSpec spec;
     spec.layers = parse_layers(o.layers.empty() ? default_layers(data.train) : o.layers);
+    if (!o.layers.empty()) check_layers_fit(spec.layers, data.train);
     spec.activation = parse_activation(o.activation);
     spec.loss = o.loss.empty() ? (data.train.classification ? Loss::softmax_ce : Loss::mse) : parse_loss(o.loss);
     check_step_fits(spec.layers, o.batch, shards);  // before the weights are allocated

@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "train/data.hpp"
 #include "train/error.hpp"
+#include "train/model.hpp"
 
 namespace gd::cli {
 
@@ -42,6 +44,19 @@ std::vector<int> int_list(const std::string& s, const char* option, int lo, int 
   }
   if (out.empty()) throw UsageError(fmt::format("{} is empty", option));
   return out;
+}
+
+std::string default_layers(const Dataset& d) {
+  if (d.name == "xor") return "2-8-2";
+  if (d.name == "spirals") return "2-32-32-2";
+  if (!d.classification) return fmt::format("{}-16-{}", d.features, d.outputs);
+  return fmt::format("{}-256-128-{}", d.features, d.outputs);
+}
+
+std::string layers_fitting(std::vector<int> layers, const Dataset& d) {
+  layers.front() = d.features;
+  layers.back() = d.outputs;
+  return layers_string(layers);
 }
 
 namespace {

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace gd {
+struct Dataset;
+}
+
 namespace gd::cli {
 
 // For an option whose empty value would otherwise quietly mean "not given" (a file name,
@@ -18,6 +22,13 @@ std::vector<std::string> split(const std::string& s);
 // A comma-separated list of distinct integers in [lo, hi] ("auto" -> 0 where allowed), or
 // a UsageError naming `option`.
 std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false);
+
+// The layers a command uses for `d` when --layers is not given: input = its features,
+// output = its classes (or targets), hidden layers by the kind of data.
+std::string default_layers(const Dataset& d);
+// `layers` with its first and last sizes replaced by d's features and outputs: what a
+// --layers that does not fit the data should have been, for the error message.
+std::string layers_fitting(std::vector<int> layers, const Dataset& d);
 
 // Ctrl-C as a request to stop. While a CtrlC is alive, the first SIGINT only sets a flag
 // (and writes `notice` to stderr, if given), which a long job polls where stopping is
