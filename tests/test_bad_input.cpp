@@ -170,6 +170,10 @@ const std::vector<Case> kSurvey = {
   {"train --epochs",      "missing",   "train --data xor --epochs",                   "--epochs: 1 required INT missing"},
   {"train --pattern",     "empty",     "train --data xor --pattern ''",               "unknown pattern ''"},
   {"train --pattern",     "wrong type", "train --data xor --pattern independent",    "not a pattern: train with --pattern sequential"},
+  {"train --seed",        "out of range", "train --data xor --seed -1",               "--seed: '-1' is not a seed: use a whole number"},
+  {"train --seed",        "wrong type", "train --data xor --seed abc",                "--seed: 'abc' is not a seed"},
+  {"train --seed",        "wrong type", "train --data xor --seed 1.5",                "--seed: '1.5' is not a seed"},
+  {"train --seed",        "oversized", "train --data xor --seed 18446744073709551616", "from 0 to 18446744073709551615"},
   {"train --layers",      "wrong type", "train --data idx-3-classes --batch 8 --layers 120-16-10", "3 classes but the model's output layer is 10; --layers 120-16-3 would"},
   {"train --layers",      "wrong type", "train --data idx-3-classes --batch 8 --layers 784-16-3", "120 features but the model's input layer is 784; --layers 120-16-3"},
 
@@ -219,6 +223,9 @@ const std::vector<Case> kSurvey = {
   {"matrix --reps",       "oversized", "matrix --reps 1001",                          "--reps 1001: use an odd number from 1 to 999"},
   {"matrix --steps",      "oversized", "matrix --steps 1000001",                      "--steps 1000001: use 0 (automatic) or 1..1000000"},
   {"matrix --warmup",     "oversized", "matrix --warmup 100001",                      "--warmup 100001: use 0..100000"},
+  {"matrix --seed",       "out of range", "matrix --seed -1",                         "--seed: '-1' is not a seed: use a whole number"},
+  {"matrix --seed",       "wrong type", "matrix --seed x1",                           "--seed: 'x1' is not a seed"},
+  {"matrix --seed",       "oversized", "matrix --seed 9223372036854775808",           "use a whole number from 0 to 9223372036854775807"},
   {"matrix --layers",     "wrong type", "matrix --data idx-3-classes --layers 120-16-10 --batch 4", "idx-3-classes has 3; --layers 120-16-3 would fit"},
 
   // ---- matrix --resume / --out RESULTS -----------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "commands.hpp"
@@ -294,7 +295,9 @@ void add_matrix(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed steps before each repetition")->capture_default_str();
   cmd->add_option("--reps", o->reps, "Repetitions per cell (odd)")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")
+      ->check(seed_range(std::uint64_t(std::numeric_limits<long>::max())))
+      ->capture_default_str();
   cmd->add_option("--out", o->out, "Results file (JSON; the CSV is written beside it)")->capture_default_str();
   cmd->add_option("--primitives", o->primitives,
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "

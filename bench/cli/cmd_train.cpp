@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <optional>
 
 #include "commands.hpp"
@@ -161,7 +162,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
   cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")
+      ->check(seed_range(std::numeric_limits<std::uint64_t>::max()))
+      ->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop each epoch after N steps (0: whole epoch)")->capture_default_str();
   cmd->add_option("--save", o->save, "Write the trained weights to FILE (format: shared/train/weights.hpp)")

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -13,6 +14,20 @@
 #include "train/model.hpp"
 
 namespace gd::cli {
+
+CLI::Validator seed_range(std::uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& v) {
+        std::uint64_t n = 0;
+        const char* end = v.data() + v.size();
+        const auto [at, ec] = std::from_chars(v.data(), end, n);
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || ec != std::errc() || at != end ||
+            n > max)
+          return fmt::format("'{}' is not a seed: use a whole number from 0 to {}", v, max);
+        return std::string();
+      },
+      "UINT");
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;

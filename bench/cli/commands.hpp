@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace gd::cli {
 // layer sizes): `--save ''` is a mistake to report, not a request to skip saving.
 inline const CLI::Validator kNotEmpty(
     [](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); }, "");
+
+// For --seed: a whole number from 0 to `max`, in decimal digits. CLI11 alone takes "-1", which
+// wraps around in an unsigned option, and numbers too large for the option's type.
+CLI::Validator seed_range(std::uint64_t max);
 
 // "a,b,,c" -> {"a", "b", "c"}: a comma-separated option value, empty items dropped.
 std::vector<std::string> split(const std::string& s);
