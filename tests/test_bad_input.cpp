@@ -3,7 +3,8 @@
 // exit status 2, one "gdlab: error:" line that names the problem, no crash, and the
 // folder it ran in exactly as it was: no output file, no temporary file, nothing older
 // overwritten. Then the good input next to the bad (an IDX folder of another shape
-// trains), and Ctrl-C during gdlab report (train and matrix: test_cli.cpp and test_matrix_cli.cpp).
+// trains; a --save target that refuses new files is found before training), and Ctrl-C
+// during gdlab report (train and matrix: test_cli.cpp and test_matrix_cli.cpp).
 //
 // Each case runs the real tool in a fresh folder holding the fixtures below, under a
 // 4 GiB address-space limit: an input that slips past a size check fails the case with
@@ -206,6 +207,8 @@ const std::vector<Case> kSurvey = {
   {"train --save",        "empty",     "train --data xor --save ''",                  "--save: must not be empty"},
   {"train --save",        "wrong type", "train --data xor --save folder",             "--save folder: is a folder"},
   {"train --save",        "wrong type", "train --data xor --save notes.txt/w.bin",    "notes.txt is not a folder"},
+  {"train --save",        "wrong type", "train --data xor --save /proc/self/w.bin",   "cannot create a file in /proc/self"},
+  {"train --save",        "wrong type", "train --data xor --save /sys/kernel/w.bin",  "cannot create a file in /sys/kernel"},
 
   // ---- patterns ----------------------------------------------------------------------------------------
   {"patterns",            "wrong type", "patterns extra",                             "not expected: extra"},
@@ -362,6 +365,35 @@ TEST(GoodInput, AnIdxFolderOfAnyShapeTrainsWithTheDefaultLayers) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(gdtest::read(s.dir / "m.json").find("\"layers\": \"120-256-128-3\""), std::string::npos)
       << gdtest::read(s.dir / "m.json");
+}
+
+// A --save target where no file can be created is refused before the data is loaded or a
+// step is trained, and nothing is left beside it. /proc and /sys refuse new files even to
+// root; a read-only folder refuses them to anyone else.
+TEST(SaveTarget, AFolderThatRefusesNewFilesIsFoundBeforeTraining) {
+  gdtest::Scratch s("save-target");
+  std::vector<std::pair<std::string, fs::path>> targets{{"/proc/self/w.bin", "/proc/self"},
+                                                        {"/sys/kernel/w.bin", "/sys/kernel"}};
+  const fs::path read_only = s.dir / "read-only";
+  fs::create_directories(read_only);
+  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+  if (::geteuid() != 0) targets.emplace_back((read_only / "w.bin").string(), read_only);
+  for (const auto& [target, folder] : targets) {
+    const gdtest::CliRun r =
+        gdtest::run_gdlab("train --data synthetic --epochs 2 --save " + target, s.dir, "timeout 120 ");
+    EXPECT_EQ(r.status, 2) << target << "\n" << r.output;
+    EXPECT_NE(r.output.find("gdlab: error: --save " + target + ": cannot create a file in " + folder.string() + " ("),
+              std::string::npos)
+        << r.output;
+    // The first line of a training run names the data; the check comes before it.
+    EXPECT_EQ(r.output.find(" on synthetic ("), std::string::npos) << "training began before the check\n" << r.output;
+    EXPECT_EQ(r.output.find("epoch"), std::string::npos) << "training ran before the check\n" << r.output;
+    EXPECT_FALSE(fs::exists(target));
+    if (folder == read_only) {
+      EXPECT_TRUE(fs::is_empty(folder)) << "a file was left in " << folder;
+    }
+  }
+  fs::permissions(read_only, fs::perms::owner_all);
 }
 
 // ---- Ctrl-C during gdlab report ---------------------------------------------------------

@@ -1,7 +1,11 @@
 // gdlab train: train the MLP with one pattern and print per-epoch figures.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -49,8 +53,9 @@ void check_layers_fit(const std::vector<int>& layers, const Dataset& d) {
                                problem, layers_fitting(layers, d)));
 }
 
-// --save names a file in an existing folder; a mistake there is reported before the
-// training runs rather than after it.
+// --save names a file in an existing folder where a file can be created: a temporary file
+// beside it is created and removed (save_weights writes one there too). A mistake there is
+// reported before the training runs rather than after it.
 void check_save_target(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -61,6 +66,13 @@ void check_save_target(const std::string& path) {
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw UsageError("--save " + path + ": " + parent.string() +
                      (fs::exists(parent, ec) ? " is not a folder" : ": no such folder"));
+  std::string probe = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    throw UsageError(fmt::format("--save {}: cannot create a file in {} ({})", path,
+                                 parent.empty() ? "the current folder" : parent.string(), std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void run(const TrainOptions& o) {
