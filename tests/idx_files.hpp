@@ -27,11 +27,12 @@ inline std::string idx_images(std::uint32_t n, std::uint32_t rows, std::uint32_t
   return s;
 }
 
-inline std::string idx_labels(std::uint32_t n, std::uint32_t magic = 0x801) {
+// Labels 0, 1, ..., classes - 1, 0, 1, ...
+inline std::string idx_labels(std::uint32_t n, std::uint32_t magic = 0x801, std::uint32_t classes = 10) {
   std::string s;
   put_be32(s, magic);
   put_be32(s, n);
-  for (std::uint32_t i = 0; i < n; ++i) s.push_back(char(i % 10));
+  for (std::uint32_t i = 0; i < n; ++i) s.push_back(char(i % classes));
   return s;
 }
 
@@ -51,14 +52,15 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   return d;
 }
 
-// A complete MNIST-layout folder: train n x 28 x 28, test n/2.
-inline std::filesystem::path mnist_dir(const std::string& name, std::uint32_t n, bool gz) {
+// A complete MNIST-layout folder: train n x rows x cols, test n/2, labels cycling through the classes.
+inline std::filesystem::path mnist_dir(const std::string& name, std::uint32_t n, bool gz, std::uint32_t rows = 28,
+                                       std::uint32_t cols = 28, std::uint32_t classes = 10) {
   auto d = temp_dir(name);
   std::string sfx = gz ? ".gz" : "";
-  write(d / ("train-images-idx3-ubyte" + sfx), idx_images(n, 28, 28), gz);
-  write(d / ("train-labels-idx1-ubyte" + sfx), idx_labels(n), gz);
-  write(d / ("t10k-images-idx3-ubyte" + sfx), idx_images(n / 2, 28, 28), gz);
-  write(d / ("t10k-labels-idx1-ubyte" + sfx), idx_labels(n / 2), gz);
+  write(d / ("train-images-idx3-ubyte" + sfx), idx_images(n, rows, cols), gz);
+  write(d / ("train-labels-idx1-ubyte" + sfx), idx_labels(n, 0x801, classes), gz);
+  write(d / ("t10k-images-idx3-ubyte" + sfx), idx_images(n / 2, rows, cols), gz);
+  write(d / ("t10k-labels-idx1-ubyte" + sfx), idx_labels(n / 2, 0x801, classes), gz);
   return d;
 }
 

@@ -2,8 +2,9 @@
 // missing, empty, truncated, oversized and wrong-type input. Every case must end with
 // exit status 2, one "gdlab: error:" line that names the problem, no crash, and the
 // folder it ran in exactly as it was: no output file, no temporary file, nothing older
-// overwritten. Then Ctrl-C during gdlab report (train and matrix: test_cli.cpp and
-// test_matrix_cli.cpp).
+// overwritten. Then the good input next to the bad (an IDX folder of another shape
+// trains; a --save target that refuses new files is found before training), and Ctrl-C
+// during gdlab report (train and matrix: test_cli.cpp and test_matrix_cli.cpp).
 //
 // Each case runs the real tool in a fresh folder holding the fixtures below, under a
 // 4 GiB address-space limit: an input that slips past a size check fails the case with
@@ -64,6 +65,16 @@ fs::path idx_folder(const fs::path& dir) {
   return dir;
 }
 
+// A valid MNIST-layout folder of 24 training and 12 test images of rows x cols, labels 0..classes-1.
+fs::path idx_shape_folder(const fs::path& dir, std::uint32_t rows, std::uint32_t cols, std::uint32_t classes) {
+  fs::create_directories(dir);
+  gdtest::write(dir / "train-images-idx3-ubyte", gdtest::idx_images(24, rows, cols));
+  gdtest::write(dir / "train-labels-idx1-ubyte", gdtest::idx_labels(24, 0x801, classes));
+  gdtest::write(dir / "t10k-images-idx3-ubyte", gdtest::idx_images(12, rows, cols));
+  gdtest::write(dir / "t10k-labels-idx1-ubyte", gdtest::idx_labels(12, 0x801, classes));
+  return dir;
+}
+
 // Everything a case may name, made afresh in the folder it runs in.
 void make_fixtures(const fs::path& d) {
   gdtest::write(d / "empty", "");
@@ -109,6 +120,10 @@ void make_fixtures(const fs::path& d) {
   gdtest::write(idx_folder(d / "idx-labels-as-images") / "train-images-idx3-ubyte", gdtest::idx_labels(8));
   fs::remove(idx_folder(d / "idx-folder") / "train-images-idx3-ubyte");
   fs::create_directories(d / "idx-folder" / "train-images-idx3-ubyte");
+  const fs::path one_class = idx_folder(d / "idx-one-class");  // every label 0
+  gdtest::write(one_class / "train-labels-idx1-ubyte", gdtest::idx_labels(8, 0x801, 1));
+  gdtest::write(one_class / "t10k-labels-idx1-ubyte", gdtest::idx_labels(4, 0x801, 1));
+  idx_shape_folder(d / "idx-3-classes", 12, 10, 3);
 
   // An older report, which a failed gdlab report must leave as it is.
   fs::create_directories(d / "old-report");
@@ -156,6 +171,12 @@ const std::vector<Case> kSurvey = {
   {"train --epochs",      "missing",   "train --data xor --epochs",                   "--epochs: 1 required INT missing"},
   {"train --pattern",     "empty",     "train --data xor --pattern ''",               "unknown pattern ''"},
   {"train --pattern",     "wrong type", "train --data xor --pattern independent",    "not a pattern: train with --pattern sequential"},
+  {"train --seed",        "out of range", "train --data xor --seed -1",               "--seed: '-1' is not a seed: use a whole number"},
+  {"train --seed",        "wrong type", "train --data xor --seed abc",                "--seed: 'abc' is not a seed"},
+  {"train --seed",        "wrong type", "train --data xor --seed 1.5",                "--seed: '1.5' is not a seed"},
+  {"train --seed",        "oversized", "train --data xor --seed 18446744073709551616", "from 0 to 18446744073709551615"},
+  {"train --layers",      "wrong type", "train --data idx-3-classes --batch 8 --layers 120-16-10", "3 classes but the model's output layer is 10; --layers 120-16-3 would"},
+  {"train --layers",      "wrong type", "train --data idx-3-classes --batch 8 --layers 784-16-3", "120 features but the model's input layer is 784; --layers 120-16-3"},
 
   // ---- train --data FOLDER (IDX files) -----------------------------------------------------------------
   {"train --data",        "missing",   "train --data no-such-folder",                 "unknown --data 'no-such-folder'"},
@@ -168,6 +189,7 @@ const std::vector<Case> kSurvey = {
   {"IDX file",            "oversized", "train --data idx-huge-file",                  "larger than the 256 MiB limit"},
   {"IDX file",            "wrong type", "train --data idx-labels-as-images",          "bad magic number 2049"},
   {"IDX file",            "wrong type", "train --data idx-folder",                    "train-images-idx3-ubyte: not a regular file"},
+  {"IDX file",            "out of range", "train --data idx-one-class",               "idx-one-class: every label is 0; a classification set needs"},
 
   // ---- train --load WEIGHTS ----------------------------------------------------------------------------
   {"train --load",        "missing",   "train --data xor --load nothere.bin",         "nothere.bin: no such file"},
@@ -185,6 +207,8 @@ const std::vector<Case> kSurvey = {
   {"train --save",        "empty",     "train --data xor --save ''",                  "--save: must not be empty"},
   {"train --save",        "wrong type", "train --data xor --save folder",             "--save folder: is a folder"},
   {"train --save",        "wrong type", "train --data xor --save notes.txt/w.bin",    "notes.txt is not a folder"},
+  {"train --save",        "wrong type", "train --data xor --save /proc/self/w.bin",   "cannot create a file in /proc/self"},
+  {"train --save",        "wrong type", "train --data xor --save /sys/kernel/w.bin",  "cannot create a file in /sys/kernel"},
 
   // ---- patterns ----------------------------------------------------------------------------------------
   {"patterns",            "wrong type", "patterns extra",                             "not expected: extra"},
@@ -202,6 +226,10 @@ const std::vector<Case> kSurvey = {
   {"matrix --reps",       "oversized", "matrix --reps 1001",                          "--reps 1001: use an odd number from 1 to 999"},
   {"matrix --steps",      "oversized", "matrix --steps 1000001",                      "--steps 1000001: use 0 (automatic) or 1..1000000"},
   {"matrix --warmup",     "oversized", "matrix --warmup 100001",                      "--warmup 100001: use 0..100000"},
+  {"matrix --seed",       "out of range", "matrix --seed -1",                         "--seed: '-1' is not a seed: use a whole number"},
+  {"matrix --seed",       "wrong type", "matrix --seed x1",                           "--seed: 'x1' is not a seed"},
+  {"matrix --seed",       "oversized", "matrix --seed 9223372036854775808",           "use a whole number from 0 to 9223372036854775807"},
+  {"matrix --layers",     "wrong type", "matrix --data idx-3-classes --layers 120-16-10 --batch 4", "idx-3-classes has 3; --layers 120-16-3 would fit"},
 
   // ---- matrix --resume / --out RESULTS -----------------------------------------------------------------
   {"matrix --resume",     "missing",   "matrix --resume --out nothere.json",          "nothere.json: no such results file"},
@@ -309,6 +337,63 @@ TEST(BadInputSurvey, CoversEverySubcommandAndEveryKindOfProblem) {
       for (const Case& c : kSurvey) found = found || (c.input == std::string(input) && c.problem == std::string(problem));
       EXPECT_TRUE(found) << input << ": no '" << problem << "' case";
     }
+}
+
+// ---- the good input next to the bad --------------------------------------------------------
+
+// Any valid MNIST-layout folder trains: the default layers take the images' pixels and
+// give the labels' classes (3 classes of 12 x 10 images: 120-256-128-3), for train and
+// for matrix; --layers that fit train too.
+TEST(GoodInput, AnIdxFolderOfAnyShapeTrainsWithTheDefaultLayers) {
+  gdtest::Scratch s("idx-shape");
+  idx_shape_folder(s.dir / "tiny", 12, 10, 3);
+
+  gdtest::CliRun r = gdtest::run_gdlab("train --data tiny --epochs 1 --batch 8 --save w.bin", s.dir, "timeout 60 ");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("on tiny (24 train / 12 test samples), layers 120-256-128-3 "), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("epoch 1/1  loss"), std::string::npos) << r.output;
+  EXPECT_EQ(gd::load_weights((s.dir / "w.bin").string()).spec.layers, (std::vector<int>{120, 256, 128, 3}));
+
+  r = gdtest::run_gdlab("train --data tiny --epochs 1 --batch 8 --layers 120-16-3", s.dir, "timeout 60 ");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("layers 120-16-3 "), std::string::npos) << r.output;
+
+  r = gdtest::run_gdlab("matrix --data tiny --patterns sequential --threads 1 --batch 8 --steps 1 --warmup 0 "
+                        "--reps 1 --out m.json",
+                        s.dir, "timeout 120 ");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(gdtest::read(s.dir / "m.json").find("\"layers\": \"120-256-128-3\""), std::string::npos)
+      << gdtest::read(s.dir / "m.json");
+}
+
+// A --save target where no file can be created is refused before the data is loaded or a
+// step is trained, and nothing is left beside it. /proc and /sys refuse new files even to
+// root; a read-only folder refuses them to anyone else.
+TEST(SaveTarget, AFolderThatRefusesNewFilesIsFoundBeforeTraining) {
+  gdtest::Scratch s("save-target");
+  std::vector<std::pair<std::string, fs::path>> targets{{"/proc/self/w.bin", "/proc/self"},
+                                                        {"/sys/kernel/w.bin", "/sys/kernel"}};
+  const fs::path read_only = s.dir / "read-only";
+  fs::create_directories(read_only);
+  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+  if (::geteuid() != 0) targets.emplace_back((read_only / "w.bin").string(), read_only);
+  for (const auto& [target, folder] : targets) {
+    const gdtest::CliRun r =
+        gdtest::run_gdlab("train --data synthetic --epochs 2 --save " + target, s.dir, "timeout 120 ");
+    EXPECT_EQ(r.status, 2) << target << "\n" << r.output;
+    EXPECT_NE(r.output.find("gdlab: error: --save " + target + ": cannot create a file in " + folder.string() + " ("),
+              std::string::npos)
+        << r.output;
+    // The first line of a training run names the data; the check comes before it.
+    EXPECT_EQ(r.output.find(" on synthetic ("), std::string::npos) << "training began before the check\n" << r.output;
+    EXPECT_EQ(r.output.find("epoch"), std::string::npos) << "training ran before the check\n" << r.output;
+    EXPECT_FALSE(fs::exists(target));
+    if (folder == read_only) {
+      EXPECT_TRUE(fs::is_empty(folder)) << "a file was left in " << folder;
+    }
+  }
+  fs::permissions(read_only, fs::perms::owner_all);
 }
 
 // ---- Ctrl-C during gdlab report ---------------------------------------------------------

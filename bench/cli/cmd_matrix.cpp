@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "commands.hpp"
@@ -26,7 +27,7 @@ struct MatrixOptions {
   std::string threads;  // empty: 1, 2, 4, ... up to the available CPUs
   std::string batches = "16,64,256";
   std::string shards = "auto";
-  std::string layers = "784-256-128-10";
+  std::string layers;  // empty: a default that fits the data
   std::string data = "synthetic";
   long samples = 0;
   long steps = 0;
@@ -78,7 +79,7 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.threads = o.threads.empty() ? default_threads() : int_list(o.threads, "--threads", 1, 256);
   c.batches = int_list(o.batches, "--batch", 1, 1 << 16);
   c.shards = int_list(o.shards, "--shards", 1, 1 << 16, true);
-  c.layers = layers_string(parse_layers(o.layers));
+  c.layers = o.layers.empty() ? "" : layers_string(parse_layers(o.layers));  // empty: set once the data is loaded
   c.data = o.data;
   c.samples = o.samples;
   c.seed = o.seed;
@@ -183,14 +184,17 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
 
   DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
   truncate(data.train, std::size_t(r.config.samples));
+  if (r.config.layers.empty()) r.config.layers = default_layers(data.train);
   // Bad combinations fail here, once, rather than as a skipped cell each.
   const std::vector<int> layers = parse_layers(r.config.layers);
   if (layers.front() != data.train.features)
-    throw UsageError(fmt::format("--layers {} takes {} inputs but {} has {} features", r.config.layers, layers.front(),
-                                 data.train.name, data.train.features));
+    throw UsageError(fmt::format("--layers {} takes {} inputs but {} has {} features; --layers {} would fit",
+                                 r.config.layers, layers.front(), data.train.name, data.train.features,
+                                 layers_fitting(layers, data.train)));
   if (layers.back() != data.train.outputs)
-    throw UsageError(fmt::format("--layers {} has {} outputs but {} has {}", r.config.layers, layers.back(),
-                                 data.train.name, data.train.outputs));
+    throw UsageError(fmt::format("--layers {} has {} outputs but {} has {}; --layers {} would fit", r.config.layers,
+                                 layers.back(), data.train.name, data.train.outputs,
+                                 layers_fitting(layers, data.train)));
   if (!data.train.classification)
     throw UsageError(data.train.name + " is a regression set; the matrix measures classification (softmax) models");
   for (int b : r.config.batches) {
@@ -277,14 +281,17 @@ void add_matrix(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Thread counts, e.g. 1,2,4 (default 1, 2, 4, ... up to the available CPUs)");
   cmd->add_option("--batch", o->batches, "Batch sizes, e.g. 16,64,256")->capture_default_str();
   cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")->capture_default_str();
-  cmd->add_option("--layers", o->layers, "Layer sizes, input first")->capture_default_str();
+  cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
+      ->check(kNotEmpty);
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER")->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Timed steps per repetition (0: about 8192 samples' worth, at least 10)")
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed steps before each repetition")->capture_default_str();
   cmd->add_option("--reps", o->reps, "Repetitions per cell (odd)")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")
+      ->check(seed_range(std::uint64_t(std::numeric_limits<long>::max())))
+      ->capture_default_str();
   cmd->add_option("--out", o->out, "Results file (JSON; the CSV is written beside it)")->capture_default_str();
   cmd->add_option("--primitives", o->primitives,
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "

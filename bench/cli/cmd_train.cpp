@@ -1,8 +1,13 @@
 // gdlab train: train the MLP with one pattern and print per-epoch figures.
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <optional>
 
 #include "commands.hpp"
@@ -33,15 +38,24 @@ struct TrainOptions {
   std::string save, load;
 };
 
-std::string default_layers(const Dataset& d) {
-  if (d.name == "xor") return "2-8-2";
-  if (d.name == "spirals") return "2-32-32-2";
-  if (!d.classification) return fmt::format("{}-16-{}", d.features, d.outputs);
-  return fmt::format("{}-256-128-{}", d.features, d.outputs);
+// --layers given by the user must take the data's features and give its classes (or targets):
+// the error says which end is wrong and what would fit, before the weights are allocated.
+void check_layers_fit(const std::vector<int>& layers, const Dataset& d) {
+  std::string problem;
+  if (layers.front() != d.features)
+    problem = fmt::format("the data has {} features but the model's input layer is {}", d.features, layers.front());
+  else if (layers.back() != d.outputs)
+    problem = fmt::format("the data has {} {} but the model's output layer is {}", d.outputs,
+                          d.classification ? "classes" : "outputs", layers.back());
+  else
+    return;
+  throw UsageError(fmt::format("--layers {} does not fit {}: {}; --layers {} would fit", layers_string(layers), d.name,
+                               problem, layers_fitting(layers, d)));
 }
 
-// --save names a file in an existing folder; a mistake there is reported before the
-// training runs rather than after it.
+// --save names a file in an existing folder where a file can be created: a temporary file
+// beside it is created and removed (save_weights writes one there too). A mistake there is
+// reported before the training runs rather than after it.
 void check_save_target(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -52,6 +66,13 @@ void check_save_target(const std::string& path) {
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw UsageError("--save " + path + ": " + parent.string() +
                      (fs::exists(parent, ec) ? " is not a folder" : ": no such folder"));
+  std::string probe = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    throw UsageError(fmt::format("--save {}: cannot create a file in {} ({})", path,
+                                 parent.empty() ? "the current folder" : parent.string(), std::strerror(errno)));
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 void run(const TrainOptions& o) {
@@ -83,6 +104,7 @@ void run(const TrainOptions& o) {
   } else {
     ModelSpec spec;
     spec.layers = parse_layers(o.layers.empty() ? default_layers(data.train) : o.layers);
+    if (!o.layers.empty()) check_layers_fit(spec.layers, data.train);
     spec.activation = parse_activation(o.activation);
     spec.loss = o.loss.empty() ? (data.train.classification ? Loss::softmax_ce : Loss::mse) : parse_loss(o.loss);
     check_step_fits(spec.layers, o.batch, shards);  // before the weights are allocated
@@ -152,7 +174,9 @@ void add_train(CLI::App& app) {
   cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
   cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")
+      ->check(seed_range(std::numeric_limits<std::uint64_t>::max()))
+      ->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "Stop each epoch after N steps (0: whole epoch)")->capture_default_str();
   cmd->add_option("--save", o->save, "Write the trained weights to FILE (format: shared/train/weights.hpp)")

@@ -4,13 +4,30 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <sstream>
 
 #include "commands.hpp"
+#include "train/data.hpp"
 #include "train/error.hpp"
+#include "train/model.hpp"
 
 namespace gd::cli {
+
+CLI::Validator seed_range(std::uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& v) {
+        std::uint64_t n = 0;
+        const char* end = v.data() + v.size();
+        const auto [at, ec] = std::from_chars(v.data(), end, n);
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || ec != std::errc() || at != end ||
+            n > max)
+          return fmt::format("'{}' is not a seed: use a whole number from 0 to {}", v, max);
+        return std::string();
+      },
+      "UINT");
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -42,6 +59,19 @@ std::vector<int> int_list(const std::string& s, const char* option, int lo, int 
   }
   if (out.empty()) throw UsageError(fmt::format("{} is empty", option));
   return out;
+}
+
+std::string default_layers(const Dataset& d) {
+  if (d.name == "xor") return "2-8-2";
+  if (d.name == "spirals") return "2-32-32-2";
+  if (!d.classification) return fmt::format("{}-16-{}", d.features, d.outputs);
+  return fmt::format("{}-256-128-{}", d.features, d.outputs);
+}
+
+std::string layers_fitting(std::vector<int> layers, const Dataset& d) {
+  layers.front() = d.features;
+  layers.back() = d.outputs;
+  return layers_string(layers);
 }
 
 namespace {

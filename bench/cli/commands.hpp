@@ -3,8 +3,13 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
+
+namespace gd {
+struct Dataset;
+}
 
 namespace gd::cli {
 
@@ -13,11 +18,22 @@ namespace gd::cli {
 inline const CLI::Validator kNotEmpty(
     [](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); }, "");
 
+// For --seed: a whole number from 0 to `max`, in decimal digits. CLI11 alone takes "-1", which
+// wraps around in an unsigned option, and numbers too large for the option's type.
+CLI::Validator seed_range(std::uint64_t max);
+
 // "a,b,,c" -> {"a", "b", "c"}: a comma-separated option value, empty items dropped.
 std::vector<std::string> split(const std::string& s);
 // A comma-separated list of distinct integers in [lo, hi] ("auto" -> 0 where allowed), or
 // a UsageError naming `option`.
 std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false);
+
+// The layers a command uses for `d` when --layers is not given: input = its features,
+// output = its classes (or targets), hidden layers by the kind of data.
+std::string default_layers(const Dataset& d);
+// `layers` with its first and last sizes replaced by d's features and outputs: what a
+// --layers that does not fit the data should have been, for the error message.
+std::string layers_fitting(std::vector<int> layers, const Dataset& d);
 
 // Ctrl-C as a request to stop. While a CtrlC is alive, the first SIGINT only sets a flag
 // (and writes `notice` to stderr, if given), which a long job polls where stopping is

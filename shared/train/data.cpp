@@ -216,11 +216,9 @@ Dataset read_idx_pair(const std::string& images, const std::string& labels, cons
   for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = img[16 + i] * (1.0f / 255.0f);
   d.labels.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    int v = lab[8 + i];
-    if (v > 9) throw UsageError(labels + ": label " + std::to_string(v) + " at index " + std::to_string(i) + " is out of range 0..9");
-    d.labels[i] = v;
+    d.labels[i] = lab[8 + i];
+    d.outputs = std::max(d.outputs, d.labels[i] + 1);
   }
-  d.outputs = 10;
   return d;
 }
 
@@ -243,6 +241,11 @@ DataSplit read_mnist_dir(const std::string& dir) {
   if (s.train.features != s.test.features)
     throw UsageError(dir + ": train images are " + std::to_string(s.train.features) + " pixels but test images " +
                      std::to_string(s.test.features));
+  // The classes are 0..K-1 with K the highest label of either split plus one: a split may lack a class.
+  const int classes = std::max(s.train.outputs, s.test.outputs);
+  if (classes < 2)
+    throw UsageError(dir + ": every label is 0; a classification set needs at least 2 classes (labels 0..K-1)");
+  s.train.outputs = s.test.outputs = classes;
   return s;
 }
 

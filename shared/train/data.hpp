@@ -30,12 +30,13 @@ DataSplit make_spirals(std::uint64_t seed, int per_class = 500);  // 2 inputs, 2
 DataSplit make_linear(std::uint64_t seed, int samples = 2000);     // 8 inputs, 1 output, regression
 
 // One IDX pair: images (magic 0x00000803, u8, N x rows x cols) and labels
-// (magic 0x00000801, u8, N). Pixels are scaled to [0, 1]. Throws UsageError with
-// the file's name and what is wrong.
+// (magic 0x00000801, u8, N). Pixels are scaled to [0, 1]; features = rows * cols and
+// outputs = the highest label + 1. Throws UsageError with the file's name and what is wrong.
 Dataset read_idx_pair(const std::string& images, const std::string& labels, const std::string& name);
 
 // A folder in the MNIST layout: train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
-// t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz].
+// t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]. Images of any size, the same in
+// both splits; labels 0..K-1 with K = the highest label of train and test + 1, from 2 to 256.
 DataSplit read_mnist_dir(const std::string& dir);
 
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
