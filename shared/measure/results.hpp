@@ -107,7 +107,7 @@ struct MatrixConfig {
   std::string layers = "784-256-128-10";
   std::string data = "synthetic";
   long seed = 1;
-  long steps = 0;              // 0 = auto: auto_steps(batch, rep_samples), see harness.hpp
+  long steps = 0;              // 0 = auto: auto_steps(batch, rep_samples), see matrix.hpp
   long rep_samples = 8192;     // samples per repetition when steps is 0
   long samples = 0;            // training samples used (0 = the whole training set)
   long warmup = 3;
