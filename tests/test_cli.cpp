@@ -47,6 +47,8 @@ TEST(Cli, BadValuesExitWithStatus2AndSayWhy) {
   expect_usage_error("train --batch 0", "--batch");
   expect_usage_error("train --data xor --batch 100000", "larger than the");
   expect_usage_error("train --data xor --batch 8 --shards 9", "--shards 9 is more than --batch 8");
+  expect_usage_error("train --data xor --batch 8 --shards -1", "--shards must be at least 1");
+  expect_usage_error("train --data linear --loss ce", "regression data: it needs --loss mse");
   expect_usage_error("train --pattern nope", "unknown pattern 'nope'");
   expect_usage_error("train --data nope", "unknown --data 'nope'");
   expect_usage_error("train --layers 784-x-10", "bad --layers");

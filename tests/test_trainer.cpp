@@ -180,6 +180,7 @@ TEST(Trainer, LearnsTheClassics) {
   m.init(1);
   TrainConfig cfg;
   cfg.batch = 32;
+  cfg.shards = default_shards(32);
   cfg.hyper = {0.01f, 0.9f, 0};
   Trainer t(m, lin.train, cfg);
   auto p = find_pattern("sequential").make(1);
@@ -217,6 +218,8 @@ TEST(Trainer, BadConfigurationIsAUsageError) {
   TrainConfig cfg;
   cfg.batch = 4;
   cfg.shards = 5;
+  EXPECT_THROW(Trainer(m, d.train, cfg), UsageError);
+  cfg.shards = 0;  // the core takes real counts only: the CLI resolves "no --shards"
   EXPECT_THROW(Trainer(m, d.train, cfg), UsageError);
   Model wrong({{3, 4, 2}});
   cfg.shards = 1;

@@ -18,12 +18,12 @@
 #include <array>
 #include <barrier>
 #include <chrono>
-#include <numeric>
 #include <thread>
 
 #include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "measure/harness.hpp"
+#include "measure/trainee.hpp"
 #include "train/memory.hpp"
 #include "registry.hpp"
 #include "train/step.hpp"
@@ -36,41 +36,19 @@ const gd::DataSplit& data() {
   return d;
 }
 
-gd::Model initialised_model() {
-  gd::Model m({{784, 256, 128, 10}});
-  m.init(1);
-  return m;
+// A fresh 784-256-128-10 model and step on `train` with the default shard count.
+std::unique_ptr<gd::Trainee> trainee(const gd::Dataset& train, int batch) {
+  return std::make_unique<gd::Trainee>(gd::ModelSpec{{784, 256, 128, 10}}, 1, train, gd::shuffled_order(train.size(), 1),
+                                       batch, gd::default_shards(batch));
 }
-
-// A fresh 784-256-128-10 model and step on `train`, and the sample order of its batches.
-struct Trainee {
-  Trainee(const gd::Dataset& train, int batch)
-      : batch(batch), order(train.size()), step(model, train, batch, gd::default_shards(batch), {}) {
-    std::iota(order.begin(), order.end(), 0);
-    gd::shuffle_indices(order, 1);
-  }
-  void prepare_next() { step.prepare(order.data() + (next++ % (long(order.size()) / batch)) * batch, batch); }
-
-  int batch;
-  std::vector<int> order;
-  long next = 0;
-  gd::Model model = initialised_model();
-  gd::Step step;
-};
 
 // Trains with `pattern`: three untimed warm-up steps, then one step per benchmark iteration.
 void time_steps(benchmark::State& state, const gd::Dataset& train, gd::Pattern& pattern, int batch) {
-  Trainee t(train, batch);
-  for (int w = 0; w < 3; ++w) {  // warm-up, not timed
-    t.prepare_next();
-    pattern.step(t.step);
-  }
-  for (auto _ : state) {  // with Threads(p), the copies start this loop together
-    t.prepare_next();
-    pattern.step(t.step);
-  }
+  const auto t = trainee(train, batch);
+  for (int w = 0; w < 3; ++w) t->run_step(pattern);  // warm-up, not timed
+  for (auto _ : state) t->run_step(pattern);         // with Threads(p), the copies start this loop together
   state.SetItemsProcessed(state.iterations() * batch);  // items/s = samples/s
-  state.counters["shards"] = benchmark::Counter(t.step.shards(), benchmark::Counter::kAvgThreads);  // not summed over copies
+  state.counters["shards"] = benchmark::Counter(t->step.shards(), benchmark::Counter::kAvgThreads);  // not summed over copies
 }
 
 void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
@@ -107,8 +85,8 @@ void independent_benchmark(benchmark::State& state) {
 void phases_benchmark(benchmark::State& state) {
   using Clock = std::chrono::steady_clock;
   const int p = int(state.range(0));
-  Trainee trainee(data().train, int(state.range(1)));
-  gd::Step& step = trainee.step;
+  const auto t = trainee(data().train, int(state.range(1)));
+  gd::Step& step = t->step;
   std::vector<std::array<Clock::duration, 3>> took(static_cast<std::size_t>(p));  // this step's phases, per thread
   std::barrier sync(p);
 
@@ -137,7 +115,7 @@ void phases_benchmark(benchmark::State& state) {
       }
     });
   auto one_step = [&] {
-    trainee.prepare_next();
+    t->prepare_next();
     sync.arrive_and_wait();
     run_phases(0);
     sync.arrive_and_wait();
@@ -162,7 +140,7 @@ void phases_benchmark(benchmark::State& state) {
   const char* names[3] = {"map_us", "combine_us", "update_us"};
   for (std::size_t phase = 0; phase < 3; ++phase) state.counters[names[phase]] = slowest[phase] / steps * 1e6;
   state.counters["rest_us"] = (wall - slowest[0] - slowest[1] - slowest[2]) / steps * 1e6;
-  state.SetItemsProcessed(state.iterations() * trainee.batch);
+  state.SetItemsProcessed(state.iterations() * t->batch);
 }
 
 void register_all() {

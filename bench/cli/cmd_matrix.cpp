@@ -197,12 +197,10 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
                                  layers_fitting(layers, data.train)));
   if (!data.train.classification)
     throw UsageError(data.train.name + " is a regression set; the matrix measures classification (softmax) models");
-  for (int b : r.config.batches) {
+  for (int b : r.config.batches)
     if (std::size_t(b) > data.train.size())
       throw UsageError(fmt::format("--batch {} is larger than the {} training samples", b, data.train.size()));
-    for (int s : r.config.shards)
-      if (s <= b) check_step_fits(layers, b, s == 0 ? default_shards(b) : s);  // more shards than samples: skipped
-  }
+  for (const Cell& c : r.cells) check_step_fits(layers, c.batch, c.shards);  // plan_cells resolved "auto"
 
   const int cpus = r.environment.cpus_available;
   const long to_run = missing_repetitions(r);

@@ -82,6 +82,7 @@ void run(const TrainOptions& o) {
   if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1) throw UsageError("--momentum must be in [0, 1)");
   if (!std::isfinite(o.weight_decay) || o.weight_decay < 0) throw UsageError("--weight-decay must be a finite number >= 0");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
+  if (o.shards < 0) throw UsageError("--shards must be at least 1 (leave it out for the default, batch/64)");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   if (o.pattern == kIndependent)
     throw UsageError("'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
@@ -93,7 +94,9 @@ void run(const TrainOptions& o) {
   if (std::size_t(o.batch) > data.train.size())
     throw UsageError(fmt::format("--batch {} is larger than the {} training samples", o.batch, data.train.size()));
 
-  const long shards = o.shards > 0 ? o.shards : default_shards(o.batch);
+  // The one place "no --shards" becomes a number: everything below sees the real count.
+  const int shards = o.shards > 0 ? o.shards : default_shards(o.batch);
+  if (shards > o.batch) throw UsageError(fmt::format("--shards {} is more than --batch {}", shards, o.batch));
   std::optional<Model> model;
   if (!o.load.empty()) {
     model.emplace(load_weights(o.load));
@@ -107,6 +110,8 @@ void run(const TrainOptions& o) {
     if (!o.layers.empty()) check_layers_fit(spec.layers, data.train);
     spec.activation = parse_activation(o.activation);
     spec.loss = o.loss.empty() ? (data.train.classification ? Loss::softmax_ce : Loss::mse) : parse_loss(o.loss);
+    if (!data.train.classification && spec.loss == Loss::softmax_ce)
+      throw UsageError(data.train.name + " is regression data: it needs --loss mse");
     check_step_fits(spec.layers, o.batch, shards);  // before the weights are allocated
     model.emplace(spec);
     model->init(o.seed);
@@ -114,7 +119,7 @@ void run(const TrainOptions& o) {
 
   TrainConfig cfg;
   cfg.batch = o.batch;
-  cfg.shards = o.shards;
+  cfg.shards = shards;
   cfg.hyper = {o.lr, o.momentum, o.weight_decay};
   cfg.seed = o.seed;
   cfg.max_steps = o.max_steps;

@@ -10,6 +10,7 @@
 
 #include "measure/environment.hpp"
 #include "measure/metrics.hpp"
+#include "measure/trainee.hpp"
 #include "train/error.hpp"
 #include "train/model.hpp"
 #include "train/trainer.hpp"
@@ -69,36 +70,25 @@ PatternRef independent_ref(const PatternRef& sequential) {
 }
 
 namespace {
-// One trainer of a repetition: its model, step and pattern, built before any clock runs.
-// Step k trains on the (k mod runs)-th run of `batch` indices of the sample order.
-struct Trainee {
-  Model model;
-  Step step;
+// One trainer of a repetition: a Trainee and the pattern that steps it, built before any
+// clock runs, and the loss summed over its timed steps.
+struct Run {
+  Trainee trainee;
   std::unique_ptr<Pattern> pattern;
-  const std::vector<int>& order;
-  const int batch;
-  const long runs;   // full batches in one pass over the data
-  double loss = 0;   // summed over the timed steps
-  Trainee(const PatternRef& p, int threads, const ModelSpec& spec, std::uint64_t seed, const Dataset& train,
-          const std::vector<int>& order, int batch, int shards, Hyper hyper)
-      : model(spec), step((model.init(seed), model), train, batch, shards, hyper), pattern(p.make(threads)),
-        order(order), batch(batch), runs(long(order.size()) / batch) {}
-  void run_step(long k) {
-    step.prepare(order.data() + (k % runs) * batch, batch);
-    pattern->step(step);
-  }
+  double loss = 0;
+  Run(const PatternRef& p, int threads, const ModelSpec& spec, std::uint64_t seed, const Dataset& train,
+      const std::vector<int>& order, int batch, int shards, Hyper hyper)
+      : trainee(spec, seed, train, order, batch, shards, hyper), pattern(p.make(threads)) {}
   void warm_up(long warmup) {
-    for (long k = 0; k < warmup; ++k) run_step(k);
-    step.busy.reset();
+    for (long k = 0; k < warmup; ++k) trainee.run_step(*pattern);
+    trainee.step.busy.reset();
   }
-  void timed_steps(long warmup, long steps, const std::atomic<bool>* stop = nullptr) {
-    for (long k = warmup; k < warmup + steps && !(stop && *stop); ++k) {
-      run_step(k);
-      loss += step.totals().loss;
-    }
+  void timed_steps(long steps, const std::atomic<bool>* stop = nullptr) {
+    for (long k = 0; k < steps && !(stop && *stop); ++k) loss += trainee.run_step(*pattern);
   }
   RepOutcome outcome(double seconds, double cpu_seconds, long steps) const {
-    return {seconds, cpu_seconds, loss / double(steps * batch), checksum_hex(model.checksum()), step.busy.seconds()};
+    return {seconds, cpu_seconds, loss / double(steps * trainee.batch), checksum_hex(trainee.model.checksum()),
+            trainee.step.busy.seconds()};
   }
 };
 
@@ -111,8 +101,8 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
     throw UsageError(fmt::format("{} independent copies need about {:.1f} GiB, over the {} GiB limit", copies,
                                  bytes / double(1 << 30), kMaxStepBytes >> 30));
   // Set-up: not timed. Copy i runs on thread i; the caller runs copy 0.
-  struct Copy : Trainee {
-    using Trainee::Trainee;
+  struct Copy : Run {
+    using Run::Run;
     std::exception_ptr error;
   };
   std::vector<std::unique_ptr<Copy>> c;
@@ -135,7 +125,7 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
     }
     start.arrive_and_wait();
     try {
-      if (!x.error) x.timed_steps(warmup, steps, &failed);
+      if (!x.error) x.timed_steps(steps, &failed);
     } catch (...) {
       x.error = std::current_exception();
       failed = true;
@@ -157,14 +147,14 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   for (const auto& x : c)
     if (x->error) std::rethrow_exception(x->error);
   for (const auto& x : c)  // the same seed, data and order: different weights would mean a race
-    if (x->model.checksum() != c[0]->model.checksum())
+    if (x->trainee.model.checksum() != c[0]->trainee.model.checksum())
       throw std::runtime_error("independent copies trained different weights from the same data");
 
   RepOutcome all = c[0]->outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
   all.busy_seconds.clear();  // one busy time per copy: each copy is one thread
   for (const auto& x : c) {
     double busy = 0;
-    for (double b : x->step.busy.seconds()) busy += b;
+    for (double b : x->trainee.step.busy.seconds()) busy += b;
     all.busy_seconds.push_back(busy);
   }
   return one_copys_share(all, copies);
@@ -179,14 +169,14 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
     throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
   if (pattern.name == kIndependent)
     return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
-  Trainee t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
+  Run t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
   t.warm_up(warmup);
 
   // The timed loop: two clock readings on each side, nothing per step but the step
   // and the loss (the same bookkeeping the trainer does).
   const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
-  t.timed_steps(warmup, steps);
+  t.timed_steps(steps);
   const auto t1 = std::chrono::steady_clock::now();
   const double cpu1 = process_cpu_seconds();
   return t.outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);

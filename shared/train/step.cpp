@@ -59,9 +59,10 @@ std::vector<double> BusyClock::seconds() const {
 
 Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper)
     : model_(model), data_(data), hyper_(hyper), batch_(batch) {
-  if (shards < 1) throw UsageError("--shards must be at least 1");
-  if (batch < 1) throw UsageError("--batch must be at least 1");
-  if (shards > batch) throw UsageError("--shards " + std::to_string(shards) + " is more than --batch " + std::to_string(batch));
+  if (batch < 1) throw UsageError("a batch needs at least one sample (got " + std::to_string(batch) + ")");
+  if (shards < 1 || shards > batch)
+    throw UsageError("a batch of " + std::to_string(batch) + " cannot be split into " + std::to_string(shards) +
+                     " shards: each shard needs at least one sample");
   if (std::size_t(data.features) != model.inputs())
     throw UsageError("the data has " + std::to_string(data.features) + " features but the model's input layer is " +
                      std::to_string(model.inputs()));
@@ -69,7 +70,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
     throw UsageError("the data has " + std::to_string(data.outputs) + (data.classification ? " classes" : " outputs") +
                      " but the model's output layer is " + std::to_string(model.outputs()));
   if (!data.classification && model.spec.loss == Loss::softmax_ce)
-    throw UsageError("regression data needs --loss mse");
+    throw UsageError("regression data needs the mse loss, not softmax cross-entropy");
   const int max_cols = (batch + shards - 1) / shards;
   for (int s = 0; s < shards; ++s) {
     ws_.emplace_back(model.spec, max_cols);

@@ -15,7 +15,7 @@ Trainer::Trainer(Model& model, const Dataset& train, TrainConfig cfg)
     : model_(model),
       train_(train),
       cfg_(cfg),
-      step_(model, train, cfg.batch, cfg.shards ? cfg.shards : default_shards(cfg.batch), cfg.hyper),
+      step_(model, train, cfg.batch, cfg.shards, cfg.hyper),
       order_(train.size()) {}
 
 long Trainer::steps_per_epoch() const {

@@ -14,7 +14,7 @@ namespace gd {
 
 struct TrainConfig {
   int batch = 256;
-  int shards = 0;        // 0: default_shards(batch)
+  int shards = 4;        // a real count, 1..batch (default_shards(batch) is the usual one)
   Hyper hyper;
   std::uint64_t seed = 1;
   long max_steps = 0;    // per epoch; 0: the whole epoch
