@@ -21,7 +21,7 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 
 namespace {
-// What one step pays, in the rows of bench/benchmarks/bench_primitives.cpp: the pattern's per_step
+// What one step pays, in the rows of bench_primitives (bench/benchmarks/bench_primitives*.cpp): the pattern's per_step
 // (which the pattern's header says too), counted in the rows' units. A row is one use by p
 // threads; where no row matches the pattern's mechanism exactly, the nearest one is named
 // and the comment says how it differs.

@@ -1,4 +1,4 @@
-// The rows of bench/benchmarks/bench_primitives.cpp, by the label each writes (a results file keeps
+// The rows of bench_primitives (bench/benchmarks/bench_primitives*.cpp), by the label each writes (a results file keeps
 // it as Primitive::name). patterns/registry.cpp uses the same names to say what each
 // pattern pays per step, so the two cannot drift apart.
 #pragma once
