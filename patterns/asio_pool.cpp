@@ -20,7 +20,8 @@ namespace gd {
 
 class AsioPool final : public Pattern {
  public:
-  explicit AsioPool(int threads) : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
+  explicit AsioPool(int threads)
+      : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~AsioPool() override { pool_.join(); }
 
   // [lesson:asio_step]

@@ -33,7 +33,8 @@ namespace asio = boost::asio;
 
 class Coroutines final : public Pattern {
  public:
-  explicit Coroutines(int threads) : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
+  explicit Coroutines(int threads)
+      : p_(threads), spin_(spin_pays(threads)), pool_(std::size_t(threads - 1)) {}  // + the caller
   ~Coroutines() override { pool_.join(); }
 
   // [lesson:run_step]

@@ -35,7 +35,7 @@ class OpenMPReduction final : public Pattern {
   void step(Step& step) override {
     FirstError errors;
     std::vector<float> sum(step.param_floats(), 0.0f);  // OpenMP makes p private copies of it
-    // [lesson:reduction_loop]
+                                                        // [lesson:reduction_loop]
 #pragma omp parallel for num_threads(p_) schedule(static) reduction(vec_sum : sum)
     for (int s = 0; s < step.shards(); ++s) {
       try {

@@ -1,8 +1,8 @@
 #include "registry.hpp"
 
-#include "train/error.hpp"
 #include "measure/environment.hpp"
 #include "measure/primitive_names.hpp"
+#include "train/error.hpp"
 
 namespace gd {
 
@@ -55,10 +55,15 @@ constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 // deterministic, factory, what a step pays priced. A share is one thread's part of a phase:
 // its block of shards (shard_block), then every p-th slice.
 const PatternInfo kPatterns[] = {
-    {kSequential, "patterns/sequential.cpp",
+    {kSequential,
+     "patterns/sequential.cpp",
      "one thread: the map of every shard, then combine and update slice by slice",
      "nothing beyond the arithmetic",
-     "C++ standard library", "", true, make_sequential, {}},
+     "C++ standard library",
+     "",
+     true,
+     make_sequential,
+     {}},
     {"thread_mutex", "patterns/thread_mutex.cpp",
      "p `std::jthread`s started every step; thread t maps shards t, t+p, ... and adds each gradient to one sum "
      "under a `std::mutex`, in arrival order; the caller updates",
@@ -68,53 +73,50 @@ const PatternInfo kPatterns[] = {
     {"thread_condvar", "patterns/thread_condvar.cpp",
      "the caller + p-1 persistent `std::thread`s share each phase; a hand-written mutex + `condition_variable` "
      "barrier between the phases",
-     "three rounds of a barrier of p threads",
-     "std::thread, std::condition_variable", "", true, make_thread_condvar, kCondvar},
+     "three rounds of a barrier of p threads", "std::thread, std::condition_variable", "", true, make_thread_condvar,
+     kCondvar},
     {"thread_semaphore", "patterns/thread_semaphore.cpp",
      "the caller + p-1 persistent `std::thread`s; per phase the caller releases each worker's "
      "`std::binary_semaphore`, runs share 0, then acquires a `std::counting_semaphore` p-1 times",
-     "two phases x (p-1 releases + p-1 acquires)",
-     "std::thread, C++20 semaphores", "", true, make_thread_semaphore, kSemaphore},
+     "two phases x (p-1 releases + p-1 acquires)", "std::thread, C++20 semaphores", "", true, make_thread_semaphore,
+     kSemaphore},
     {"thread_pool", "patterns/thread_pool.cpp",
      "the project's pool (`shared/train/thread_pool.hpp`) of p-1 threads + the caller: per phase p-1 tasks with "
      "a `std::future` each, share 0 run by the caller",
-     "2(p-1) task submissions (a lock and a notify each) and as many future waits",
-     "std::thread, std::future", "", true, make_thread_pool, kPool},
+     "2(p-1) task submissions (a lock and a notify each) and as many future waits", "std::thread, std::future", "",
+     true, make_thread_pool, kPool},
     {"asio_pool", "patterns/asio_pool.cpp",
      "`boost::asio::thread_pool` of p-1 threads + the caller: per phase p-1 posted handlers counted by a "
      "`std::latch`, share 0 run by the caller",
-     "2(p-1) posts to Asio's scheduler and two latch waits",
-     "Boost.Asio", "boost", true, make_asio_pool, kAsioPool},
+     "2(p-1) posts to Asio's scheduler and two latch waits", "Boost.Asio", "boost", true, make_asio_pool, kAsioPool},
     {"async_futures", "patterns/async_futures.cpp",
      "`std::async(std::launch::async)` per share, every step: p for the blocks of shards, then p for the "
      "slices; their futures waited in order",
-     "2p thread spawns and joins; the map's p new threads page their stacks in again",
-     "std::async", "", true, make_async_futures, kAsync},
+     "2p thread spawns and joins; the map's p new threads page their stacks in again", "std::async", "", true,
+     make_async_futures, kAsync},
     {"coroutines", "patterns/coroutines.cpp",
      "a step coroutine on the caller's `io_context` `co_spawn`s an awaitable per share (share 0 on the caller, "
      "the others on an `asio::thread_pool` of p-1) and awaits each phase's `parallel_group`",
-     "2p coroutine spawns, 2(p-1) posts to the pool and the resumptions",
-     "C++20 coroutines on Boost.Asio", "boost", true, make_coroutines, kCoroutine},
+     "2p coroutine spawns, 2(p-1) posts to the pool and the resumptions", "C++20 coroutines on Boost.Asio", "boost",
+     true, make_coroutines, kCoroutine},
     {"openmp", "patterns/openmp.cpp",
      "one `omp parallel` region per step: each thread maps its block of shards (by thread number), an "
      "`omp barrier`, then an `omp for` over the slices",
-     "one parallel region and two barriers",
-     "OpenMP", "openmp", true, make_openmp, kOmp},
+     "one parallel region and two barriers", "OpenMP", "openmp", true, make_openmp, kOmp},
     {"openmp_reduction", "patterns/openmp_reduction.cpp",
      "`omp parallel for` over the shards with a user-defined `reduction` of the gradient, whose private copies "
      "OpenMP adds in an unspecified order; the caller updates",
-     "one parallel region, p private gradients zeroed and combined, then a sequential update",
-     "OpenMP", "openmp", false, make_openmp_reduction, kOmpReduction},
+     "one parallel region, p private gradients zeroed and combined, then a sequential update", "OpenMP", "openmp",
+     false, make_openmp_reduction, kOmpReduction},
     {"tbb", "patterns/tbb.cpp",
      "two `tbb::parallel_for`s in a `task_arena` of p: over the shards (a body folds its range), then over the "
      "slices; a `global_control` lifts oneTBB's thread limit to p",
-     "two fork-joins in the arena",
-     "oneTBB", "onetbb", true, make_tbb, kTbb},
+     "two fork-joins in the arena", "oneTBB", "onetbb", true, make_tbb, kTbb},
     {"boost_thread", "patterns/boost_thread.cpp",
      "the caller + a `boost::thread_group` of p-1 persistent threads share each phase; a `boost::barrier` of p "
      "between the phases",
-     "three rounds of a `boost::barrier` of p threads",
-     "Boost.Thread", "boost", true, make_boost_thread, kBoostBarrierUse},
+     "three rounds of a `boost::barrier` of p threads", "Boost.Thread", "boost", true, make_boost_thread,
+     kBoostBarrierUse},
 };
 }  // namespace
 

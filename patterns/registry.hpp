@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "train/pattern.hpp"
 #include "measure/results.hpp"
+#include "train/pattern.hpp"
 
 namespace gd {
 

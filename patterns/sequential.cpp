@@ -17,15 +17,16 @@ class Sequential final : public Pattern {
   void step(Step& step) override {
     for (int s = 0; s < step.shards(); ++s) step.run_shard(s);  // map
     for (int k = 0; k < step.slices(); ++k) {
-      step.combine_slice(k);                                    // combine
-      step.update_slice(k);                                     // update
+      step.combine_slice(k);  // combine
+      step.update_slice(k);   // update
     }
-  // [/lesson:sequential_step]
+    // [/lesson:sequential_step]
   }
 };
 
 std::unique_ptr<Pattern> make_sequential(int threads) {
-  if (threads != 1) throw UsageError("pattern sequential runs on exactly 1 thread (got --threads " + std::to_string(threads) + ")");
+  if (threads != 1)
+    throw UsageError("pattern sequential runs on exactly 1 thread (got --threads " + std::to_string(threads) + ")");
   return std::make_unique<Sequential>();
 }
 

@@ -37,9 +37,8 @@ class TBB final : public Pattern {
     // An exception in a body cancels the loop and is rethrown here once its tasks stop
     // (when several shards fail, the first exception thrown, not the lowest shard's).
     arena_.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<int>(0, step.shards(), 1), [&](const tbb::blocked_range<int>& r) {
-        step.run_shards(r.begin(), r.end());
-      });
+      tbb::parallel_for(tbb::blocked_range<int>(0, step.shards(), 1),
+                        [&](const tbb::blocked_range<int>& r) { step.run_shards(r.begin(), r.end()); });
       tbb::parallel_for(tbb::blocked_range<int>(0, step.slices(), 1), [&](const tbb::blocked_range<int>& r) {
         for (int k = r.begin(); k < r.end(); ++k) {
           step.combine_slice(k);

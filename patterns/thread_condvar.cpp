@@ -67,7 +67,7 @@ class ThreadCondvar final : public Pattern {
   }
 
   ~ThreadCondvar() override {
-    stop_ = true;               // written before the barrier, read after it: no race
+    stop_ = true;  // written before the barrier, read after it: no race
     barrier_.arrive_and_wait();
     for (auto& w : workers_) w.join();
   }
@@ -81,7 +81,7 @@ class ThreadCondvar final : public Pattern {
   }
 
  private:
-  void work(int t) {             // workers 1 .. p-1, one step per iteration
+  void work(int t) {  // workers 1 .. p-1, one step per iteration
     for (;;) {
       barrier_.arrive_and_wait();
       if (stop_) return;

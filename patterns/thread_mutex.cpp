@@ -38,13 +38,13 @@ class ThreadMutex final : public Pattern {
               continue;
             }
             // [lesson:arrival_order]
-            std::lock_guard lock(m_);        // one thread at a time adds into the shared gradient
+            std::lock_guard lock(m_);  // one thread at a time adds into the shared gradient
             step.add_shard_to_gradient(s);
             // [/lesson:arrival_order]
           }
         });
     }  // all joined here
-      // [/lesson:spawn_per_step]
+       // [/lesson:spawn_per_step]
     errors.rethrow();
     for (int k = 0; k < step.slices(); ++k) step.update_slice(k);
   }

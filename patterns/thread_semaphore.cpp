@@ -45,10 +45,10 @@ class ThreadSemaphore final : public Pattern {
 
   // [lesson:signal]
   void run_phase(Phase phase) {
-    phase_ = phase;                                   // release() below publishes this write
-    for (auto& s : start_) s->release();              // signal workers 1 .. p-1: go
-    share(0, phase);                                  // the caller is worker 0
-    for (int t = 1; t < p_; ++t) acquire(done_);      // wait for p-1 "done" signals
+    phase_ = phase;                               // release() below publishes this write
+    for (auto& s : start_) s->release();          // signal workers 1 .. p-1: go
+    share(0, phase);                              // the caller is worker 0
+    for (int t = 1; t < p_; ++t) acquire(done_);  // wait for p-1 "done" signals
   }
 
   void work(int t) {

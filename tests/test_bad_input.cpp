@@ -307,8 +307,7 @@ TEST_P(BadInput, ExitsWithStatus2AndOneClearLineAndWritesNothing) {
     EXPECT_EQ(r.output.find(crash), std::string::npos) << r.output;
   // Nothing written: no output, no temporary file or folder, no older file touched.
   const auto after = snapshot(s.dir);
-  for (const auto& [path, what] : after)
-    EXPECT_TRUE(before.count(path)) << path << " was left behind";
+  for (const auto& [path, what] : after) EXPECT_TRUE(before.count(path)) << path << " was left behind";
   for (const auto& [path, what] : before) {
     ASSERT_TRUE(after.count(path)) << path << " was removed";
     EXPECT_EQ(after.at(path), what) << path << " was changed";
@@ -334,7 +333,8 @@ TEST(BadInputSurvey, CoversEverySubcommandAndEveryKindOfProblem) {
   for (const char* input : {"IDX file", "train --load", "matrix --resume", "matrix --primitives", "report results"})
     for (const char* problem : {"missing", "empty", "truncated", "oversized", "wrong type"}) {
       bool found = false;
-      for (const Case& c : kSurvey) found = found || (c.input == std::string(input) && c.problem == std::string(problem));
+      for (const Case& c : kSurvey)
+        found = found || (c.input == std::string(input) && c.problem == std::string(problem));
       EXPECT_TRUE(found) << input << ": no '" << problem << "' case";
     }
 }
@@ -359,9 +359,10 @@ TEST(GoodInput, AnIdxFolderOfAnyShapeTrainsWithTheDefaultLayers) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("layers 120-16-3 "), std::string::npos) << r.output;
 
-  r = gdtest::run_gdlab("matrix --data tiny --patterns sequential --threads 1 --batch 8 --steps 1 --warmup 0 "
-                        "--reps 1 --out m.json",
-                        s.dir, "timeout 120 ");
+  r = gdtest::run_gdlab(
+      "matrix --data tiny --patterns sequential --threads 1 --batch 8 --steps 1 --warmup 0 "
+      "--reps 1 --out m.json",
+      s.dir, "timeout 120 ");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(gdtest::read(s.dir / "m.json").find("\"layers\": \"120-256-128-3\""), std::string::npos)
       << gdtest::read(s.dir / "m.json");
@@ -435,8 +436,7 @@ TEST(Interrupts, CtrlCDuringReportLeavesTheOlderReportAndNoTemporaryFolder) {
     // The report is building once its temporary folder exists (about 2 s before it is done
     // on an idle machine; the limits below only matter on a starved one).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (temp_entries(s.dir, "rep").empty() && !gdtest::has_ended(pid) &&
-           std::chrono::steady_clock::now() < deadline)
+    while (temp_entries(s.dir, "rep").empty() && !gdtest::has_ended(pid) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     if (temp_entries(s.dir, "rep").empty()) {
       gdtest::wait_or_kill(pid, std::chrono::seconds(0));

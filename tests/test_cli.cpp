@@ -138,7 +138,8 @@ TEST(Soak, RunsEachPatternAndChecksItsWeights) {
       ASSERT_TRUE(std::regex_search(r.output, m, line)) << pattern << threads << "\n" << r.output;
       EXPECT_GT(std::stol(m[1]), 0) << m[0];
       const bool checked = std::string(pattern) != "openmp_reduction";
-      EXPECT_NE(m[0].str().find(checked ? "weights = sequential's" : "weights not compared"), std::string::npos) << m[0];
+      EXPECT_NE(m[0].str().find(checked ? "weights = sequential's" : "weights not compared"), std::string::npos)
+          << m[0];
     }
   EXPECT_NE(r.output.find("soak: no stall, no error"), std::string::npos) << r.output;
 }
@@ -155,7 +156,8 @@ TEST(Soak, AStallIsReportedWithEveryThreadsStack) {
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("gd::Step::run_shard"), std::string::npos)
-      << "no stack names the sleeping shard (gdb is one of ./gdlab's test packages):\n" << r.output;
+      << "no stack names the sleeping shard (gdb is one of ./gdlab's test packages):\n"
+      << r.output;
   EXPECT_LT(seconds, 25) << "the watchdog should end the run, not the 30 s step";
 }
 
@@ -163,7 +165,8 @@ TEST(Soak, AStallIsReportedWithEveryThreadsStack) {
 TEST(Soak, CtrlCStopsItCleanly) {
   gdtest::Scratch s("soak-sigint");
   const std::filesystem::path log = s.dir / "log.txt";
-  const pid_t pid = gdtest::spawn_gdlab({"soak", "--patterns", "openmp", "--threads", "2", "--seconds", "60"}, s.dir, log);
+  const pid_t pid =
+      gdtest::spawn_gdlab({"soak", "--patterns", "openmp", "--threads", "2", "--seconds", "60"}, s.dir, log);
   ASSERT_GT(pid, 0);
   // The header comes once Ctrl-C is handled.
   for (int i = 0; i < 400 && gdtest::read(log).find("soak: 1 run") == std::string::npos; ++i)

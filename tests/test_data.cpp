@@ -3,9 +3,9 @@
 
 #include <set>
 
+#include "idx_files.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
-#include "idx_files.hpp"
 
 using namespace gd;
 using namespace gdtest;

@@ -9,12 +9,12 @@
 #include <set>
 #include <tuple>
 
+#include "measure/harness.hpp"
+#include "measure/results.hpp"
+#include "registry.hpp"
+#include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
-#include "measure/harness.hpp"
-#include "train/cpus.hpp"
-#include "registry.hpp"
-#include "measure/results.hpp"
 #include "watchdog.hpp"
 
 using namespace gd;
@@ -30,9 +30,7 @@ fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
+void write_text(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -245,10 +243,10 @@ TEST(Statistics, SummarizeKnownSamples) {
 TEST(Metrics, FormulasOnKnownInputs) {
   EXPECT_DOUBLE_EQ(speedup(3.0, 1.5), 2.0);
   EXPECT_DOUBLE_EQ(efficiency(1.6, 2), 0.8);
-  EXPECT_DOUBLE_EQ(*karp_flatt(1.6, 2), 0.25);       // (1/1.6 - 1/2) / (1 - 1/2)
-  EXPECT_NEAR(*karp_flatt(4.0, 4), 0.0, 1e-15);       // perfect speedup: no serial part
-  EXPECT_NEAR(*karp_flatt(1.0, 4), 1.0, 1e-15);       // no speedup at all: all serial
-  EXPECT_FALSE(karp_flatt(1.0, 1).has_value());       // undefined for p = 1
+  EXPECT_DOUBLE_EQ(*karp_flatt(1.6, 2), 0.25);                 // (1/1.6 - 1/2) / (1 - 1/2)
+  EXPECT_NEAR(*karp_flatt(4.0, 4), 0.0, 1e-15);                // perfect speedup: no serial part
+  EXPECT_NEAR(*karp_flatt(1.0, 4), 1.0, 1e-15);                // no speedup at all: all serial
+  EXPECT_FALSE(karp_flatt(1.0, 1).has_value());                // undefined for p = 1
   EXPECT_DOUBLE_EQ(overhead_per_step(1.0, 1.6, 2, 10), 0.02);  // (2*1.0 - 1.6) / (2*10)
   EXPECT_DOUBLE_EQ(overhead_per_step(0.8, 1.6, 2, 10), 0.0);   // perfect: no overhead
 }
@@ -294,7 +292,7 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   EXPECT_DOUBLE_EQ(two.step_seconds.min, 0.09);
   EXPECT_DOUBLE_EQ(two.step_seconds.max, 0.11);
   EXPECT_NEAR(*two.speedup, 1.6, 1e-12);
-  EXPECT_NEAR(*two.speedup_best, 1.5, 1e-12);   // against sequential with 1 shard, the fastest
+  EXPECT_NEAR(*two.speedup_best, 1.5, 1e-12);  // against sequential with 1 shard, the fastest
   EXPECT_NEAR(*two.speedup_relative, 1.7, 1e-12);
   EXPECT_NEAR(*two.efficiency, 0.8, 1e-12);
   EXPECT_NEAR(*two.karp_flatt, 0.25, 1e-12);
@@ -328,7 +326,8 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   // The warnings: one line per flag, naming the cells.
   std::vector<std::string> w = flag_warnings(r);
   ASSERT_EQ(w.size(), 5u);  // oversubscribed, low_parallelism, noisy, checksum_differs, incomplete
-  EXPECT_EQ(w[0].rfind("oversubscribed (more threads than the 2 available CPUs): 1 cell: openmp p=4 b=256 s=4", 0), 0u) << w[0];
+  EXPECT_EQ(w[0].rfind("oversubscribed (more threads than the 2 available CPUs): 1 cell: openmp p=4 b=256 s=4", 0), 0u)
+      << w[0];
   EXPECT_NE(w[1].find("openmp p=4 b=256 s=4 (A=1.00)"), std::string::npos) << w[1];
   EXPECT_NE(w[2].find("thread_mutex p=2 b=256 s=4"), std::string::npos) << w[2];
   EXPECT_EQ(w[3].rfind("checksum_differs", 0), 0u) << w[3];
@@ -388,9 +387,13 @@ TEST(Matrix, PlanRunsSequentialOnceAndWithOneShard) {
     }
   }
   const std::set<std::tuple<std::string, int, int, int>> want{
-      {"sequential", 1, 1, 1},        {"thread_semaphore", 1, 1, 1}, {"thread_semaphore", 2, 1, 1},
+      {"sequential", 1, 1, 1},
+      {"thread_semaphore", 1, 1, 1},
+      {"thread_semaphore", 2, 1, 1},
       // batch 1: 4 shards are more than the batch and are left out
-      {"sequential", 1, 256, 1},      {"sequential", 1, 256, 4},     {"thread_semaphore", 1, 256, 4},
+      {"sequential", 1, 256, 1},
+      {"sequential", 1, 256, 4},
+      {"thread_semaphore", 1, 256, 4},
       {"thread_semaphore", 2, 256, 4}};
   EXPECT_EQ(k, want);
   EXPECT_EQ(cells.size(), want.size()) << "no duplicates";
@@ -462,7 +465,7 @@ TEST(Matrix, OneCopysShareDividesEveryTimeByTheCopies) {
   EXPECT_DOUBLE_EQ(one.busy_seconds[0], 0.9);
   EXPECT_DOUBLE_EQ(one.busy_seconds[1], 1.0);
   EXPECT_DOUBLE_EQ(one.busy_seconds[2], 0.8);
-  EXPECT_EQ(one.loss, 0.5);       // a mean per sample: not a time
+  EXPECT_EQ(one.loss, 0.5);  // a mean per sample: not a time
   EXPECT_EQ(one.checksum, "abc");
 }
 
@@ -605,7 +608,7 @@ TEST(Primitives, ReadsGoogleBenchmarkMedians) {
   EXPECT_DOUBLE_EQ(p[0].microseconds, 36.0);  // the median aggregate, not the iterations
   EXPECT_EQ(p[1].name, "BM_Barrier/threads:4/real_time");
   EXPECT_EQ(p[1].threads, 4);
-  EXPECT_DOUBLE_EQ(p[1].microseconds, 2.0);   // no aggregate: the median of the iterations
+  EXPECT_DOUBLE_EQ(p[1].microseconds, 2.0);  // no aggregate: the median of the iterations
   EXPECT_THROW(primitives_from_benchmark_json("{\"benchmarks\": 3}", "y.json"), UsageError);
   EXPECT_THROW(primitives_from_benchmark_json("not json", "z.json"), UsageError);
 }

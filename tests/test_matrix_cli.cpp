@@ -1,7 +1,7 @@
 // gdlab matrix from the outside: exit status 2 and one clear line for bad input, and a
 // resumed run that completes an interrupted results file.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,9 +100,9 @@ TEST(MatrixCli, MeasuresTheMachinesCeiling) {
   const gd::Results a = gd::read_results((d / "all.json").string());
   EXPECT_NE(std::find(a.config.patterns.begin(), a.config.patterns.end(), gd::kIndependent), a.config.patterns.end())
       << "--patterns all";
-  EXPECT_TRUE(std::any_of(a.cells.begin(), a.cells.end(),
-                          [](const gd::Cell& c) { return c.pattern == gd::kIndependent && !c.rep_seconds.empty(); }))
-      << "and measured";
+  EXPECT_TRUE(std::any_of(a.cells.begin(), a.cells.end(), [](const gd::Cell& c) {
+    return c.pattern == gd::kIndependent && !c.rep_seconds.empty();
+  })) << "and measured";
   fs::remove_all(d);
 }
 
@@ -123,8 +123,8 @@ TEST(MatrixCli, ResumeCompletesAnInterruptedFile) {
   cut.cells.back().rep_cpu_seconds.clear();
   gd::write_results((d / "cut.json").string(), cut);
 
-  expect_usage(gdlab(kTiny + " --out cut.json", d), "--resume");                       // not overwritten
-  expect_usage(gdlab("matrix --resume --reps 5 --out cut.json", d), "drop --reps");     // the file's config rules
+  expect_usage(gdlab(kTiny + " --out cut.json", d), "--resume");                     // not overwritten
+  expect_usage(gdlab("matrix --resume --reps 5 --out cut.json", d), "drop --reps");  // the file's config rules
   CliRun resumed = gdlab("matrix --resume --out cut.json", d);
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("5 to run"), std::string::npos) << resumed.output;  // 2 + 3 repetitions
@@ -146,10 +146,10 @@ TEST(MatrixCli, ResumeCompletesAnInterruptedFile) {
 // The real thing: Ctrl-C (SIGINT) during a run, then --resume.
 TEST(MatrixCli, CtrlCKeepsWhatWasMeasuredAndResumeFinishes) {
   fs::path d = temp_dir();
-  const pid_t pid = gdtest::spawn_gdlab({"matrix", "--patterns", "sequential,thread_semaphore", "--threads", "1,2",
-                                         "--batch", "32,64", "--layers", "784-32-10", "--samples", "2048", "--steps",
-                                         "200", "--warmup", "1", "--reps", "5", "--out", "m.json"},
-                                        d, d / "log.txt");
+  const pid_t pid = gdtest::spawn_gdlab(
+      {"matrix", "--patterns", "sequential,thread_semaphore", "--threads", "1,2", "--batch", "32,64", "--layers",
+       "784-32-10", "--samples", "2048", "--steps", "200", "--warmup", "1", "--reps", "5", "--out", "m.json"},
+      d, d / "log.txt");
   ASSERT_GT(pid, 0);
   // Wait for the first checkpoint (one repetition measured), then press Ctrl-C.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

@@ -5,27 +5,27 @@
 
 #include <sched.h>
 
+#include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
-#include <sstream>
-#include <set>
-#include <unistd.h>
-#include <atomic>
 #include <latch>
 #include <map>
 #include <numeric>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "measure/harness.hpp"
+#include "registry.hpp"
+#include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
 #include "train/first_error.hpp"
-#include "measure/harness.hpp"
-#include "train/cpus.hpp"
-#include "registry.hpp"
 #include "train/spin_wait.hpp"
 #include "train/thread_pool.hpp"
 #include "train/trainer.hpp"
@@ -235,7 +235,8 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
     step.prepare(order.data(), 96);
     p->step(step);
     EXPECT_GE(step.busy.peak(), 1);
-    EXPECT_LE(step.busy.peak(), threads) << "step " << k << ": more threads at once than the " << threads << " asked for";
+    EXPECT_LE(step.busy.peak(), threads) << "step " << k << ": more threads at once than the " << threads
+                                         << " asked for";
     for (double b : step.busy.seconds()) EXPECT_GT(b, 0.0);
   }
   // Shard 1 sleeps 30 ms in every step: one thread carries it, so max / mean busy time
@@ -431,10 +432,12 @@ TEST(Registry, ListsEveryPatternOnceWithItsFile) {
 // What each pattern pays per step names rows that bench_primitives really produces (the
 // report prices the patterns with them): run it briefly on 2 threads and look them up.
 TEST(Registry, WhatEachPatternPaysIsMeasuredByBenchPrimitives) {
-  const std::string out = (std::filesystem::temp_directory_path() / ("gdlab-prims-" + std::to_string(getpid()) + ".json")).string();
+  const std::string out =
+      (std::filesystem::temp_directory_path() / ("gdlab-prims-" + std::to_string(getpid()) + ".json")).string();
   const std::string cmd = std::string(GDLAB_BENCH_PRIMITIVES) +
                           " --benchmark_filter=threads:2 --benchmark_min_time=0.001 --benchmark_out_format=json"
-                          " --benchmark_out=" + out + " >/dev/null 2>&1";
+                          " --benchmark_out=" +
+                          out + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream in(out);
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -445,8 +448,8 @@ TEST(Registry, WhatEachPatternPaysIsMeasuredByBenchPrimitives) {
   for (const auto& p : all_patterns()) {
     EXPECT_EQ(p.pays.empty(), p.name == "sequential") << p.name << ": only sequential pays nothing per step";
     for (const PrimitiveUse& u : p.pays) {
-      EXPECT_TRUE(measured.count(std::string(u.primitive))) << p.name << " pays '" << u.primitive
-                                                            << "', which bench_primitives does not measure";
+      EXPECT_TRUE(measured.count(std::string(u.primitive)))
+          << p.name << " pays '" << u.primitive << "', which bench_primitives does not measure";
       EXPECT_GT(u.per_step, 0) << p.name;
     }
     EXPECT_EQ(what_it_pays(p.name).data(), p.pays.data()) << p.name;

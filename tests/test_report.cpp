@@ -16,10 +16,10 @@
 #include <regex>
 #include <sstream>
 
-#include "train/error.hpp"
 #include "file_helpers.hpp"
-#include "report/report.hpp"
 #include "measure/results.hpp"
+#include "report/report.hpp"
+#include "train/error.hpp"
 
 namespace fs = std::filesystem;
 
@@ -251,19 +251,23 @@ TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
                        "thread\\_mutex (23.8 µs), thread\\_spawn (143 µs)."),
             std::string::npos)
       << alike;
-  EXPECT_NE(alike.find("Their primitives (the table below) cost 17–134% of these overheads."), std::string::npos) << alike;
+  EXPECT_NE(alike.find("Their primitives (the table below) cost 17–134% of these overheads."), std::string::npos)
+      << alike;
   EXPECT_NE(alike.find("the 4 priced patterns come in nearly the same order as by overhead: Spearman's ρ = 1.00"),
             std::string::npos)
       << alike;
   EXPECT_NE(alike.find("The dearest in primitives, thread\\_spawn (72.0 µs a step), ranks 4 of 4"), std::string::npos)
       << alike;
-  EXPECT_NE(alike.find("| openmp | 7.34 | 1 × omp parallel (empty) (0.590 µs) + 2 × omp barrier (0.320 µs) | 1.23 | 17% | 6.11 |"),
-            std::string::npos)
+  EXPECT_NE(
+      alike.find(
+          "| openmp | 7.34 | 1 × omp parallel (empty) (0.590 µs) + 2 × omp barrier (0.320 µs) | 1.23 | 17% | 6.11 |"),
+      std::string::npos)
       << alike;
   EXPECT_NE(alike.find("| ⚠ thread\\_spawn | 143 | 2 × std::thread create+join (36.0 µs) | 72.0 | 50% | 71.2 |"),
             std::string::npos)
       << alike;
-  EXPECT_NE(alike.find("the time 1 of the 2 threads waits in the map phase (only 1 shard)"), std::string::npos) << alike;
+  EXPECT_NE(alike.find("the time 1 of the 2 threads waits in the map phase (only 1 shard)"), std::string::npos)
+      << alike;
   // The rest: 6.11, 6.96, -8.19 and 71.2 µs, median 6.54: thread_spawn pays more than twice that.
   EXPECT_NE(alike.find("median 6.54 µs a step) is not priced here"), std::string::npos) << alike;
   EXPECT_NE(alike.find("More than twice that for thread\\_spawn (71.2 µs): it pays more per step"), std::string::npos)
@@ -285,10 +289,10 @@ TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
 
   // Two far above the median rest (-16.6 and 22.6: 3.0 µs), and a fractional count.
   const std::string two_far = overhead_section({
-      {"openmp", {{"std::thread create+join", 2}}},               // 72: rest -64.7
-      {"thread_pool", {{"mutex+condvar handoff", 1}}},            // 32: rest -16.6
+      {"openmp", {{"std::thread create+join", 2}}},                         // 72: rest -64.7
+      {"thread_pool", {{"mutex+condvar handoff", 1}}},                      // 32: rest -16.6
       {"thread_mutex", {{"omp parallel (empty)", 1}, {"omp barrier", 2}}},  // 1.23: rest 22.6
-      {"thread_spawn", {{"omp parallel (empty)", 0.5}}},          // 0.295: rest 143
+      {"thread_spawn", {{"omp parallel (empty)", 0.5}}},                    // 0.295: rest 143
   });
   EXPECT_NE(two_far.find("More than twice that for thread\\_mutex (22.6 µs) and thread\\_spawn (143 µs): they pay"),
             std::string::npos)
@@ -390,9 +394,9 @@ TEST(Report, BadInputsLeaveNothingBehind) {
   const auto before = s.entries();
   for (const char* bad : {"missing.json", "corrupt.json", "other.json", "future.json", "field.json"}) {
     // A good file first: a bad one anywhere in the list stops the report before anything is written.
-    EXPECT_THROW(gd::write_report({results_path("results-2core.json"), (s.dir / bad).string()},
-                                  (s.dir / "out").string()),
-                 gd::UsageError)
+    EXPECT_THROW(
+        gd::write_report({results_path("results-2core.json"), (s.dir / bad).string()}, (s.dir / "out").string()),
+        gd::UsageError)
         << bad;
     EXPECT_EQ(s.entries(), before) << bad;
   }
@@ -462,9 +466,9 @@ TEST(ReportCommitted, MatchesWhatTheCodeMakesFromItsResults) {
   Scratch s;
   // Made by gdlab report itself, as reports/README.md says, so what the command adds (the
   // pattern registry's primitive costs) is part of the comparison.
-  const CliRun made = run_cli("report " + (committed / "results" / "2core-full.json").string() + " --out " +
-                                  (s.dir / "2core-full").string(),
-                              s.dir);
+  const CliRun made = run_cli(
+      "report " + (committed / "results" / "2core-full.json").string() + " --out " + (s.dir / "2core-full").string(),
+      s.dir);
   ASSERT_EQ(made.status, 0) << made.err;
   for (const char* f : {"report.md", "cells.csv", "fits.csv", "primitives.csv"})
     EXPECT_TRUE(read(s.dir / "2core-full" / f) == read(committed / f))

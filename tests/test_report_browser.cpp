@@ -57,7 +57,8 @@ Browser chromium(const Scratch& s, const std::vector<std::string>& what, const f
   std::string cmd = "timeout 120 " + exe +
                     " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                     " --disable-background-networking --disable-component-update --disable-sync"
-                    " --user-data-dir=" + profile.string() + " --enable-logging=stderr --v=0";
+                    " --user-data-dir=" +
+                    profile.string() + " --enable-logging=stderr --v=0";
   for (const auto& w : what) cmd += " " + w;
   cmd += " file://" + page.string() + " >" + (s.dir / "out.txt").string() + " 2>" + (s.dir / "err.txt").string();
   const int raw = std::system(cmd.c_str());
@@ -110,10 +111,12 @@ nlohmann::json probe(const Scratch& s, const fs::path& page) {
   const std::regex pre(R"(<pre id="gdlab-probe">([^<]*)</pre>)");
   std::smatch m;
   if (b.status != 0 || !std::regex_search(b.out, m, pre))
-    throw std::runtime_error("chromium printed no probe (status " + std::to_string(b.status) + "): " + b.err.substr(0, 2000));
+    throw std::runtime_error("chromium printed no probe (status " + std::to_string(b.status) +
+                             "): " + b.err.substr(0, 2000));
   std::string text = m[1];
   for (auto [from, to] : {std::pair{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&amp;", "&"}})
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) text.replace(at, std::strlen(from), to);
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + 1))
+      text.replace(at, std::strlen(from), to);
   return nlohmann::json::parse(text);
 }
 
@@ -158,16 +161,25 @@ std::vector<std::uint32_t> decode_png(const std::string& png, int& width, int& h
                 c = i >= std::size_t(channels) ? up[i - channels] : 0;
       int pred = 0;
       switch (filter) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) / 2; break;
+        case 0:
+          pred = 0;
+          break;
+        case 1:
+          pred = a;
+          break;
+        case 2:
+          pred = b;
+          break;
+        case 3:
+          pred = (a + b) / 2;
+          break;
         case 4: {
           const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
           pred = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
           break;
         }
-        default: throw std::runtime_error("bad PNG filter");
+        default:
+          throw std::runtime_error("bad PNG filter");
       }
       out[i] = static_cast<unsigned char>(in[i] + pred);
     }
@@ -187,7 +199,8 @@ struct Variety {
 Variety screenshot_variety(const Scratch& s, const fs::path& page) {
   const fs::path shot = s.dir / "shot.png";
   fs::remove(shot);
-  const Browser b = chromium(s, {"--hide-scrollbars", "--window-size=1200,2400", "--screenshot=" + shot.string()}, page);
+  const Browser b =
+      chromium(s, {"--hide-scrollbars", "--window-size=1200,2400", "--screenshot=" + shot.string()}, page);
   if (b.status != 0 || !fs::exists(shot)) throw std::runtime_error("no screenshot: " + b.err.substr(0, 2000));
   int w = 0, h = 0;
   const auto px = decode_png(read(shot), w, h);
@@ -214,9 +227,11 @@ class ReportBrowser : public ::testing::Test {
 TEST_F(ReportBrowser, ReportLoadsWithoutConsoleMessages) {
   Scratch s;
   // The check itself: a page with a script error and a missing image must be caught.
-  write(s.dir / "bad.html", "<!DOCTYPE html><html><head><title>t</title></head><body>"
-                            "<script>console.error('boom'); undefinedFunction();</script></body></html>");
-  EXPECT_FALSE(console_lines(chromium(s, {"--virtual-time-budget=5000", "--dump-dom"}, s.dir / "bad.html").err).empty());
+  write(s.dir / "bad.html",
+        "<!DOCTYPE html><html><head><title>t</title></head><body>"
+        "<script>console.error('boom'); undefinedFunction();</script></body></html>");
+  EXPECT_FALSE(
+      console_lines(chromium(s, {"--virtual-time-budget=5000", "--dump-dom"}, s.dir / "bad.html").err).empty());
 
   gd::write_report({(kSource / "tests/data/results-2core.json").string(),
                     (kSource / "tests/data/results-2core-after.json").string()},
@@ -231,8 +246,9 @@ TEST_F(ReportBrowser, ReportLoadsWithoutConsoleMessages) {
 TEST_F(ReportBrowser, EveryChartRendersAndNothingIsFetched) {
   Scratch s;
   // The probe itself: a figure whose chart is an empty SVG, and a missing image.
-  write(s.dir / "bad.html", "<!DOCTYPE html><html><head><title>t</title></head><body>"
-                            "<figure><svg width=\"0\" height=\"0\"></svg></figure><img src=\"missing.png\"></body></html>");
+  write(s.dir / "bad.html",
+        "<!DOCTYPE html><html><head><title>t</title></head><body>"
+        "<figure><svg width=\"0\" height=\"0\"></svg></figure><img src=\"missing.png\"></body></html>");
   const auto bad = probe(s, s.dir / "bad.html");
   EXPECT_EQ(bad["charts"][0]["drawn"], 0);
   EXPECT_EQ(bad["errors"].size(), 1u) << bad.dump();
@@ -244,8 +260,8 @@ TEST_F(ReportBrowser, EveryChartRendersAndNothingIsFetched) {
   for (const auto& c : j["charts"]) {
     EXPECT_GT(c["width"].get<double>(), 300) << c.dump();
     EXPECT_GT(c["height"].get<double>(), 150) << c.dump();
-    EXPECT_GT(c["drawn"].get<int>(), 20) << c.dump();   // axes, ticks, lines, points, legend samples
-    EXPECT_GT(c["texts"].get<int>(), 8) << c.dump();    // title, labels, ticks, legend
+    EXPECT_GT(c["drawn"].get<int>(), 20) << c.dump();  // axes, ticks, lines, points, legend samples
+    EXPECT_GT(c["texts"].get<int>(), 8) << c.dump();   // title, labels, ticks, legend
   }
   EXPECT_TRUE(j["errors"].empty()) << j.dump();
   EXPECT_TRUE(j["resources"].empty()) << "the page fetched: " << j["resources"].dump();
@@ -270,8 +286,8 @@ TEST_F(ReportBrowser, PrintsOnA4) {
   Scratch s;
   gd::write_report({(kSource / "tests/data/results-2core.json").string()}, (s.dir / "report").string());
   const fs::path pdf = s.dir / "report.pdf";
-  const Browser b = chromium(s, {"--no-pdf-header-footer", "--print-to-pdf=" + pdf.string()},
-                             s.dir / "report" / "index.html");
+  const Browser b =
+      chromium(s, {"--no-pdf-header-footer", "--print-to-pdf=" + pdf.string()}, s.dir / "report" / "index.html");
   ASSERT_TRUE(fs::exists(pdf)) << b.err.substr(0, 2000);
   const std::string text = read(pdf);
   EXPECT_EQ(text.rfind("%PDF", 0), 0u);

@@ -6,8 +6,8 @@
 
 #include <cmath>
 
-#include "train/data.hpp"
 #include "registry.hpp"
+#include "train/data.hpp"
 #include "train/trainer.hpp"
 #include "watchdog.hpp"
 

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <functional>
 
+#include "registry.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
-#include "registry.hpp"
 #include "train/trainer.hpp"
 
 using namespace gd;
@@ -92,7 +92,8 @@ TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
     step.prepare(idx.data(), 70);
     if (shard_sums) {
       for (int s = 0; s < S; ++s) step.run_shard(s);
-      for (int s = 0; s < S; ++s) shard_sums[s] = Eigen::Map<Params>(step.shard_gradient(s), Eigen::Index(step.param_floats()));
+      for (int s = 0; s < S; ++s)
+        shard_sums[s] = Eigen::Map<Params>(step.shard_gradient(s), Eigen::Index(step.param_floats()));
     } else {
       for (int first = 0, s = 0; s < S; ++s)
         if (s == S - 1 || (cuts >> s & 1u)) {

@@ -3,8 +3,8 @@
 
 #include <fstream>
 
-#include "train/error.hpp"
 #include "idx_files.hpp"
+#include "train/error.hpp"
 #include "train/weights.hpp"
 
 using namespace gd;

@@ -18,9 +18,9 @@
 #include <numeric>
 #include <string>
 
+#include "registry.hpp"
 #include "train/data.hpp"
 #include "train/memory.hpp"
-#include "registry.hpp"
 #include "train/step.hpp"
 #include "train/trainer.hpp"
 
@@ -69,9 +69,15 @@ struct Shapes {
   Eigen::MatrixXf X, A1, A2, Z3, dZ3, dZ2, dZ1, dA2, dA1;
   Eigen::MatrixXf dW1{kH1, kIn}, dW2{kH2, kH1}, dW3{kOut, kH2};
   explicit Shapes(int n)
-      : X(Eigen::MatrixXf::Random(kIn, n)), A1(kH1, n), A2(kH2, n), Z3(kOut, n),
-        dZ3(Eigen::MatrixXf::Random(kOut, n)), dZ2(Eigen::MatrixXf::Random(kH2, n)),
-        dZ1(Eigen::MatrixXf::Random(kH1, n)), dA2(kH2, n), dA1(kH1, n) {
+      : X(Eigen::MatrixXf::Random(kIn, n)),
+        A1(kH1, n),
+        A2(kH2, n),
+        Z3(kOut, n),
+        dZ3(Eigen::MatrixXf::Random(kOut, n)),
+        dZ2(Eigen::MatrixXf::Random(kH2, n)),
+        dZ1(Eigen::MatrixXf::Random(kH1, n)),
+        dA2(kH2, n),
+        dA1(kH1, n) {
     W1.setRandom();
     W2.setRandom();
     W3.setRandom();
@@ -122,13 +128,31 @@ void openblas_gemms(benchmark::State& state) {
   set_rate(state, n);
   state.SetLabel("OpenBLAS (serial) cblas_sgemm, the 8 GEMMs of a step");
 }
-BENCHMARK(openblas_gemms)->ArgName("batch")->Arg(16)->Arg(64)->Arg(256)->UseRealTime()->MeasureProcessCPUTime()
+BENCHMARK(openblas_gemms)
+    ->ArgName("batch")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
 #endif
 
-BENCHMARK(trainer_step)->ArgName("batch")->Arg(16)->Arg(64)->Arg(256)->UseRealTime()->MeasureProcessCPUTime()
+BENCHMARK(trainer_step)
+    ->ArgName("batch")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK(eigen_gemms)->ArgName("batch")->Arg(16)->Arg(64)->Arg(256)->UseRealTime()->MeasureProcessCPUTime()
+BENCHMARK(eigen_gemms)
+    ->ArgName("batch")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
 
 // Keeps each benchmark's time per iteration (the median when repeated) while printing
@@ -161,7 +185,8 @@ int main(int argc, char** argv) {
   for (const char* lib : {"openblas_gemms", "eigen_gemms"})
     for (int n : {16, 64, 256}) {
       const std::string args = "batch:" + std::to_string(n);
-      auto step = reporter.seconds.find("trainer_step/" + args), gemm = reporter.seconds.find(std::string(lib) + "/" + args);
+      auto step = reporter.seconds.find("trainer_step/" + args),
+           gemm = reporter.seconds.find(std::string(lib) + "/" + args);
       if (step == reporter.seconds.end() || gemm == reporter.seconds.end()) continue;
       if (!header) std::printf("\ntrainer step throughput / GEMM-only throughput (same shapes, one thread):\n");
       header = true;

@@ -21,9 +21,9 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <chrono>
 #include <boost/thread/barrier.hpp>
 #include <boost/thread/thread.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <latch>
@@ -34,11 +34,11 @@
 #include <vector>
 
 #include "measure/harness.hpp"
-#include "train/cpus.hpp"
 #include "measure/primitive_names.hpp"
+#include "primitive_args.hpp"
+#include "train/cpus.hpp"
 #include "train/spin_wait.hpp"
 #include "train/thread_pool.hpp"
-#include "primitive_args.hpp"
 
 namespace {
 

@@ -167,8 +167,7 @@ void asio_co_await_resume(benchmark::State& state) {
   boost::asio::thread_pool pool{std::size_t(p)};
   for (auto _ : state) {
     auto f = boost::asio::co_spawn(
-        pool,
-        [&]() -> boost::asio::awaitable<void> { co_await boost::asio::post(pool, boost::asio::use_awaitable); },
+        pool, [&]() -> boost::asio::awaitable<void> { co_await boost::asio::post(pool, boost::asio::use_awaitable); },
         boost::asio::use_future);
     f.get();
   }

@@ -20,12 +20,12 @@
 #include <chrono>
 #include <thread>
 
-#include "train/cpus.hpp"
-#include "train/data.hpp"
 #include "measure/harness.hpp"
 #include "measure/trainee.hpp"
-#include "train/memory.hpp"
 #include "registry.hpp"
+#include "train/cpus.hpp"
+#include "train/data.hpp"
+#include "train/memory.hpp"
 #include "train/step.hpp"
 #include "train/trainer.hpp"
 
@@ -38,17 +38,18 @@ const gd::DataSplit& data() {
 
 // A fresh 784-256-128-10 model and step on `train` with the default shard count.
 std::unique_ptr<gd::Trainee> trainee(const gd::Dataset& train, int batch) {
-  return std::make_unique<gd::Trainee>(gd::ModelSpec{{784, 256, 128, 10}}, 1, train, gd::shuffled_order(train.size(), 1),
-                                       batch, gd::default_shards(batch));
+  return std::make_unique<gd::Trainee>(gd::ModelSpec{{784, 256, 128, 10}}, 1, train,
+                                       gd::shuffled_order(train.size(), 1), batch, gd::default_shards(batch));
 }
 
 // Trains with `pattern`: three untimed warm-up steps, then one step per benchmark iteration.
 void time_steps(benchmark::State& state, const gd::Dataset& train, gd::Pattern& pattern, int batch) {
   const auto t = trainee(train, batch);
-  for (int w = 0; w < 3; ++w) t->run_step(pattern);  // warm-up, not timed
-  for (auto _ : state) t->run_step(pattern);         // with Threads(p), the copies start this loop together
+  for (int w = 0; w < 3; ++w) t->run_step(pattern);     // warm-up, not timed
+  for (auto _ : state) t->run_step(pattern);            // with Threads(p), the copies start this loop together
   state.SetItemsProcessed(state.iterations() * batch);  // items/s = samples/s
-  state.counters["shards"] = benchmark::Counter(t->step.shards(), benchmark::Counter::kAvgThreads);  // not summed over copies
+  state.counters["shards"] =
+      benchmark::Counter(t->step.shards(), benchmark::Counter::kAvgThreads);  // not summed over copies
 }
 
 void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
@@ -63,8 +64,8 @@ void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
 // machine: what independent copies lose (shared caches, memory bandwidth, clock speed
 // with every core busy, the hypervisor) a pattern mostly loses too, before any
 // synchronisation. Not a strict bound: p copies hold p models where a pattern shares one
-// (the matrix measures the same as its row "independent", shared/measure/matrix.hpp). Google Benchmark divides the wall time by the iterations of all
-// copies together, so read samples/s:
+// (the matrix measures the same as its row "independent", shared/measure/matrix.hpp). Google Benchmark divides the wall
+// time by the iterations of all copies together, so read samples/s:
 //   E_ceiling(p) = items_per_second(threads:p) / (p * items_per_second(threads:1))
 void independent_benchmark(benchmark::State& state) {
   const gd::DataSplit d = gd::make_synthetic(std::uint64_t(1 + state.thread_index()));

@@ -10,14 +10,14 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "train/data.hpp"
-#include "train/error.hpp"
-#include "train/cpus.hpp"
-#include "train/files.hpp"
 #include "measure/harness.hpp"
+#include "measure/results.hpp"
 #include "progress.hpp"
 #include "registry.hpp"
-#include "measure/results.hpp"
+#include "train/cpus.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
+#include "train/files.hpp"
 
 namespace gd::cli {
 namespace {
@@ -93,9 +93,10 @@ MatrixConfig config_from(const MatrixOptions& o) {
   if (o.warmup < 0 || o.warmup > 100'000)
     throw UsageError(fmt::format("--warmup {}: use 0..100000 untimed steps", o.warmup));
   if (o.reps < 1 || o.reps > 999 || o.reps % 2 == 0)
-    throw UsageError(fmt::format("--reps {}: use an odd number from 1 to 999 (the median of an odd count is one real "
-                                 "sample)",
-                                 o.reps));
+    throw UsageError(
+        fmt::format("--reps {}: use an odd number from 1 to 999 (the median of an odd count is one real "
+                    "sample)",
+                    o.reps));
   if (o.samples < 0) throw UsageError("--samples must not be negative");
   return c;
 }
@@ -122,8 +123,9 @@ std::string join(const std::vector<int>& v) {
 
 // Google Benchmark's JSON output of bench_primitives (about 100 KB; 64 MiB is far beyond it).
 std::vector<Primitive> read_primitives(const std::string& path) {
-  const std::string text = read_file_limited(
-      path, std::uintmax_t(64) << 20, "file", "larger than the 64 MiB limit, not Google Benchmark output of bench_primitives");
+  const std::string text =
+      read_file_limited(path, std::uintmax_t(64) << 20, "file",
+                        "larger than the 64 MiB limit, not Google Benchmark output of bench_primitives");
   if (text.empty()) throw UsageError(path + ": empty file, not Google Benchmark JSON output");
   try {
     return primitives_from_benchmark_json(text, path);
@@ -204,15 +206,17 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
 
   const int cpus = r.environment.cpus_available;
   const long to_run = missing_repetitions(r);
-  fmt::print("matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
-             r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps,
-             to_run, cpus);
+  fmt::print(
+      "matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
+      r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps, to_run,
+      cpus);
   if (double load = std::atof(r.environment.load_average.c_str()); load >= 0.5 * cpus)
     fmt::print(stderr, "warning: the machine is busy (load average {} on {} CPUs): expect noisy timings\n",
                r.environment.load_average, cpus);
   for (int t : r.config.threads)
     if (t > cpus)
-      fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t, cpus);
+      fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t,
+                 cpus);
   std::fflush(stdout);
 
   Progress bar("matrix", to_run);
@@ -250,11 +254,12 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fmt::print("{}", summary_table(r));
-  fmt::print("\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
-             "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
-             "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
-             "same weights as sequential;\nindependent = p copies of sequential at once, sharing nothing: the "
-             "machine's own ceiling (time/step = wall/(p steps)).\n");
+  fmt::print(
+      "\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
+      "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
+      "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
+      "same weights as sequential;\nindependent = p copies of sequential at once, sharing nothing: the "
+      "machine's own ceiling (time/step = wall/(p steps)).\n");
   std::fflush(stdout);  // the table before the warnings, also when both go to one pipe
   for (const std::string& w : flag_warnings(r)) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("\nwrote {} and {} ({:.1f} s)\n", o.out, csv_path_for(o.out), wall);
@@ -275,13 +280,16 @@ void add_matrix(CLI::App& app) {
       "matrix", "Measure patterns x threads x batch sizes; write a results file (JSON + CSV) and print a summary");
   cmd->add_option("--patterns", o->patterns,
                   "all, or a comma-separated list (see 'gdlab patterns'); 'independent' (in all) measures the "
-                  "machine's own ceiling: p copies of sequential at once")->capture_default_str();
+                  "machine's own ceiling: p copies of sequential at once")
+      ->capture_default_str();
   cmd->add_option("--threads", o->threads, "Thread counts, e.g. 1,2,4 (default 1, 2, 4, ... up to the available CPUs)");
   cmd->add_option("--batch", o->batches, "Batch sizes, e.g. 16,64,256")->capture_default_str();
-  cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")->capture_default_str();
+  cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")
+      ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
       ->check(kNotEmpty);
-  cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER")->capture_default_str();
+  cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER")
+      ->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Timed steps per repetition (0: about 8192 samples' worth, at least 10)")
       ->capture_default_str();
@@ -295,9 +303,10 @@ void add_matrix(CLI::App& app) {
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "
                   "--benchmark_out_format=json)")
       ->check(kNotEmpty);
-  cmd->add_flag("--quick", o->quick, "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
-                                     "about 2048 samples (at least 10 steps), 2 warm-up steps, --out "
-                                     "results/quick.json; any of these given explicitly wins");
+  cmd->add_flag("--quick", o->quick,
+                "A small matrix for a first look (about a minute on 2 cores): 3 repetitions of "
+                "about 2048 samples (at least 10 steps), 2 warm-up steps, --out "
+                "results/quick.json; any of these given explicitly wins");
   cmd->add_flag("--resume", o->resume, "Continue the interrupted matrix stored in --out");
   cmd->add_flag("--force", o->force, "Replace an interrupted matrix in --out instead of refusing");
   cmd->callback([o, cmd] {

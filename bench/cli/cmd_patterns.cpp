@@ -37,8 +37,8 @@ void add_patterns(CLI::App& app) {
     fmt::print("{:<18} {:<16} {:<{}} {}\n", "pattern", "deterministic", "library", width, "mechanism");
     std::size_t i = 0;
     for (const auto& p : all_patterns())
-      fmt::print("{:<18} {:<16} {:<{}} {}\n", p.name, p.deterministic ? "yes" : "NO (by design)", libraries[i++],
-                 width, plain_text(p.mechanism));
+      fmt::print("{:<18} {:<16} {:<{}} {}\n", p.name, p.deterministic ? "yes" : "NO (by design)", libraries[i++], width,
+                 plain_text(p.mechanism));
   });
 }
 

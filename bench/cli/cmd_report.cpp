@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "commands.hpp"
-#include "train/error.hpp"
 #include "registry.hpp"
 #include "report/report.hpp"
+#include "train/error.hpp"
 
 namespace gd::cli {
 

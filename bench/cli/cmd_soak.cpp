@@ -23,11 +23,11 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "progress.hpp"
+#include "registry.hpp"
 #include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
-#include "progress.hpp"
-#include "registry.hpp"
 #include "train/trainer.hpp"
 
 namespace gd::cli {
@@ -147,7 +147,8 @@ std::uint64_t sequential_checksum(const Workload& w, long steps, StallWatch& wat
   auto sequential = find_pattern(kSequential).make(1);
   long done = 0;
   while (done < steps && !CtrlC::pressed())
-    t.epoch(*sequential, [&](long, long) { ++done, watch.beat(); }, [&] { return done >= steps || CtrlC::pressed(); });
+    t.epoch(
+        *sequential, [&](long, long) { ++done, watch.beat(); }, [&] { return done >= steps || CtrlC::pressed(); });
   if (CtrlC::pressed()) throw Interrupted();
   return m.checksum();
 }
@@ -233,9 +234,10 @@ void run(const SoakOptions& o) {
     for (int t : threads)
       if (p->name != kSequential || t == threads.front()) runs.emplace_back(p, p->name == kSequential ? 1 : t);
   CtrlC ctrl_c("\ngdlab soak: stopping after the current step (Ctrl-C again to abort)\n");
-  fmt::print("soak: {} run{} of {:g} s on tiny steps (XOR, 2-8-2, batch 32 in 16 shards of 2 samples), {} CPUs; "
-             "a run fails if no step finishes for {} s\n",
-             runs.size(), runs.size() == 1 ? "" : "s", o.seconds, cpus, o.stall);
+  fmt::print(
+      "soak: {} run{} of {:g} s on tiny steps (XOR, 2-8-2, batch 32 in 16 shards of 2 samples), {} CPUs; "
+      "a run fails if no step finishes for {} s\n",
+      runs.size(), runs.size() == 1 ? "" : "s", o.seconds, cpus, o.stall);
   std::fflush(stdout);
 
   const Workload w;
@@ -244,7 +246,7 @@ void run(const SoakOptions& o) {
   for (const auto& [info, p] : runs) {
     if (CtrlC::pressed()) throw Interrupted();
     const Run r = soak_one(w, *info, p, o, watch);
-    const std::string weights = !r.problem.empty()       ? r.problem
+    const std::string weights = !r.problem.empty()    ? r.problem
                                 : info->deterministic ? "weights = sequential's"
                                                       : "weights not compared (not deterministic)";
     fmt::print("{:<17} {:>3} thread{}  {:>10} steps in {:5.1f} s  {:8.1f} us/step  slowest {:8.2f} ms  {}\n",
@@ -262,8 +264,9 @@ void run(const SoakOptions& o) {
 void add_soak(CLI::App& app) {
   auto o = std::make_shared<SoakOptions>();
   auto* cmd = app.add_subcommand(
-      "soak", "Run patterns for a long while on tiny steps; fail on a stall (with every thread's stack), an error, "
-              "or weights that differ from sequential's");
+      "soak",
+      "Run patterns for a long while on tiny steps; fail on a stall (with every thread's stack), an error, "
+      "or weights that differ from sequential's");
   cmd->add_option("--patterns,-m", o->patterns, "Comma-separated patterns, or all (every pattern but sequential)")
       ->capture_default_str();
   cmd->add_option("--threads,-t", o->threads,

@@ -11,11 +11,11 @@
 #include <optional>
 
 #include "commands.hpp"
-#include "train/data.hpp"
-#include "train/error.hpp"
+#include "measure/results.hpp"
 #include "progress.hpp"
 #include "registry.hpp"
-#include "measure/results.hpp"
+#include "train/data.hpp"
+#include "train/error.hpp"
 #include "train/trainer.hpp"
 #include "train/weights.hpp"
 
@@ -28,7 +28,7 @@ struct TrainOptions {
   std::string data = "synthetic";
   std::string layers;  // empty: a default that fits the data
   std::string activation = "relu";
-  std::string loss;    // empty: ce for classification, mse for regression
+  std::string loss;  // empty: ce for classification, mse for regression
   int batch = 256;
   int shards = 0;
   int epochs = 3;
@@ -80,13 +80,15 @@ void run(const TrainOptions& o) {
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive finite number");
   if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1) throw UsageError("--momentum must be in [0, 1)");
-  if (!std::isfinite(o.weight_decay) || o.weight_decay < 0) throw UsageError("--weight-decay must be a finite number >= 0");
+  if (!std::isfinite(o.weight_decay) || o.weight_decay < 0)
+    throw UsageError("--weight-decay must be a finite number >= 0");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.shards < 0) throw UsageError("--shards must be at least 1 (leave it out for the default, batch/64)");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   if (o.pattern == kIndependent)
-    throw UsageError("'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
-                     "pattern: train with --pattern sequential, or run gdlab matrix --patterns independent");
+    throw UsageError(
+        "'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
+        "pattern: train with --pattern sequential, or run gdlab matrix --patterns independent");
   const PatternInfo& info = find_pattern(o.pattern);
   if (!o.save.empty()) check_save_target(o.save);  // before training, not after it
   DataSplit data = load_data(o.data, o.seed);
@@ -126,11 +128,12 @@ void run(const TrainOptions& o) {
   Trainer trainer(*model, data.train, cfg);
   auto pattern = info.make(o.threads);  // threads and pools are created here, before any timing
 
-  fmt::print("train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, {} shards, "
-             "pattern {} with {} thread{}\n",
-             model->layout.count, data.train.name, data.train.size(), data.test.size(),
-             layers_string(model->spec.layers), to_string(model->spec.activation), to_string(model->spec.loss),
-             o.batch, trainer.shards(), info.name, o.threads, o.threads == 1 ? "" : "s");
+  fmt::print(
+      "train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, {} shards, "
+      "pattern {} with {} thread{}\n",
+      model->layout.count, data.train.name, data.train.size(), data.test.size(), layers_string(model->spec.layers),
+      to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), info.name, o.threads,
+      o.threads == 1 ? "" : "s");
   {  // while the epochs run, Ctrl-C stops the training after the current step
     CtrlC ctrl_c;
     for (int e = 1; e <= o.epochs; ++e) {
@@ -163,7 +166,8 @@ void run(const TrainOptions& o) {
 
 void add_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  auto* cmd = app.add_subcommand("train", "Train the MLP with one concurrency pattern; print loss, accuracy, time per epoch");
+  auto* cmd =
+      app.add_subcommand("train", "Train the MLP with one concurrency pattern; print loss, accuracy, time per epoch");
   cmd->add_option("--pattern,-m", o->pattern, "Concurrency pattern (see 'gdlab patterns')")->capture_default_str();
   cmd->add_option("--threads,-t", o->threads, "Worker threads the pattern uses")->capture_default_str();
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER of IDX files")

@@ -53,8 +53,8 @@ std::vector<int> int_list(const std::string& s, const char* option, int lo, int 
       used = 0;
     }
     if (used != item.size() || v < lo || v > hi)
-      throw UsageError(fmt::format("{} '{}': expected a comma-separated list of integers in {}..{}{}", option, s, lo, hi,
-                                   allow_auto ? " or 'auto'" : ""));
+      throw UsageError(fmt::format("{} '{}': expected a comma-separated list of integers in {}..{}{}", option, s, lo,
+                                   hi, allow_auto ? " or 'auto'" : ""));
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
   }
   if (out.empty()) throw UsageError(fmt::format("{} is empty", option));

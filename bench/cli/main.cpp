@@ -13,8 +13,9 @@
 
 int main(int argc, char** argv) {
   gd::keep_freed_memory();  // steady step times (shared/train/memory.hpp)
-  CLI::App app{"gdlab: one MLP trainer run by many concurrency patterns, measured side by side.\n"
-               "Run 'gdlab SUBCOMMAND --help' for the options of each subcommand."};
+  CLI::App app{
+      "gdlab: one MLP trainer run by many concurrency patterns, measured side by side.\n"
+      "Run 'gdlab SUBCOMMAND --help' for the options of each subcommand."};
   app.name("gdlab");
   app.require_subcommand(1);
   gd::cli::add_train(app);

@@ -11,8 +11,12 @@ int main() {
   SharedGradient g(256);
   const std::vector<float> ones(256, 1.0f);
   lesson::within(std::chrono::seconds(20), "two threads calling add_shard", [&] {
-    std::jthread a([&] { for (int i = 0; i < calls; ++i) add_shard(g, ones); });
-    std::jthread b([&] { for (int i = 0; i < calls; ++i) add_shard(g, ones); });
+    std::jthread a([&] {
+      for (int i = 0; i < calls; ++i) add_shard(g, ones);
+    });
+    std::jthread b([&] {
+      for (int i = 0; i < calls; ++i) add_shard(g, ones);
+    });
   });
   long wrong = 0;
   for (float x : g.peek()) wrong += x != 2.0f * calls;

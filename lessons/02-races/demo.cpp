@@ -46,9 +46,10 @@ long run(const char* name, int rounds, Body body) {
   const double s = lesson::seconds_since(t0);
   double lost = 0;
   for (float g : grad) lost += 2.0 * rounds - g;
-  fmt::print("{:<8} expected {} per parameter, got {:.0f} .. {:.0f}: {:.0f} of {} additions lost ({:.2f}%), {:.1f} ms\n",
-             name, 2 * rounds, *std::min_element(grad.begin(), grad.end()), *std::max_element(grad.begin(), grad.end()),
-             lost, 2.0 * rounds * kParams, 100.0 * lost / (2.0 * rounds * kParams), 1e3 * s);
+  fmt::print(
+      "{:<8} expected {} per parameter, got {:.0f} .. {:.0f}: {:.0f} of {} additions lost ({:.2f}%), {:.1f} ms\n", name,
+      2 * rounds, *std::min_element(grad.begin(), grad.end()), *std::max_element(grad.begin(), grad.end()), lost,
+      2.0 * rounds * kParams, 100.0 * lost / (2.0 * rounds * kParams), 1e3 * s);
   return long(lost);
 }
 }  // namespace

@@ -9,13 +9,19 @@
 // whether the gradient was touched without the lock. Use it like a std::mutex.
 class CheckedMutex {
  public:
-  void lock() { m_.lock(); owner_ = std::this_thread::get_id(); }
+  void lock() {
+    m_.lock();
+    owner_ = std::this_thread::get_id();
+  }
   bool try_lock() {
     if (!m_.try_lock()) return false;
     owner_ = std::this_thread::get_id();
     return true;
   }
-  void unlock() { owner_ = std::thread::id(); m_.unlock(); }
+  void unlock() {
+    owner_ = std::thread::id();
+    m_.unlock();
+  }
   bool held_by_me() const { return owner_.load() == std::this_thread::get_id(); }
 
  private:

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
 
   lesson::Problem pb;
   auto seq = gd::find_pattern("sequential").make(1);
-  fmt::print("sequential                      checksum {}\n", gd::checksum_hex(lesson::train_checksum(pb, *seq, steps, 8)));
+  fmt::print("sequential                      checksum {}\n",
+             gd::checksum_hex(lesson::train_checksum(pb, *seq, steps, 8)));
   for (const char* name : {"thread_mutex", "thread_condvar"}) {
     std::set<std::uint64_t> distinct;
     for (int r = 0; r < runs; ++r) {

@@ -15,7 +15,10 @@ int main() {
     lesson::within(std::chrono::seconds(3), "wait() while one shard is missing, then its count_down", [&] {
       latch.count_down();
       latch.count_down();
-      std::jthread waiter([&] { latch.wait(); returned = true; });
+      std::jthread waiter([&] {
+        latch.wait();
+        returned = true;
+      });
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       v.expect(!returned, "wait() blocks while a shard is missing");
       latch.count_down();

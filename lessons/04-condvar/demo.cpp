@@ -75,13 +75,17 @@ class CondvarBarrier {
 
 template <class Barrier>
 double round_us(Barrier& b, long max_rounds) {
-  return lesson::us_per_round([&](long rounds) {
-    auto t0 = std::chrono::steady_clock::now();
-    std::jthread other([&] { for (long i = 0; i < rounds; ++i) b.arrive_and_wait(); });
-    for (long i = 0; i < rounds; ++i) b.arrive_and_wait();
-    other.join();
-    return lesson::seconds_since(t0);
-  }, max_rounds);
+  return lesson::us_per_round(
+      [&](long rounds) {
+        auto t0 = std::chrono::steady_clock::now();
+        std::jthread other([&] {
+          for (long i = 0; i < rounds; ++i) b.arrive_and_wait();
+        });
+        for (long i = 0; i < rounds; ++i) b.arrive_and_wait();
+        other.join();
+        return lesson::seconds_since(t0);
+      },
+      max_rounds);
 }
 }  // namespace
 

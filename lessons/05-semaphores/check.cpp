@@ -12,7 +12,10 @@ int main() {
     std::atomic<bool> returned{false};
     float got = -1;
     lesson::within(std::chrono::seconds(3), "take() on an empty mailbox, then put(42)", [&] {
-      std::jthread consumer([&] { got = box.take(); returned = true; });
+      std::jthread consumer([&] {
+        got = box.take();
+        returned = true;
+      });
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       v.expect(!returned, "take() waits while the mailbox is empty");
       box.put(42.0f);
@@ -23,7 +26,9 @@ int main() {
   const int n = 500;
   long out_of_order = 0;
   lesson::within(std::chrono::seconds(20), "a producer and a consumer, 500 values", [&] {
-    std::jthread producer([&] { for (int i = 1; i <= n; ++i) box.put(float(i)); });
+    std::jthread producer([&] {
+      for (int i = 1; i <= n; ++i) box.put(float(i));
+    });
     for (int i = 1; i <= n; ++i) out_of_order += box.take() != float(i);
   });
   v.expect(out_of_order == 0, fmt::format("values 1..{} arrive once each, in order ({} did not)", n, out_of_order));

@@ -11,8 +11,12 @@ int main() {
   x.g.assign(4, 1.0f);
   y.g.assign(8, 2.0f);
   lesson::within(std::chrono::seconds(3), "swap_buffers(x, y) and swap_buffers(y, x) at once", [] {
-    std::jthread a([] { for (int i = 0; i < 20; ++i) swap_buffers(x, y); });
-    std::jthread b([] { for (int i = 0; i < 20; ++i) swap_buffers(y, x); });
+    std::jthread a([] {
+      for (int i = 0; i < 20; ++i) swap_buffers(x, y);
+    });
+    std::jthread b([] {
+      for (int i = 0; i < 20; ++i) swap_buffers(y, x);
+    });
   });
   v.expect(true, "both threads finish");
   v.expect(x.g.size() == 4 && y.g.size() == 8, "40 swaps leave each buffer where it started");

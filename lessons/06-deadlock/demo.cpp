@@ -21,7 +21,7 @@ struct Layer {
 void copy_layer_bad(Layer& from, Layer& to) {
   std::lock_guard a(from.m);
   std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the other thread takes its first lock now
-  std::lock_guard b(to.m);                                      // ...and each waits for the other: forever
+  std::lock_guard b(to.m);                                     // ...and each waits for the other: forever
   to.w = from.w;
 }
 // [/lesson:deadlock]
@@ -37,8 +37,12 @@ void copy_layer_good(Layer& from, Layer& to) {
 bool run(void (*copy)(Layer&, Layer&)) {
   static Layer one, two;  // static: threads stuck in a deadlock may still point at them at exit
   return lesson::finishes_within(std::chrono::seconds(1), [copy] {
-    std::jthread a([&] { for (int i = 0; i < 5; ++i) copy(one, two); });
-    std::jthread b([&] { for (int i = 0; i < 5; ++i) copy(two, one); });
+    std::jthread a([&] {
+      for (int i = 0; i < 5; ++i) copy(one, two);
+    });
+    std::jthread b([&] {
+      for (int i = 0; i < 5; ++i) copy(two, one);
+    });
   });
 }
 }  // namespace
@@ -46,7 +50,8 @@ bool run(void (*copy)(Layer&, Layer&)) {
 int main() {
   auto t0 = std::chrono::steady_clock::now();
   const bool good = run(copy_layer_good);
-  fmt::print("std::scoped_lock(from.m, to.m):  {} ({:.0f} ms)\n", good ? "finished" : "DEADLOCK", 1e3 * lesson::seconds_since(t0));
+  fmt::print("std::scoped_lock(from.m, to.m):  {} ({:.0f} ms)\n", good ? "finished" : "DEADLOCK",
+             1e3 * lesson::seconds_since(t0));
   t0 = std::chrono::steady_clock::now();
   const bool bad = run(copy_layer_bad);
   fmt::print("lock_guard(from.m); lock_guard(to.m):  {} after {:.0f} ms\n",

@@ -10,7 +10,10 @@ int main() {
   lesson::within(std::chrono::seconds(5), "submit 2 slow and 100 quick tasks, destroy the pool", [&] {
     MiniPool pool(2);
     for (int i = 0; i < 2; ++i)  // keep both workers busy while the rest queues up
-      pool.submit([&] { std::this_thread::sleep_for(std::chrono::milliseconds(50)); ++ran; });
+      pool.submit([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        ++ran;
+      });
     for (int i = 0; i < 100; ++i) pool.submit([&] { ++ran; });
   });  // ~MiniPool runs here, while most tasks are still queued
   v.expect(ran == 102, fmt::format("all 102 submitted tasks ran ({} did)", ran.load()));

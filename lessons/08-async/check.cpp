@@ -26,11 +26,12 @@ int main() {
     if (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return started >= 2; }))
       throw std::runtime_error("ran alone: tasks 0 and 1 never ran at the same time");
   };
-  std::vector<std::function<void()>> tasks = {
-      meet, meet,
-      [] { throw std::runtime_error("task 2 failed"); },
-      [&] { std::this_thread::sleep_for(std::chrono::milliseconds(200)); slow_finished = true; },
-      [] { throw std::runtime_error("task 4 failed"); }};
+  std::vector<std::function<void()>> tasks = {meet, meet, [] { throw std::runtime_error("task 2 failed"); },
+                                              [&] {
+                                                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                                                slow_finished = true;
+                                              },
+                                              [] { throw std::runtime_error("task 4 failed"); }};
   std::string error;
   lesson::within(std::chrono::seconds(5), "run_all of 5 tasks", [&] {
     try {

@@ -1,8 +1,8 @@
 // Check for lesson 09: run_together's tasks run at the same time (two of them must meet),
 // and a task's exception comes out after every task finished.
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -37,9 +37,11 @@ int main() {
   v.expect(error.empty(), fmt::format("the two tasks meet (error: \"{}\")", error));
   error.clear();
   lesson::within(std::chrono::seconds(5), "run_together with a failing task", [&] {
-    std::vector<std::function<void()>> tasks = {
-        [] { throw std::runtime_error("task 0 failed"); },
-        [&] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); slow_done = true; }};
+    std::vector<std::function<void()>> tasks = {[] { throw std::runtime_error("task 0 failed"); },
+                                                [&] {
+                                                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                                                  slow_done = true;
+                                                }};
     try {
       boost::asio::co_spawn(pool, run_together(pool, tasks), boost::asio::use_future).get();
     } catch (const std::exception& e) {

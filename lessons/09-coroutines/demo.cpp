@@ -56,8 +56,8 @@ asio::awaitable<void> one_after_the_other(asio::thread_pool& pool) {
 // [lesson:together]
 template <class Work>
 asio::awaitable<void> together(asio::thread_pool& pool, Work work) {
-  auto [order, e1, e2] = co_await asio::experimental::make_parallel_group(
-                             asio::co_spawn(pool, work(), asio::deferred), asio::co_spawn(pool, work(), asio::deferred))
+  auto [order, e1, e2] = co_await asio::experimental::make_parallel_group(asio::co_spawn(pool, work(), asio::deferred),
+                                                                          asio::co_spawn(pool, work(), asio::deferred))
                              .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   (void)order, (void)e1, (void)e2;
 }

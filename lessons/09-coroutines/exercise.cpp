@@ -10,5 +10,11 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> run_together(asio::thread_pool& pool, const std::vector<std::function<void()>>& tasks) {
   for (const auto& task : tasks)
-    co_await asio::co_spawn(pool, [&task]() -> asio::awaitable<void> { task(); co_return; }, asio::use_awaitable);
+    co_await asio::co_spawn(
+        pool,
+        [&task]() -> asio::awaitable<void> {
+          task();
+          co_return;
+        },
+        asio::use_awaitable);
 }

@@ -13,10 +13,13 @@ int main() {
   std::atomic<bool> used[8] = {};
   int wrong = 0;
   for (int rep = 0; rep < 20; ++rep) {
-    const double s = parallel_sum(n, [&](int i) {
-      used[omp_get_thread_num() & 7].store(true, std::memory_order_relaxed);
-      return double(i % 7);  // small integers: exact in any order
-    }, 2);
+    const double s = parallel_sum(
+        n,
+        [&](int i) {
+          used[omp_get_thread_num() & 7].store(true, std::memory_order_relaxed);
+          return double(i % 7);  // small integers: exact in any order
+        },
+        2);
     double want = 0;
     for (int i = 0; i < n; ++i) want += i % 7;
     wrong += s != want;

@@ -34,11 +34,14 @@ int main(int argc, char** argv) {
   const int n = quick ? 400 : 2000;
   omp_set_dynamic(0);
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  fmt::print("OMP_WAIT_POLICY={}; {} CPUs\n", policy ? policy : "(unset: libgomp spins, then sleeps)", omp_get_num_procs());
+  fmt::print("OMP_WAIT_POLICY={}; {} CPUs\n", policy ? policy : "(unset: libgomp spins, then sleeps)",
+             omp_get_num_procs());
 
   double sink = 0;
   fmt::print("an unbalanced loop of {} iterations (iteration i costs ~i), 2 threads:\n", n);
-  fmt::print("  one thread                   {:7.1f} ms\n", ms([&] { for (int i = 0; i < n; ++i) sink += work(i); }));
+  fmt::print("  one thread                   {:7.1f} ms\n", ms([&] {
+               for (int i = 0; i < n; ++i) sink += work(i);
+             }));
   fmt::print("  schedule(static)             {:7.1f} ms  (thread 1 gets the expensive half)\n", ms([&] {
 #pragma omp parallel for num_threads(2) schedule(static) reduction(+ : sink)
                for (int i = 0; i < n; ++i) sink += work(i);

@@ -21,6 +21,7 @@ int main() {
     });
   });
   v.expect(calls == kThreads * kPhases, fmt::format("body runs {} times ({})", kThreads * kPhases, calls.load()));
-  v.expect(ahead == 0, fmt::format("no thread starts a phase before the previous one is complete ({} did)", ahead.load()));
+  v.expect(ahead == 0,
+           fmt::format("no thread starts a phase before the previous one is complete ({} did)", ahead.load()));
   return v.finish();
 }

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
     boost::barrier b(2);
     auto t0 = std::chrono::steady_clock::now();
     boost::thread_group group;
-    for (int t = 0; t < 2; ++t) group.create_thread([&] { for (int i = 0; i < rounds; ++i) b.wait(); });
+    for (int t = 0; t < 2; ++t)
+      group.create_thread([&] {
+        for (int i = 0; i < rounds; ++i) b.wait();
+      });
     group.join_all();
     fmt::print("boost::thread_group + boost::barrier   {:6.2f} us a round (2 threads, {} rounds)\n",
                1e6 * lesson::seconds_since(t0) / rounds, rounds);
@@ -32,7 +35,10 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     {
       std::vector<std::jthread> group;
-      for (int t = 0; t < 2; ++t) group.emplace_back([&] { for (int i = 0; i < rounds; ++i) b.arrive_and_wait(); });
+      for (int t = 0; t < 2; ++t)
+        group.emplace_back([&] {
+          for (int i = 0; i < rounds; ++i) b.arrive_and_wait();
+        });
     }
     fmt::print("std::jthread vector + std::barrier     {:6.2f} us a round (2 threads, {} rounds)\n",
                1e6 * lesson::seconds_since(t0) / rounds, rounds);

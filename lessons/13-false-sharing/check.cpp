@@ -12,7 +12,8 @@ int main() {
   bool apart = true;
   for (std::size_t i = 0; i + 1 < slots.size(); ++i) {
     const auto a = reinterpret_cast<std::uintptr_t>(&slots[i]), b = reinterpret_cast<std::uintptr_t>(&slots[i + 1]);
-    apart = apart && (a / 64 != b / 64) && ((b + sizeof(Slot) - 1) / 64 != a / 64) && (a + sizeof(Slot) - 1) / 64 != b / 64;
+    apart =
+        apart && (a / 64 != b / 64) && ((b + sizeof(Slot) - 1) / 64 != a / 64) && (a + sizeof(Slot) - 1) / 64 != b / 64;
   }
   v.expect(alignof(Slot) >= 64, fmt::format("a Slot starts on a 64-byte boundary (alignof = {})", alignof(Slot)));
   v.expect(apart, fmt::format("neighbouring slots of an array share no cache line (sizeof = {})", sizeof(Slot)));

@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
     fmt::print("{}:\n", atomic ? "atomic fetch_add (a locked read-modify-write)" : "plain increments (a store each)");
     for (int rep = 0; rep < (quick ? 1 : 3); ++rep) {
       const double same = ns_per_increment<Unpadded>(n, atomic), apart = ns_per_increment<Padded>(n, atomic);
-      fmt::print("  counters in one cache line: {:6.2f} ns/increment   padded to 64 bytes: {:6.2f} ns/increment   ratio {:.1f}x\n",
-                 same, apart, same / apart);
+      fmt::print(
+          "  counters in one cache line: {:6.2f} ns/increment   padded to 64 bytes: {:6.2f} ns/increment   ratio "
+          "{:.1f}x\n",
+          same, apart, same / apart);
     }
   }
 }

@@ -11,11 +11,11 @@
 #include <numeric>
 #include <vector>
 
-#include "measure/harness.hpp"
-#include "train/cpus.hpp"
 #include "lesson.hpp"
-#include "train/memory.hpp"
+#include "measure/harness.hpp"
 #include "registry.hpp"
+#include "train/cpus.hpp"
+#include "train/memory.hpp"
 #include "train/step.hpp"
 
 namespace {

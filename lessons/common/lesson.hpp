@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <thread>
-
 
 namespace lesson {
 
@@ -25,8 +24,10 @@ class Verdict {
     failures_ += ok ? 0 : 1;
   }
   int finish() const {
-    if (failures_ == 0) fmt::print("CHECK PASSED\n");
-    else fmt::print("CHECK FAILED: {} expectation(s) not met\n", failures_);
+    if (failures_ == 0)
+      fmt::print("CHECK PASSED\n");
+    else
+      fmt::print("CHECK FAILED: {} expectation(s) not met\n", failures_);
     std::fflush(stdout);
     return failures_ == 0 ? 0 : 1;
   }

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "train/data.hpp"
 #include "lesson.hpp"
+#include "train/data.hpp"
 #include "train/model.hpp"
 #include "train/pattern.hpp"
 #include "train/trainer.hpp"

@@ -23,14 +23,14 @@
 namespace lesson {
 
 struct QuoteIssue {
-  std::string where;    // README path (relative to the root) and line
+  std::string where;  // README path (relative to the root) and line
   std::string message;
 };
 
 struct QuoteReport {
   int quotes = 0;
   std::vector<QuoteIssue> issues;
-  int synced = 0;       // blocks rewritten (sync only)
+  int synced = 0;  // blocks rewritten (sync only)
 };
 
 namespace detail {
@@ -50,12 +50,24 @@ inline bool find_region(const std::vector<std::string>& src, const std::string& 
   const std::string open = "[lesson:" + name + "]", close = "[/lesson:" + name + "]";
   int begin = -1, end = -1, opens = 0;
   for (int i = 0; i < int(src.size()); ++i) {
-    if (src[i].find(open) != std::string::npos) { ++opens; if (begin < 0) begin = i; }
+    if (src[i].find(open) != std::string::npos) {
+      ++opens;
+      if (begin < 0) begin = i;
+    }
     if (src[i].find(close) != std::string::npos && begin >= 0 && end < 0) end = i;
   }
-  if (opens == 0) { error = "no region '" + name + "' (marker " + open + ")"; return false; }
-  if (opens > 1) { error = "region '" + name + "' is marked more than once"; return false; }
-  if (end < 0) { error = "region '" + name + "' has no closing marker " + close; return false; }
+  if (opens == 0) {
+    error = "no region '" + name + "' (marker " + open + ")";
+    return false;
+  }
+  if (opens > 1) {
+    error = "region '" + name + "' is marked more than once";
+    return false;
+  }
+  if (end < 0) {
+    error = "region '" + name + "' has no closing marker " + close;
+    return false;
+  }
   out.assign(src.begin() + begin + 1, src.begin() + end);
   return true;
 }

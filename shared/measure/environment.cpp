@@ -72,7 +72,8 @@ std::string git_commit() {
   if (dir.empty()) return "unknown";
   std::string head = run_command("git -C '" + dir + "' rev-parse --short HEAD 2>/dev/null");
   if (head.empty()) return "unknown";
-  if (!run_command("git -C '" + dir + "' status --porcelain --untracked-files=no 2>/dev/null").empty()) head += "-dirty";
+  if (!run_command("git -C '" + dir + "' status --porcelain --untracked-files=no 2>/dev/null").empty())
+    head += "-dirty";
   return head;
 }
 

@@ -7,7 +7,7 @@
 
 namespace gd {
 
-double process_cpu_seconds();    // CLOCK_PROCESS_CPUTIME_ID: all threads of the process
+double process_cpu_seconds();  // CLOCK_PROCESS_CPUTIME_ID: all threads of the process
 // The versions of the libraries this build was compiled against, from CMake (keys as in
 // Environment::libraries): the results file and `gdlab patterns` both print these.
 std::map<std::string, std::string> library_versions();

@@ -17,9 +17,7 @@
 
 namespace gd {
 
-long auto_steps(int batch, long rep_samples) {
-  return std::max(10L, (rep_samples + batch - 1) / std::max(1, batch));
-}
+long auto_steps(int batch, long rep_samples) { return std::max(10L, (rep_samples + batch - 1) / std::max(1, batch)); }
 
 std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef>& patterns) {
   std::vector<Cell> cells;
@@ -50,7 +48,8 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
       for (const std::string& name : c.patterns)
         for (const PatternRef& p : patterns)
           if (p.name == name) {
-            if (p.name == kSequential) add(p, 1, batch, shards);
+            if (p.name == kSequential)
+              add(p, 1, batch, shards);
             else
               for (int t : c.threads) add(p, t, batch, shards);
           }
@@ -165,8 +164,7 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
                           std::uint64_t seed, Hyper hyper) {
   const long runs = long(order.size()) / batch;  // full batches in one pass over the data
-  if (runs < 1)
-    throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
+  if (runs < 1) throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
   if (pattern.name == kIndependent)
     return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
   Run t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
@@ -260,20 +258,22 @@ void adopt_previous(Results& fresh, const Results& previous, const std::string& 
   for (Cell& c : fresh.cells) {
     for (const Cell& old : previous.cells)
       if (old.key() == c.key()) {
-        if (old.steps != c.steps) throw UsageError(fmt::format("{}: cell {} p={} batch={} ran {} steps, the plan says {}",
-                                                               source, c.pattern, c.threads, c.batch, old.steps, c.steps));
+        if (old.steps != c.steps)
+          throw UsageError(fmt::format("{}: cell {} p={} batch={} ran {} steps, the plan says {}", source, c.pattern,
+                                       c.threads, c.batch, old.steps, c.steps));
         c = old;
         c.rep_seconds.resize(std::min<std::size_t>(c.rep_seconds.size(), std::size_t(fresh.config.reps)));
         c.rep_cpu_seconds.resize(c.rep_seconds.size());
-        if (c.rep_useful_parallelism.size() > c.rep_seconds.size()) c.rep_useful_parallelism.resize(c.rep_seconds.size());
+        if (c.rep_useful_parallelism.size() > c.rep_seconds.size())
+          c.rep_useful_parallelism.resize(c.rep_seconds.size());
         if (c.rep_imbalance.size() > c.rep_seconds.size()) c.rep_imbalance.resize(c.rep_seconds.size());
       }
   }
   // Cells that were skipped before stay skipped: they failed for a reason.
   for (const Skipped& s : previous.skipped) {
-    fresh.cells.erase(std::remove_if(fresh.cells.begin(), fresh.cells.end(),
-                                     [&](const Cell& c) { return c.key() == s.key(); }),
-                      fresh.cells.end());
+    fresh.cells.erase(
+        std::remove_if(fresh.cells.begin(), fresh.cells.end(), [&](const Cell& c) { return c.key() == s.key(); }),
+        fresh.cells.end());
     fresh.skipped.push_back(s);
   }
   fresh.primitives = previous.primitives;

@@ -46,10 +46,10 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
 
 // What one repetition measured.
 struct RepOutcome {
-  double seconds = 0;      // wall time of the timed steps
-  double cpu_seconds = 0;  // process CPU time over the same steps
-  double loss = 0;         // mean training loss per sample over the timed steps
-  std::string checksum;    // of the final weights
+  double seconds = 0;                // wall time of the timed steps
+  double cpu_seconds = 0;            // process CPU time over the same steps
+  double loss = 0;                   // mean training loss per sample over the timed steps
+  std::string checksum;              // of the final weights
   std::vector<double> busy_seconds;  // per thread that worked: Step::busy (shared/train/step.hpp)
 };
 
@@ -75,10 +75,10 @@ PatternRef independent_ref(const PatternRef& sequential);
 RepOutcome one_copys_share(RepOutcome all, int copies);
 
 struct MatrixHooks {
-  std::function<bool()> stop;                                        // asked before each repetition
+  std::function<bool()> stop;                                             // asked before each repetition
   std::function<void(long done, long total, const Cell& next)> progress;  // before each repetition
-  std::function<void(const Results&)> checkpoint;                    // after each repetition
-  std::function<void(const std::string&)> warn;                      // a cell was skipped, ...
+  std::function<void(const Results&)> checkpoint;                         // after each repetition
+  std::function<void(const std::string&)> warn;                           // a cell was skipped, ...
 };
 
 // Runs every missing repetition of the cells in r (those with fewer than config.reps),

@@ -56,7 +56,8 @@ void compute_metrics(Results& r) {
     if (!c.rep_imbalance.empty()) c.imbalance = median_of(c.rep_imbalance);
     c.samples_per_second = c.step_seconds.median > 0 ? c.batch / c.step_seconds.median : 0;
     if (c.threads > cpus) c.flags.push_back(Flag::oversubscribed);
-    if (c.threads > 1 && c.parallelism < kLowParallelism * std::min(c.threads, cpus)) c.flags.push_back(Flag::low_parallelism);
+    if (c.threads > 1 && c.parallelism < kLowParallelism * std::min(c.threads, cpus))
+      c.flags.push_back(Flag::low_parallelism);
     if (c.step_seconds.median > 0 && (c.step_seconds.max - c.step_seconds.min) / c.step_seconds.median > kNoisySpread)
       c.flags.push_back(Flag::noisy);
     if (!c.complete) c.flags.push_back(Flag::incomplete);
@@ -84,7 +85,8 @@ void compute_metrics(Results& r) {
           (best == 0 || s.step_seconds.median < best))
         best = s.step_seconds.median;
     if (best > 0) c.speedup_best = speedup(best, t_p);
-    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards})) c.speedup_relative = speedup(one->step_seconds.median, t_p);
+    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards}))
+      c.speedup_relative = speedup(one->step_seconds.median, t_p);
   }
 }
 

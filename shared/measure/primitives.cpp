@@ -26,8 +26,9 @@ std::vector<Primitive> primitives_from_benchmark_json(const std::string& text, c
     throw UsageError(fmt::format("{}: corrupt JSON ({})", source, e.what()));
   }
   if (!j.is_object() || !j.contains("benchmarks") || !j["benchmarks"].is_array())
-    throw UsageError(source + ": not Google Benchmark JSON output (no \"benchmarks\" array; write it with "
-                              "--benchmark_out=FILE --benchmark_out_format=json)");
+    throw UsageError(source +
+                     ": not Google Benchmark JSON output (no \"benchmarks\" array; write it with "
+                     "--benchmark_out=FILE --benchmark_out_format=json)");
   struct Acc {
     std::string run, label;
     int threads = 1;

@@ -110,18 +110,22 @@ std::string results_to_json(const Results& r) {
   j["schema"] = kResultsSchema;
   j["version"] = kResultsVersion;
   const Environment& e = r.environment;
-  j["environment"] = {{"cpu_model", e.cpu_model},     {"cpus_available", e.cpus_available},
-                      {"compiler", e.compiler},       {"flags", e.flags},
-                      {"kernel_library", e.kernel_library}, {"libraries", e.libraries},
-                      {"git_commit", e.git_commit},   {"env", e.env},
-                      {"date", e.date},               {"command_line", e.command_line},
-                      {"hostname", e.hostname},       {"load_average", e.load_average}};
+  j["environment"] = {{"cpu_model", e.cpu_model},
+                      {"cpus_available", e.cpus_available},
+                      {"compiler", e.compiler},
+                      {"flags", e.flags},
+                      {"kernel_library", e.kernel_library},
+                      {"libraries", e.libraries},
+                      {"git_commit", e.git_commit},
+                      {"env", e.env},
+                      {"date", e.date},
+                      {"command_line", e.command_line},
+                      {"hostname", e.hostname},
+                      {"load_average", e.load_average}};
   const MatrixConfig& c = r.config;
-  j["config"] = {{"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},
-                 {"shards", c.shards},     {"layers", c.layers},   {"data", c.data},
-                 {"seed", c.seed},         {"steps", c.steps},     {"rep_samples", c.rep_samples},
-                 {"samples", c.samples}, {"warmup", c.warmup},
-                 {"reps", c.reps}};
+  j["config"] = {{"patterns", c.patterns},       {"threads", c.threads}, {"batches", c.batches}, {"shards", c.shards},
+                 {"layers", c.layers},           {"data", c.data},       {"seed", c.seed},       {"steps", c.steps},
+                 {"rep_samples", c.rep_samples}, {"samples", c.samples}, {"warmup", c.warmup},   {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
     Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
@@ -165,8 +169,11 @@ std::string results_to_json(const Results& r) {
   j["cells"] = std::move(cells);
   Json skipped = Json::array();
   for (const Skipped& s : r.skipped)
-    skipped.push_back({{"pattern", s.pattern}, {"threads", s.threads}, {"batch", s.batch},
-                       {"shards", s.shards}, {"reason", s.reason}});
+    skipped.push_back({{"pattern", s.pattern},
+                       {"threads", s.threads},
+                       {"batch", s.batch},
+                       {"shards", s.shards},
+                       {"reason", s.reason}});
   j["skipped"] = std::move(skipped);
   Json prims = Json::array();
   for (const Primitive& p : r.primitives)
@@ -177,12 +184,18 @@ std::string results_to_json(const Results& r) {
 
 std::string_view flag_name(Flag f) {
   switch (f) {
-    case Flag::oversubscribed: return "oversubscribed";
-    case Flag::low_parallelism: return "low_parallelism";
-    case Flag::noisy: return "noisy";
-    case Flag::incomplete: return "incomplete";
-    case Flag::checksum_differs: return "checksum_differs";
-    case Flag::reps_differ: return "reps_differ";
+    case Flag::oversubscribed:
+      return "oversubscribed";
+    case Flag::low_parallelism:
+      return "low_parallelism";
+    case Flag::noisy:
+      return "noisy";
+    case Flag::incomplete:
+      return "incomplete";
+    case Flag::checksum_differs:
+      return "checksum_differs";
+    case Flag::reps_differ:
+      return "reps_differ";
   }
   return "unknown";
 }
@@ -289,9 +302,10 @@ Results results_from_json(const std::string& text, const std::string& source) {
   if (!j.contains("version") || !j["version"].is_number_integer())
     throw UsageError(fmt::format("{}: results file without an integer \"version\"", source));
   if (long v = j["version"].get<long>(); v != kResultsVersion)
-    throw UsageError(fmt::format("{}: results schema version {} is not supported (this gdlab reads version {}; "
-                                 "rerun gdlab matrix to regenerate it)",
-                                 source, v, kResultsVersion));
+    throw UsageError(
+        fmt::format("{}: results schema version {} is not supported (this gdlab reads version {}; "
+                    "rerun gdlab matrix to regenerate it)",
+                    source, v, kResultsVersion));
   Results r;
   const Json& ej = in.field(j, "environment", "top level");
   Environment& e = r.environment;
@@ -363,8 +377,10 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.final_loss = in.opt_number(x, "final_loss", w).value_or(0.0);
     k.checksum = in.str(x, "checksum", w);
     const Json& m = in.field(x, "matches_sequential", w);
-    if (m.is_boolean()) k.matches_sequential = m.get<bool>();
-    else if (!m.is_null()) in.fail(w + ".matches_sequential", "expected true, false or null");
+    if (m.is_boolean())
+      k.matches_sequential = m.get<bool>();
+    else if (!m.is_null())
+      in.fail(w + ".matches_sequential", "expected true, false or null");
     for (const std::string& name : in.list<std::string>(x, "flags", w)) {
       const std::optional<Flag> f = flag_from_name(name);
       if (!f) in.fail(w + ".flags", "unknown flag '" + name + "'");
@@ -395,8 +411,10 @@ Results results_from_json(const std::string& text, const std::string& source) {
 
 std::string csv_path_for(const std::string& json_path) {
   std::filesystem::path p(json_path);
-  if (p.extension() == ".json") p.replace_extension(".csv");
-  else p += ".csv";
+  if (p.extension() == ".json")
+    p.replace_extension(".csv");
+  else
+    p += ".csv";
   return p.string();
 }
 
@@ -412,8 +430,9 @@ void write_results(const std::string& path, const Results& r) {
 }
 
 Results read_results(const std::string& path) {
-  const std::string text = read_file_limited(
-      path, kMaxResultsBytes, "results file", fmt::format("larger than the {} MiB limit for a results file", kMaxResultsBytes >> 20));
+  const std::string text =
+      read_file_limited(path, kMaxResultsBytes, "results file",
+                        fmt::format("larger than the {} MiB limit for a results file", kMaxResultsBytes >> 20));
   if (text.empty()) throw UsageError(path + ": empty file, not a gdlab results file");
   return results_from_json(text, path);
 }

@@ -81,8 +81,8 @@ inline constexpr const char* kSequential = "sequential";
 // What a cell's flags warn of (metrics.hpp sets them; bench/RESULTS.md defines them).
 // The results file writes each by its name.
 enum class Flag { oversubscribed, low_parallelism, noisy, incomplete, checksum_differs, reps_differ };
-inline constexpr Flag kAllFlags[] = {Flag::oversubscribed,   Flag::low_parallelism, Flag::noisy,
-                                     Flag::incomplete,       Flag::checksum_differs, Flag::reps_differ};
+inline constexpr Flag kAllFlags[] = {Flag::oversubscribed, Flag::low_parallelism,  Flag::noisy,
+                                     Flag::incomplete,     Flag::checksum_differs, Flag::reps_differ};
 std::string_view flag_name(Flag f);
 std::optional<Flag> flag_from_name(std::string_view name);
 // The names of `flags` joined by `separator` ("noisy, incomplete").
@@ -94,9 +94,9 @@ struct Environment {
   std::string compiler, flags, kernel_library;
   std::map<std::string, std::string> libraries;  // boost, onetbb, openmp, eigen, openblas, google_benchmark
   std::string git_commit;
-  std::map<std::string, std::string> env;        // relevant environment variables that were set
+  std::map<std::string, std::string> env;  // relevant environment variables that were set
   std::string date, command_line, hostname;
-  std::string load_average;                      // /proc/loadavg at the start: 1, 5, 15 minutes
+  std::string load_average;  // /proc/loadavg at the start: 1, 5, 15 minutes
 };
 
 struct MatrixConfig {
@@ -107,9 +107,9 @@ struct MatrixConfig {
   std::string layers = "784-256-128-10";
   std::string data = "synthetic";
   long seed = 1;
-  long steps = 0;              // 0 = auto: auto_steps(batch, rep_samples), see matrix.hpp
-  long rep_samples = 8192;     // samples per repetition when steps is 0
-  long samples = 0;            // training samples used (0 = the whole training set)
+  long steps = 0;           // 0 = auto: auto_steps(batch, rep_samples), see matrix.hpp
+  long rep_samples = 8192;  // samples per repetition when steps is 0
+  long samples = 0;         // training samples used (0 = the whole training set)
   long warmup = 3;
   int reps = 5;
   bool operator==(const MatrixConfig&) const = default;
@@ -139,7 +139,7 @@ struct Cell {
   std::vector<double> rep_cpu_seconds;
   std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
-  std::string checksum;   // of the final weights; every repetition must agree (else "reps_differ")
+  std::string checksum;  // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
   // Derived (shared/measure/metrics.hpp: compute_metrics).
   bool complete = false;
@@ -193,7 +193,7 @@ std::string results_to_csv(const Results& r);
 std::string cell_csv_header();
 std::string cell_csv_row(const Cell& c);
 std::string csv_field(const std::string& s);
-std::string csv_num(double v);                      // 9 significant digits; "" for NaN or infinity
+std::string csv_num(double v);                        // 9 significant digits; "" for NaN or infinity
 std::string csv_num(const std::optional<double>& v);  // "" for none
 // Parses and validates; throws UsageError naming `source` and what is wrong.
 Results results_from_json(const std::string& text, const std::string& source);

@@ -23,8 +23,10 @@ Ranks median_ci_ranks(int n, double level) {
   double cdf = 0;  // P(B <= k - 1), starting with k = 1: P(B <= 0)
   for (int k = 1; 2 * k <= n + 1; ++k) {
     cdf += std::exp(log_term(k - 1));
-    if (1 - 2 * cdf >= level) best = k;
-    else break;
+    if (1 - 2 * cdf >= level)
+      best = k;
+    else
+      break;
   }
   return {best, n + 1 - best};
 }

@@ -28,25 +28,25 @@ std::string summary_table(const Results& r) {
     if (std::find(batches.begin(), batches.end(), c.batch) == batches.end()) batches.push_back(c.batch);
   for (int batch : batches) {
     out += fmt::format("\nbatch {}\n", batch);
-    out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n", "pattern",
-                       "p", "shards", "time/step", "95% CI of median", "S", "S_best", "E", "A", "U", "e(KF)", "overhead",
-                       "match", "flags");
+    out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n",
+                       "pattern", "p", "shards", "time/step", "95% CI of median", "S", "S_best", "E", "A", "U", "e(KF)",
+                       "overhead", "match", "flags");
     for (const Cell& c : r.cells) {
       if (c.batch != batch) continue;
       const std::string flags = flag_list(c.flags, ",");
       const std::string match =
           c.matches_sequential ? (*c.matches_sequential ? "yes" : (c.deterministic ? "NO" : "no")) : "-";
-      out += fmt::format("{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>5} {:>6} {:>10} {:>6}  {}\n",
-                         c.pattern, c.threads, c.shards, time_str(c.step_seconds.median),
-                         c.rep_seconds.empty() ? std::string("-")
-                                               : time_str(c.step_seconds.ci95_low) + " - " +
-                                                     time_str(c.step_seconds.ci95_high),
-                         opt2(c.speedup), opt2(c.speedup_best), opt2(c.efficiency), c.parallelism,
-                         opt2(c.useful_parallelism), opt2(c.karp_flatt, "{:.3f}"),
-                         c.overhead_per_step_seconds ? time_str(std::abs(*c.overhead_per_step_seconds)).insert(
-                                                           0, *c.overhead_per_step_seconds < 0 ? "-" : "")
-                                                     : "-",
-                         match, flags);
+      out += fmt::format(
+          "{:<18} {:>2} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>5} {:>6} {:>10} {:>6}  {}\n", c.pattern,
+          c.threads, c.shards, time_str(c.step_seconds.median),
+          c.rep_seconds.empty() ? std::string("-")
+                                : time_str(c.step_seconds.ci95_low) + " - " + time_str(c.step_seconds.ci95_high),
+          opt2(c.speedup), opt2(c.speedup_best), opt2(c.efficiency), c.parallelism, opt2(c.useful_parallelism),
+          opt2(c.karp_flatt, "{:.3f}"),
+          c.overhead_per_step_seconds
+              ? time_str(std::abs(*c.overhead_per_step_seconds)).insert(0, *c.overhead_per_step_seconds < 0 ? "-" : "")
+              : "-",
+          match, flags);
     }
   }
   return out;
@@ -60,7 +60,8 @@ std::vector<std::string> flag_warnings(const Results& r) {
   };
   const std::vector<Kind> kinds{
       {Flag::oversubscribed, fmt::format("more threads than the {} available CPUs", r.environment.cpus_available)},
-      {Flag::low_parallelism, fmt::format("A < {:.0f}% of min(p, CPUs): threads wait instead of computing", 100 * kLowParallelism)},
+      {Flag::low_parallelism,
+       fmt::format("A < {:.0f}% of min(p, CPUs): threads wait instead of computing", 100 * kLowParallelism)},
       {Flag::noisy, fmt::format("repetitions spread more than {:.0f}% around the median", 100 * kNoisySpread)},
       {Flag::checksum_differs, "weights differ from sequential although the pattern claims determinism (a bug)"},
       {Flag::reps_differ, "repetitions ended with different weights"},
@@ -71,14 +72,14 @@ std::vector<std::string> flag_warnings(const Results& r) {
     for (const Cell& c : r.cells)
       if (c.has(k.flag))
         who.push_back(fmt::format("{} p={} b={} s={}{}", c.pattern, c.threads, c.batch, c.shards,
-                                  k.flag == Flag::low_parallelism ? fmt::format(" (A={:.2f})", c.parallelism)
-                                                                           : ""));
+                                  k.flag == Flag::low_parallelism ? fmt::format(" (A={:.2f})", c.parallelism) : ""));
     if (who.empty()) continue;
     std::string list;
     const std::size_t shown = std::min<std::size_t>(who.size(), 6);
     for (std::size_t i = 0; i < shown; ++i) list += (i ? ", " : "") + who[i];
     if (who.size() > shown) list += fmt::format(", and {} more", who.size() - shown);
-    out.push_back(fmt::format("{} ({}): {} cell{}: {}", flag_name(k.flag), k.meaning, who.size(), who.size() == 1 ? "" : "s", list));
+    out.push_back(fmt::format("{} ({}): {} cell{}: {}", flag_name(k.flag), k.meaning, who.size(),
+                              who.size() == 1 ? "" : "s", list));
   }
   return out;
 }

@@ -24,9 +24,12 @@ namespace {
 std::string gp_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "''";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '\'')
+      out += "''";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -90,11 +93,9 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
     s.replace(at, from.size(), to);
 }
 
-
 }  // namespace
 
-int run_program(const std::vector<std::string>& argv, const std::string& stdout_path,
-                const std::string& stderr_path) {
+int run_program(const std::vector<std::string>& argv, const std::string& stdout_path, const std::string& stderr_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -126,9 +127,10 @@ std::string plot_and_render(std::string s, std::vector<std::string> plots, const
   if (!flagged_rows.empty()) {
     const std::string dat = scratch + "/" + name + ".flagged.dat";
     write_text(dat, flagged_rows);
-    plots.push_back(fmt::format("{} using 1:2 with points pt 6 ps {} lw 2 lc rgb '#d62728' "
-                                "title 'flagged: noisy or oversubscribed'",
-                                gp_quote(dat), circle_size));
+    plots.push_back(
+        fmt::format("{} using 1:2 with points pt 6 ps {} lw 2 lc rgb '#d62728' "
+                    "title 'flagged: noisy or oversubscribed'",
+                    gp_quote(dat), circle_size));
   }
   s += "plot ";
   for (std::size_t i = 0; i < plots.size(); ++i) s += (i ? ", \\\n     " : "") + plots[i];
@@ -182,8 +184,12 @@ std::string render_svg(const LineChart& chart, const std::string& scratch, const
       case Series::Style::LinesPoints:
         style = fmt::format("with linespoints lw 1.6 pt {} ps 0.9", se.point_type);
         break;
-      case Series::Style::DashedLine: style = "with lines dt 2 lw 1.3"; break;
-      case Series::Style::Points: style = fmt::format("with points pt {} ps 1.1", se.point_type); break;
+      case Series::Style::DashedLine:
+        style = "with lines dt 2 lw 1.3";
+        break;
+      case Series::Style::Points:
+        style = fmt::format("with points pt {} ps 1.1", se.point_type);
+        break;
     }
     plots.push_back(fmt::format("{} using 1:2 {} lc rgb {} {}", gp_quote(dat), style, gp_quote(se.color),
                                 se.title.empty() ? "notitle" : "title " + gp_quote(se.title)));
@@ -243,17 +249,25 @@ std::string inline_svg(const std::string& svg, const std::string& prefix, const 
   return s;
 }
 
-
 // Escapes &, <, > and " for XML and HTML text and double-quoted attributes.
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;

@@ -16,21 +16,21 @@ namespace gd::report {
 
 struct Series {
   enum class Style { LinesPoints, DashedLine, Points };
-  std::string title;   // legend entry; empty: not in the legend
-  std::string color;   // "#rrggbb"
+  std::string title;  // legend entry; empty: not in the legend
+  std::string color;  // "#rrggbb"
   Style style = Style::LinesPoints;
-  int point_type = 7;  // gnuplot point type (7 filled circle, 5 filled square, ...)
+  int point_type = 7;                             // gnuplot point type (7 filled circle, 5 filled square, ...)
   std::vector<std::pair<double, double>> points;  // (x, y), drawn in this order
 };
 
 // A line chart: x against y, one or more series.
 struct LineChart {
   std::string title, xlabel, ylabel;
-  bool log2_x = false;                    // x axis in powers of two (thread counts, batch sizes)
-  std::vector<double> xtics;              // the x values to label; empty: gnuplot chooses
-  double ymin = 0;                        // lower end of the y axis
-  double vline = 0;                       // > 0: a dotted vertical line here ...
-  std::string vline_label;                // ... with this label (e.g. "CPUs available")
+  bool log2_x = false;        // x axis in powers of two (thread counts, batch sizes)
+  std::vector<double> xtics;  // the x values to label; empty: gnuplot chooses
+  double ymin = 0;            // lower end of the y axis
+  double vline = 0;           // > 0: a dotted vertical line here ...
+  std::string vline_label;    // ... with this label (e.g. "CPUs available")
   std::vector<Series> series;
   std::vector<std::pair<double, double>> flagged;  // points to circle in red
 };
@@ -38,8 +38,8 @@ struct LineChart {
 // A bar chart on a logarithmic value axis: one bar per label, two colour groups.
 struct Bar {
   std::string label;
-  double value = 0;    // > 0 (the axis is logarithmic); others are left out
-  int group = 0;       // 0 first group colour, 1 second
+  double value = 0;  // > 0 (the axis is logarithmic); others are left out
+  int group = 0;     // 0 first group colour, 1 second
   bool flagged = false;
 };
 struct BarChart {
@@ -67,7 +67,6 @@ std::string inline_svg(const std::string& svg, const std::string& prefix, const 
 
 // Runs a program (looked up in PATH) with arguments, output and errors sent to files.
 // Returns its exit status; throws std::runtime_error when it cannot be started.
-int run_program(const std::vector<std::string>& argv, const std::string& stdout_path,
-                const std::string& stderr_path);
+int run_program(const std::vector<std::string>& argv, const std::string& stdout_path, const std::string& stderr_path);
 
 }  // namespace gd::report

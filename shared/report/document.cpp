@@ -75,9 +75,15 @@ std::string Doc::html(const std::string& title, const std::string& subtitle) con
   int chart = 0;
   for (const auto& b : blocks_) {
     switch (b.kind) {
-      case Block::Kind::H2: h += "<h2 id=\"" + b.id + "\">" + html_escape(b.text) + "</h2>\n"; break;
-      case Block::Kind::H3: h += "<h3 id=\"" + b.id + "\">" + html_escape(b.text) + "</h3>\n"; break;
-      case Block::Kind::Para: h += "<p>" + html_escape(b.text) + "</p>\n"; break;
+      case Block::Kind::H2:
+        h += "<h2 id=\"" + b.id + "\">" + html_escape(b.text) + "</h2>\n";
+        break;
+      case Block::Kind::H3:
+        h += "<h3 id=\"" + b.id + "\">" + html_escape(b.text) + "</h3>\n";
+        break;
+      case Block::Kind::Para:
+        h += "<p>" + html_escape(b.text) + "</p>\n";
+        break;
       case Block::Kind::Bullets:
         h += "<ul>\n";
         for (const auto& item : b.items) h += "<li>" + html_escape(item) + "</li>\n";
@@ -117,9 +123,15 @@ std::string Doc::markdown(const std::string& title, const std::string& subtitle)
   std::string m = "# " + md_escape(title) + "\n\n" + md_escape(subtitle) + "\n";
   for (const auto& b : blocks_) {
     switch (b.kind) {
-      case Block::Kind::H2: m += "\n## " + md_escape(b.text) + "\n"; break;
-      case Block::Kind::H3: m += "\n### " + md_escape(b.text) + "\n"; break;
-      case Block::Kind::Para: m += "\n" + md_escape(b.text) + "\n"; break;
+      case Block::Kind::H2:
+        m += "\n## " + md_escape(b.text) + "\n";
+        break;
+      case Block::Kind::H3:
+        m += "\n### " + md_escape(b.text) + "\n";
+        break;
+      case Block::Kind::Para:
+        m += "\n" + md_escape(b.text) + "\n";
+        break;
       case Block::Kind::Bullets:
         m += "\n";
         for (const auto& item : b.items) m += "- " + md_escape(item) + "\n";
@@ -144,8 +156,8 @@ std::string Doc::markdown(const std::string& title, const std::string& subtitle)
         break;
       }
       case Block::Kind::Fig:
-        m += "\n![" + md_escape(b.figure.title) + "](" + b.figure.file + ")\n\n**" + md_escape(b.figure.title) +
-             "** " + md_escape(b.figure.text) + "\n";
+        m += "\n![" + md_escape(b.figure.title) + "](" + b.figure.file + ")\n\n**" + md_escape(b.figure.title) + "** " +
+             md_escape(b.figure.text) + "\n";
         break;
     }
   }

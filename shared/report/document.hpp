@@ -16,10 +16,10 @@ struct Table {
   bool words = false;  // a table of words (left-aligned), not of numbers
 };
 struct Figure {
-  std::string file;   // the SVG file beside report.md
+  std::string file;  // the SVG file beside report.md
   std::string title;
-  std::string svg;    // gnuplot's output
-  std::string text;   // the paragraph computed from the numbers
+  std::string svg;   // gnuplot's output
+  std::string text;  // the paragraph computed from the numbers
 };
 struct Block {
   enum class Kind { H2, H3, Para, Bullets, Tab, Fig } kind;
@@ -31,8 +31,12 @@ struct Block {
 
 class Doc {
  public:
-  void h2(const std::string& text, const std::string& id) { blocks_.push_back({Block::Kind::H2, text, id, {}, {}, {}}); }
-  void h3(const std::string& text, const std::string& id) { blocks_.push_back({Block::Kind::H3, text, id, {}, {}, {}}); }
+  void h2(const std::string& text, const std::string& id) {
+    blocks_.push_back({Block::Kind::H2, text, id, {}, {}, {}});
+  }
+  void h3(const std::string& text, const std::string& id) {
+    blocks_.push_back({Block::Kind::H3, text, id, {}, {}, {}});
+  }
   void para(const std::string& text) { blocks_.push_back({Block::Kind::Para, text, "", {}, {}, {}}); }
   void bullets(std::vector<std::string> items) {
     blocks_.push_back({Block::Kind::Bullets, "", "", std::move(items), {}, {}});
@@ -47,6 +51,5 @@ class Doc {
  private:
   std::vector<Block> blocks_;
 };
-
 
 }  // namespace gd::report

@@ -76,7 +76,6 @@ fs::path make_temp_dir(const fs::path& parent, const std::string& stem) {
 
 }  // namespace
 
-
 void build_report(const std::vector<ReportRun>& runs, const std::string& folder, const ReportOptions& options) {
   std::vector<RunView> views;
   for (const auto& r : runs) views.emplace_back(r);
@@ -99,38 +98,40 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
     doc.h2(views.size() > 1 ? "Run " + views[i].run.label : "Results", anchor);
     // The file's name only: the same results give the same report wherever they are stored.
     const Environment& env = views[i].r.environment;
-    doc.para(fmt::format("From {}: {} on {} ({}, {} CPU{} available, {}, {}, commit {}), {}. The machine and build "
-                         "in full are at the end.",
-                         fs::path(views[i].run.source).filename().string(), env.command_line, env.hostname,
-                         env.cpu_model, env.cpus_available, env.cpus_available == 1 ? "" : "s", env.compiler,
-                         env.kernel_library, env.git_commit, env.date));
+    doc.para(
+        fmt::format("From {}: {} on {} ({}, {} CPU{} available, {}, {}, commit {}), {}. The machine and build "
+                    "in full are at the end.",
+                    fs::path(views[i].run.source).filename().string(), env.command_line, env.hostname, env.cpu_model,
+                    env.cpus_available, env.cpus_available == 1 ? "" : "s", env.compiler, env.kernel_library,
+                    env.git_commit, env.date));
     RunReport rr(views[i], colours, options, scratch.string(), prefix, anchor);
     rr.write(doc, svgs, fits);
     fit_runs.resize(fits.size(), views[i].run.label);
   }
   machine_section(doc, views);
   doc.h2("Definitions", "definitions");
-  doc.bullets({"p: worker threads requested; T_p: median wall time per step with p threads; T_seq: the sequential "
-               "pattern's, same batch and shards.",
-               "S = T_seq / T_p (speedup); S_rel = T_1 / T_p; E = S / p (efficiency).",
-               "A = process CPU time / wall time over the timed steps: the measured parallelism degree (spinning "
-               "counts as busy).",
-               "e = (1/S − 1/p) / (1 − 1/p): the Karp–Flatt serial fraction, for p > 1. Flat e: a fixed serial part; "
-               "growing e: overhead that grows with p.",
-               "Overhead per step = (p·T_p − T_seq) / p: the time each step spends beyond a perfect split.",
-               "Amdahl fit: T(p) = a + b/p, least squares over p ≤ CPUs available.",
-               "Within noise: the 95% confidence intervals of two medians overlap.",
-               "⚠ flagged cells: oversubscribed (p above the CPUs available), low_parallelism (A well below p), noisy "
-               "(wide spread across repetitions), incomplete (fewer repetitions than asked), checksum_differs, "
-               "reps_differ."});
+  doc.bullets(
+      {"p: worker threads requested; T_p: median wall time per step with p threads; T_seq: the sequential "
+       "pattern's, same batch and shards.",
+       "S = T_seq / T_p (speedup); S_rel = T_1 / T_p; E = S / p (efficiency).",
+       "A = process CPU time / wall time over the timed steps: the measured parallelism degree (spinning "
+       "counts as busy).",
+       "e = (1/S − 1/p) / (1 − 1/p): the Karp–Flatt serial fraction, for p > 1. Flat e: a fixed serial part; "
+       "growing e: overhead that grows with p.",
+       "Overhead per step = (p·T_p − T_seq) / p: the time each step spends beyond a perfect split.",
+       "Amdahl fit: T(p) = a + b/p, least squares over p ≤ CPUs available.",
+       "Within noise: the 95% confidence intervals of two medians overlap.",
+       "⚠ flagged cells: oversubscribed (p above the CPUs available), low_parallelism (A well below p), noisy "
+       "(wide spread across repetitions), incomplete (fewer repetitions than asked), checksum_differs, "
+       "reps_differ."});
 
   std::vector<std::string> labels;
   for (const auto& r : runs) labels.push_back(r.label);
   const std::string title = options.title.empty() ? "gdlab report: " + out.filename().string() : options.title;
-  const std::string subtitle =
-      fmt::format("Concurrency patterns for one MLP trainer, measured side by side. Runs: {}. Files: index.html, "
-                  "report.md, the SVG charts, cells.csv (every number), fits.csv, primitives.csv{}.",
-                  and_list(labels), views.size() > 1 ? ", comparison.csv" : "");
+  const std::string subtitle = fmt::format(
+      "Concurrency patterns for one MLP trainer, measured side by side. Runs: {}. Files: index.html, "
+      "report.md, the SVG charts, cells.csv (every number), fits.csv, primitives.csv{}.",
+      and_list(labels), views.size() > 1 ? ", comparison.csv" : "");
 
   if (options.stop && options.stop()) throw Interrupted();
   write_file_atomic((out / "index.html").string(), doc.html(title, subtitle));
@@ -145,11 +146,13 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
   std::string pcsv = "run,name,threads,microseconds\n";
   for (const auto& v : views)
     for (const auto& p : v.r.primitives)
-      pcsv += fmt::format("{},{},{},{}\n", csv_field(v.run.label), csv_field(p.name), p.threads, csv_num(p.microseconds));
+      pcsv +=
+          fmt::format("{},{},{},{}\n", csv_field(v.run.label), csv_field(p.name), p.threads, csv_num(p.microseconds));
   write_file_atomic((out / "primitives.csv").string(), pcsv);
   if (views.size() > 1) write_file_atomic((out / "comparison.csv").string(), comparison);
   fs::create_directories(out / "results");
-  for (const auto& r : runs) write_file_atomic((out / "results" / (r.label + ".json")).string(), results_to_json(r.results));
+  for (const auto& r : runs)
+    write_file_atomic((out / "results" / (r.label + ".json")).string(), results_to_json(r.results));
   fs::remove_all(scratch);
 }
 
@@ -175,9 +178,10 @@ void write_report(const std::vector<std::string>& inputs, const std::string& out
     if (!fs::is_directory(out, ec)) throw UsageError(fmt::format("--out {}: exists and is not a folder", out_dir));
     const bool empty = fs::is_empty(out, ec);
     if (!empty && !(fs::exists(out / "index.html") && fs::exists(out / "report.md")))
-      throw UsageError(fmt::format("--out {}: exists and is not a gdlab report (no index.html and report.md); "
-                                   "refusing to replace it, choose another folder",
-                                   out_dir));
+      throw UsageError(
+          fmt::format("--out {}: exists and is not a gdlab report (no index.html and report.md); "
+                      "refusing to replace it, choose another folder",
+                      out_dir));
   }
   const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
   fs::create_directories(parent, ec);

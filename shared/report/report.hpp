@@ -30,7 +30,7 @@ struct ReportRun {
 };
 
 struct ReportOptions {
-  std::string title;              // empty: "gdlab report: " + the output folder's name
+  std::string title;  // empty: "gdlab report: " + the output folder's name
   std::string gnuplot = "gnuplot";
   // Asked before each chart and before the report is moved into place; when it returns
   // true the report is abandoned with gd::Interrupted (Ctrl-C in gdlab report).

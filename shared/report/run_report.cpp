@@ -28,8 +28,7 @@ Figure RunReport::chart(const std::string& stem, const std::string& title, const
   return {name + ".svg", title, std::move(svg), std::move(text)};
 }
 
-void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>& svg_files,
-                      std::vector<Fit>& fits) {
+void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>& svg_files, std::vector<Fit>& fits) {
   summary(doc);
   std::vector<Fit> run_fits;
   speedup_charts(doc, run_fits);
@@ -56,16 +55,21 @@ void RunReport::summary(Doc& doc) {
       "available), low parallelism (A well below p), noisy (wide spread across repetitions) or incomplete. "
       "Times are medians of {} repetitions; brackets give the 95% confidence interval of the median.",
       v_.r.cells.size(), v_.patterns.size(),
-      v_.patterns_and_ceiling().size() > v_.patterns.size() ? " and the machine's ceiling" : "", join([&] {
-        std::vector<std::string> s;
-        for (int p : v_.threads) s.push_back(std::to_string(p));
-        return s;
-      }(), ", "),
-      join([&] {
-        std::vector<std::string> s;
-        for (int b : v_.batches) s.push_back(std::to_string(b));
-        return s;
-      }(), ", "),
+      v_.patterns_and_ceiling().size() > v_.patterns.size() ? " and the machine's ceiling" : "",
+      join(
+          [&] {
+            std::vector<std::string> s;
+            for (int p : v_.threads) s.push_back(std::to_string(p));
+            return s;
+          }(),
+          ", "),
+      join(
+          [&] {
+            std::vector<std::string> s;
+            for (int b : v_.batches) s.push_back(std::to_string(b));
+            return s;
+          }(),
+          ", "),
       v_.cpus, v_.cpus == 1 ? "" : "s", n_flagged, n_flagged == 1 ? "" : "s", v_.r.config.reps));
   // A sequential run keeps one CPU busy all the time (A = 1). Well below that, something else was
   // taking the CPU: every time in this run is then inflated and noisy.
@@ -76,21 +80,22 @@ void RunReport::summary(Doc& doc) {
     if (c.pattern == kSequential) seq_a += c.parallelism, ++seq_n;
   }
   if (seq_n > 0 && seq_a / seq_n < 0.9)
-    doc.para(fmt::format("⚠ A busy machine: the sequential cells kept only {} of a CPU busy on average (A; 1.00 on a "
-                         "quiet machine), and {} of {} cells are flagged noisy. Other programs were taking the CPUs, "
-                         "so read differences smaller than the confidence intervals as noise, and rerun on a quiet "
-                         "machine before drawing conclusions.",
-                         fixed2(seq_a / seq_n), noisy, v_.r.cells.size()));
+    doc.para(
+        fmt::format("⚠ A busy machine: the sequential cells kept only {} of a CPU busy on average (A; 1.00 on a "
+                    "quiet machine), and {} of {} cells are flagged noisy. Other programs were taking the CPUs, "
+                    "so read differences smaller than the confidence intervals as noise, and rerun on a quiet "
+                    "machine before drawing conclusions.",
+                    fixed2(seq_a / seq_n), noisy, v_.r.cells.size()));
   Table t{{"pattern", "p", "time/step ms [95% CI]", "S", "E", "A", "samples/s", "weights", "flags"}, {}};
   for (const auto& pattern : v_.patterns_and_ceiling())
     for (const Cell* c : v_.series(pattern, batch, shards))
-      t.rows.push_back({{c->pattern == kIndependent ? "independent (the machine's ceiling)" : c->pattern,
-                         std::to_string(c->threads),
-                         fmt::format("{} [{}–{}]", ms(c->step_seconds.median), ms(c->step_seconds.ci95_low),
-                                     ms(c->step_seconds.ci95_high)),
-                         fixed2(c->speedup), fixed2(c->efficiency), fixed2(c->parallelism),
-                         grouped(c->samples_per_second), weights_text(*c), flags_text(*c)},
-                        flagged(*c) ? "flag" : ""});
+      t.rows.push_back(
+          {{c->pattern == kIndependent ? "independent (the machine's ceiling)" : c->pattern, std::to_string(c->threads),
+            fmt::format("{} [{}–{}]", ms(c->step_seconds.median), ms(c->step_seconds.ci95_low),
+                        ms(c->step_seconds.ci95_high)),
+            fixed2(c->speedup), fixed2(c->efficiency), fixed2(c->parallelism), grouped(c->samples_per_second),
+            weights_text(*c), flags_text(*c)},
+           flagged(*c) ? "flag" : ""});
   doc.table(std::move(t));
 }
 

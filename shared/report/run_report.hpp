@@ -19,7 +19,11 @@ class RunReport {
  public:
   RunReport(const RunView& v, const ColourMap& colours, const ReportOptions& opt, std::string scratch,
             std::string prefix, std::string anchor)
-      : v_(v), colours_(colours), opt_(opt), scratch_(std::move(scratch)), prefix_(std::move(prefix)),
+      : v_(v),
+        colours_(colours),
+        opt_(opt),
+        scratch_(std::move(scratch)),
+        prefix_(std::move(prefix)),
         anchor_(std::move(anchor)) {}
 
   void write(Doc& doc, std::vector<std::pair<std::string, std::string>>& svg_files, std::vector<Fit>& fits);

@@ -17,7 +17,9 @@ bool flagged(const Cell& c) {
 bool overlap(const Cell& a, const Cell& b) {
   return a.step_seconds.ci95_low <= b.step_seconds.ci95_high && b.step_seconds.ci95_low <= a.step_seconds.ci95_high;
 }
-bool faster_beyond_noise(const Cell& c, const Cell& ref) { return c.step_seconds.ci95_high < ref.step_seconds.ci95_low; }
+bool faster_beyond_noise(const Cell& c, const Cell& ref) {
+  return c.step_seconds.ci95_high < ref.step_seconds.ci95_low;
+}
 
 std::string cell_name(const Cell& c) { return fmt::format("{} (p = {})", c.pattern, c.threads); }
 std::string workload_name(int batch, int shards) {
@@ -63,7 +65,6 @@ std::string weights_text(const Cell& c) {
   if (*c.matches_sequential) return "= sequential";
   return c.deterministic ? "DIFFERS (bug)" : "differs (by design)";
 }
-
 
 std::string flags_text(const Cell& c) { return flag_list(c.flags, ", "); }
 

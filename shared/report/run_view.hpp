@@ -5,15 +5,15 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "measure/results.hpp"
-#include "train/step.hpp"  // default_shards
 #include "report/report.hpp"
+#include "train/step.hpp"  // default_shards
 
 namespace gd::report {
 
@@ -49,8 +49,10 @@ class RunView {
     for (auto [w, n] : count) {
       const int def = default_shards(w.first);
       auto it = primary.find(w.first);
-      if (it == primary.end()) primary[w.first] = w.second;
-      else if (it->second != def && (w.second == def || n > count[{w.first, it->second}])) it->second = w.second;
+      if (it == primary.end())
+        primary[w.first] = w.second;
+      else if (it->second != def && (w.second == def || n > count[{w.first, it->second}]))
+        it->second = w.second;
     }
     for (auto [batch, shards] : primary) batches.push_back(batch);
   }
@@ -105,10 +107,10 @@ bool overlap(const Cell& a, const Cell& b);
 // Faster than `ref` beyond noise: the whole 95% CI of the median lies below ref's.
 bool faster_beyond_noise(const Cell& c, const Cell& ref);
 
-std::string cell_name(const Cell& c);                 // "openmp (p = 2)"
-std::string workload_name(int batch, int shards);     // "batch 256, 4 shards"
-std::string weights_text(const Cell& c);              // "= sequential", "differs (by design)", ...
-std::string flags_text(const Cell& c);                // "noisy, incomplete"
+std::string cell_name(const Cell& c);              // "openmp (p = 2)"
+std::string workload_name(int batch, int shards);  // "batch 256, 4 shards"
+std::string weights_text(const Cell& c);           // "= sequential", "differs (by design)", ...
+std::string flags_text(const Cell& c);             // "noisy, incomplete"
 
 // Least squares of T = a + b·(1/p) over the cells with p ≤ available CPUs (Amdahl's law
 // describes p processors; oversubscribed points measure time slicing instead).

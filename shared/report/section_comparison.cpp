@@ -25,10 +25,10 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
   for (std::size_t k = 1; k < views.size(); ++k) {
     const RunView& other = views[k];
     doc.h3(fmt::format("{} against {}", other.run.label, base.run.label), fmt::format("compare-{}", k));
-    Table t{{"pattern", "p", "batch", "shards", "ms " + base.run.label, "ms " + other.run.label,
-             "ratio " + other.run.label + "/" + base.run.label, "S " + base.run.label, "S " + other.run.label,
-             "verdict"},
-            {}};
+    Table t{
+        {"pattern", "p", "batch", "shards", "ms " + base.run.label, "ms " + other.run.label,
+         "ratio " + other.run.label + "/" + base.run.label, "S " + base.run.label, "S " + other.run.label, "verdict"},
+        {}};
     int faster = 0, slower = 0, same = 0, common = 0, only_base = 0;
     double log_sum = 0;
     std::vector<std::pair<double, std::string>> ratios;
@@ -44,9 +44,12 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
           const double ratio = b->step_seconds.median / a->step_seconds.median;
           log_sum += std::log(ratio);
           std::string verdict = "within noise";
-          if (faster_beyond_noise(*b, *a)) verdict = "faster", ++faster;
-          else if (faster_beyond_noise(*a, *b)) verdict = "slower", ++slower;
-          else ++same;
+          if (faster_beyond_noise(*b, *a))
+            verdict = "faster", ++faster;
+          else if (faster_beyond_noise(*a, *b))
+            verdict = "slower", ++slower;
+          else
+            ++same;
           ratios.push_back({ratio, cell_name(*a) + fmt::format(" at batch {}", a->batch)});
           t.rows.push_back({{a->pattern, std::to_string(a->threads), std::to_string(a->batch),
                              std::to_string(a->shards), ms(a->step_seconds.median), ms(b->step_seconds.median),
@@ -72,16 +75,17 @@ void comparison_section(Doc& doc, const std::vector<RunView>& views, std::string
                                  ratios.front().second, ratios.back().first, ratios.back().second));
     }
     if (only_base || only_other)
-      text.push_back(fmt::format("Cells only in {}: {}; only in {}: {}.", base.run.label, only_base, other.run.label,
-                                 only_other));
+      text.push_back(
+          fmt::format("Cells only in {}: {}; only in {}: {}.", base.run.label, only_base, other.run.label, only_other));
     // The machines themselves: the ceiling of each run at its largest p within the CPUs.
     const int batch = base.headline_batch();
-    const Cell* ca = base.primary.count(batch) ? base.find(kIndependent, base.pc, batch, base.primary.at(batch)) : nullptr;
+    const Cell* ca =
+        base.primary.count(batch) ? base.find(kIndependent, base.pc, batch, base.primary.at(batch)) : nullptr;
     const Cell* cb = ca ? other.find(kIndependent, ca->threads, ca->batch, ca->shards) : nullptr;
     if (ca && cb && ca->efficiency && cb->efficiency && ca->threads > 1)
-      text.push_back(fmt::format("The machine's ceiling (independent copies) at p = {}, batch {}: E = {} in {}, {} in {}.",
-                                 ca->threads, ca->batch, fixed2(ca->efficiency), base.run.label,
-                                 fixed2(cb->efficiency), other.run.label));
+      text.push_back(fmt::format(
+          "The machine's ceiling (independent copies) at p = {}, batch {}: E = {} in {}, {} in {}.", ca->threads,
+          ca->batch, fixed2(ca->efficiency), base.run.label, fixed2(cb->efficiency), other.run.label));
     doc.para(join(text, " "));
     if (!t.rows.empty()) doc.table(std::move(t));
   }

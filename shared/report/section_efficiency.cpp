@@ -25,7 +25,8 @@ void RunReport::efficiency_threads(Doc& doc) {
   c.log2_x = pmax >= 8;
   for (int p : v_.threads) c.xtics.push_back(p);
   if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
-  c.series.push_back({"ideal E = 1", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), 1.0}}});
+  c.series.push_back(
+      {"ideal E = 1", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), 1.0}}});
   std::vector<std::pair<double, double>> ceiling;
   for (const Cell* x : v_.series(kIndependent, batch, shards))
     if (x->efficiency) ceiling.push_back({double(x->threads), *x->efficiency});
@@ -40,7 +41,8 @@ void RunReport::efficiency_threads(Doc& doc) {
       if (flagged(*x)) c.flagged.push_back({double(x->threads), *x->efficiency});
     }
     if (!pts.empty())
-      c.series.push_back({pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
+      c.series.push_back(
+          {pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
   }
   std::vector<std::string> text;
   const Cell *lo = nullptr, *hi = nullptr;
@@ -55,16 +57,18 @@ void RunReport::efficiency_threads(Doc& doc) {
     text.push_back(fmt::format("At p = {} efficiency runs from {} ({}) to {} ({}).", v_.pc, fixed2(lo->efficiency),
                                lo->pattern, fixed2(hi->efficiency), hi->pattern));
   if (const Cell* x = v_.find(kIndependent, v_.pc, batch, shards); x && x->efficiency && v_.pc > 1) {
-    text.push_back(fmt::format("The machine's ceiling (the dashed grey line): {} copies of the sequential step at "
-                               "once, sharing nothing, ran at E = {}.",
-                               v_.pc, fixed2(x->efficiency)));
+    text.push_back(
+        fmt::format("The machine's ceiling (the dashed grey line): {} copies of the sequential step at "
+                    "once, sharing nothing, ran at E = {}.",
+                    v_.pc, fixed2(x->efficiency)));
     if (hi && *hi->efficiency > *x->efficiency)
       text.push_back(fmt::format(
           "{} lies above it: noise, or one shared model used the caches better than {} separate copies did.",
           hi->pattern, v_.pc));
     else if (lo)
-      text.push_back("What a pattern loses below it is its own cost: waiting, and moving gradients and weights "
-                     "between the cores.");
+      text.push_back(
+          "What a pattern loses below it is its own cost: waiting, and moving gradients and weights "
+          "between the cores.");
   }
   // Karp–Flatt: flat e means a fixed serial part, growing e means overhead that grows with p.
   std::vector<std::string> growing, flat;
@@ -74,13 +78,13 @@ void RunReport::efficiency_threads(Doc& doc) {
       if (x->threads > 1 && x->threads <= v_.cpus && x->karp_flatt) kf.push_back(x);
     if (kf.size() < 2) continue;
     const double first = *kf.front()->karp_flatt, last = *kf.back()->karp_flatt;
-    (last - first > 0.02 ? growing : flat)
-        .push_back(fmt::format("{} ({} → {})", pattern, fixed2(first), fixed2(last)));
+    (last - first > 0.02 ? growing : flat).push_back(fmt::format("{} ({} → {})", pattern, fixed2(first), fixed2(last)));
   }
   if (!growing.empty())
-    text.push_back(fmt::format("The Karp–Flatt fraction e grows with p for {}: overhead that grows with the "
-                               "thread count, not a fixed serial part.",
-                               and_list(growing)));
+    text.push_back(
+        fmt::format("The Karp–Flatt fraction e grows with p for {}: overhead that grows with the "
+                    "thread count, not a fixed serial part.",
+                    and_list(growing)));
   if (!flat.empty())
     text.push_back(fmt::format("It stays flat for {}: a fixed serial part, as Amdahl's law assumes.", and_list(flat)));
   if (growing.empty() && flat.empty() && lo && hi) {
@@ -96,8 +100,9 @@ void RunReport::efficiency_threads(Doc& doc) {
           "the CPUs available, whether e grows with p cannot be told here; a machine with more CPUs can.",
           v_.pc, fixed2(klo->karp_flatt), klo->pattern, fixed2(khi->karp_flatt), khi->pattern));
   }
-  if (!c.flagged.empty()) text.push_back(fmt::format("{} flagged point{} circled in red.", c.flagged.size(),
-                                                     c.flagged.size() == 1 ? "" : "s"));
+  if (!c.flagged.empty())
+    text.push_back(
+        fmt::format("{} flagged point{} circled in red.", c.flagged.size(), c.flagged.size() == 1 ? "" : "s"));
   if (c.series.size() > 1) doc.figure(chart("efficiency-threads", c.title, c, join(text, " ")));
 }
 
@@ -116,7 +121,8 @@ void RunReport::efficiency_batch(Doc& doc) {
         if (flagged(*x)) c.flagged.push_back({double(batch), *x->efficiency});
       }
     if (!pts.empty())
-      c.series.push_back({pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
+      c.series.push_back(
+          {pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
   }
   // Fastest pattern per batch size (any p), and the batch size from which each pattern's
   // parallel step beats the sequential one beyond noise: below it, coordinating p threads
@@ -147,22 +153,25 @@ void RunReport::efficiency_batch(Doc& doc) {
       // The smallest batch from which it pays at every larger batch too.
       int start = -1;
       for (int i = int(pays.size()) - 1; i >= 0 && pays[i].second; --i) start = i;
-      if (start == 0) always.push_back(pattern);
-      else if (start < 0) never.push_back(pattern);
-      else from.push_back(fmt::format("{} from batch {} (not at {})", pattern, pays[start].first, pays[start - 1].first));
+      if (start == 0)
+        always.push_back(pattern);
+      else if (start < 0)
+        never.push_back(pattern);
+      else
+        from.push_back(fmt::format("{} from batch {} (not at {})", pattern, pays[start].first, pays[start - 1].first));
     }
     if (!from.empty())
-      text.push_back(fmt::format("Running the step on {} threads pays (beats sequential beyond noise) only for large "
-                                 "enough batches: {}. Below that, spawning or waking the threads and combining "
-                                 "costs more than the shared work saves.",
-                                 v_.pc, join(from, "; ")));
-    if (!always.empty())
-      text.push_back(fmt::format("It pays at every batch size measured for {}.", and_list(always)));
-    if (!never.empty())
-      text.push_back(fmt::format("It pays at no batch size measured for {}.", and_list(never)));
+      text.push_back(
+          fmt::format("Running the step on {} threads pays (beats sequential beyond noise) only for large "
+                      "enough batches: {}. Below that, spawning or waking the threads and combining "
+                      "costs more than the shared work saves.",
+                      v_.pc, join(from, "; ")));
+    if (!always.empty()) text.push_back(fmt::format("It pays at every batch size measured for {}.", and_list(always)));
+    if (!never.empty()) text.push_back(fmt::format("It pays at no batch size measured for {}.", and_list(never)));
   }
-  if (!c.flagged.empty()) text.push_back(fmt::format("{} flagged point{} circled in red.", c.flagged.size(),
-                                                     c.flagged.size() == 1 ? "" : "s"));
+  if (!c.flagged.empty())
+    text.push_back(
+        fmt::format("{} flagged point{} circled in red.", c.flagged.size(), c.flagged.size() == 1 ? "" : "s"));
   if (!c.series.empty()) doc.figure(chart("efficiency-batch", c.title, c, join(text, " ")));
 }
 

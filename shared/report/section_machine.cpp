@@ -13,7 +13,6 @@
 
 namespace gd::report {
 
-
 namespace {
 
 struct EnvRow {
@@ -66,14 +65,16 @@ std::vector<EnvRow> environment_rows(const std::vector<RunView>& views) {
     for (int x : r.config.shards) s.push_back(x == 0 ? "default (batch/64)" : std::to_string(x));
     return join(s, ", ");
   });
-  add("steps per repetition", [](const Results& r) {
-    return r.config.steps == 0 ? std::string("auto") : std::to_string(r.config.steps);
-  });
+  add("steps per repetition",
+      [](const Results& r) { return r.config.steps == 0 ? std::string("auto") : std::to_string(r.config.steps); });
   add("warm-up steps", [](const Results& r) { return std::to_string(r.config.warmup); });
   add("repetitions", [](const Results& r) { return std::to_string(r.config.reps); });
-  add("host name", [](const Results& r) { return r.environment.hostname; }, true);
-  add("date", [](const Results& r) { return r.environment.date; }, true);
-  add("command line", [](const Results& r) { return r.environment.command_line; }, true);
+  add(
+      "host name", [](const Results& r) { return r.environment.hostname; }, true);
+  add(
+      "date", [](const Results& r) { return r.environment.date; }, true);
+  add(
+      "command line", [](const Results& r) { return r.environment.command_line; }, true);
   return rows;
 }
 
@@ -88,12 +89,14 @@ std::string environment_verdict(const std::vector<RunView>& views) {
   for (const auto& r : environment_rows(views))
     if (differs(r)) (r.informational ? info_diff : env_diff).push_back(r.name);
   if (env_diff.empty())
-    return fmt::format("The runs' environments and workloads match{}: differences between them come from the code "
-                       "or from noise.",
-                       info_diff.empty() ? "" : " (apart from " + and_list(info_diff) + ")");
-  return fmt::format("The environments differ in {} (rows marked ≠ under Machine and build): the ratios compare "
-                     "machines, builds or settings as well as code.",
-                     and_list(env_diff));
+    return fmt::format(
+        "The runs' environments and workloads match{}: differences between them come from the code "
+        "or from noise.",
+        info_diff.empty() ? "" : " (apart from " + and_list(info_diff) + ")");
+  return fmt::format(
+      "The environments differ in {} (rows marked ≠ under Machine and build): the ratios compare "
+      "machines, builds or settings as well as code.",
+      and_list(env_diff));
 }
 
 void machine_section(Doc& doc, const std::vector<RunView>& views) {

@@ -75,8 +75,10 @@ std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vect
       auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
       y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", u.per_step, u.primitive,
                             it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
-      if (it == prims.end()) y.cost_us.reset();
-      else if (y.cost_us) *y.cost_us += u.per_step * (*it)->microseconds;
+      if (it == prims.end())
+        y.cost_us.reset();
+      else if (y.cost_us)
+        *y.cost_us += u.per_step * (*it)->microseconds;
     }
     out.push_back(std::move(y));
   }
@@ -97,10 +99,11 @@ std::vector<std::string> pricing_text(const std::vector<const Priced*>& priced, 
   }
   std::vector<std::string> text;
   const auto [slo, shi] = std::minmax_element(share.begin(), share.end());
-  text.push_back(fmt::format("Their primitives (the table below) cost {}–{}% of these overheads.",
-                             sig(*slo * 100, 2), sig(*shi * 100, 2)));
+  text.push_back(fmt::format("Their primitives (the table below) cost {}–{}% of these overheads.", sig(*slo * 100, 2),
+                             sig(*shi * 100, 2)));
   const std::optional<double> rho = spearman(o, k);
-  const Priced* dearest = *std::max_element(priced.begin(), priced.end(), [](auto* a, auto* b) { return *a->cost_us < *b->cost_us; });
+  const Priced* dearest =
+      *std::max_element(priced.begin(), priced.end(), [](auto* a, auto* b) { return *a->cost_us < *b->cost_us; });
   const auto rank = std::find(priced.begin(), priced.end(), dearest) - priced.begin() + 1;
   if (rho)
     text.push_back(fmt::format(
@@ -114,25 +117,29 @@ std::vector<std::string> pricing_text(const std::vector<const Priced*>& priced, 
                       : "not the same",
         std::fabs(*rho) < 0.005 ? 0.0 : *rho, dearest->cell->pattern, sig(*dearest->cost_us), rank, priced.size()));
   else
-    text.push_back("Every priced pattern has the same overhead or the same primitive cost, so the two "
-                   "rankings cannot be compared.");
+    text.push_back(
+        "Every priced pattern has the same overhead or the same primitive cost, so the two "
+        "rankings cannot be compared.");
   const double median = median_of(rest);
   std::vector<std::string> parts;
   if (shards < p)
-    parts.push_back(fmt::format("the time {} of the {} threads wait{} in the map phase (only {} shard{})", p - shards, p,
-                                p - shards == 1 ? "s" : "", shards, shards == 1 ? "" : "s"));
-  parts.push_back("the combine and update reading gradients and weights that other cores wrote (the rewrite rows, "
-                  "where measured, price a MiB of that)");
+    parts.push_back(fmt::format("the time {} of the {} threads wait{} in the map phase (only {} shard{})", p - shards,
+                                p, p - shards == 1 ? "s" : "", shards, shards == 1 ? "" : "s"));
+  parts.push_back(
+      "the combine and update reading gradients and weights that other cores wrote (the rewrite rows, "
+      "where measured, price a MiB of that)");
   if (median > 0)
     text.push_back(fmt::format("The rest (the last column; median {} µs a step) is not priced here. It includes {}.",
                                sig(median), and_list(parts)));
   else
-    text.push_back(fmt::format("The primitives cost more than most of these overheads (the last column; median "
-                               "{} µs a step): the registry's primitives overprice these patterns.",
-                               sig(median)));
+    text.push_back(
+        fmt::format("The primitives cost more than most of these overheads (the last column; median "
+                    "{} µs a step): the registry's primitives overprice these patterns.",
+                    sig(median)));
   std::vector<std::string> far;
   for (std::size_t i = 0; i < priced.size(); ++i)
-    if (median > 0 && rest[i] > 2 * median) far.push_back(fmt::format("{} ({} µs)", priced[i]->cell->pattern, sig(rest[i])));
+    if (median > 0 && rest[i] > 2 * median)
+      far.push_back(fmt::format("{} ({} µs)", priced[i]->cell->pattern, sig(rest[i])));
   if (!far.empty())
     text.push_back(fmt::format("More than twice that for {}: {} more per step than {} primitives cost alone.",
                                and_list(far), far.size() == 1 ? "it pays" : "they pay",
@@ -197,22 +204,23 @@ void RunReport::overhead(Doc& doc) {
   } else if (!all.empty() && !prims.empty()) {
     const bool known = std::any_of(all.begin(), all.end(), [](const Priced& y) { return !y.uses.empty(); });
     text.push_back(known ? fmt::format("Only {} pattern{} could be priced with the primitives measured: too few "
-                                           "to compare the rankings.",
-                                           priced.size(), priced.size() == 1 ? "" : "s")
-                             : "What each pattern pays per step in primitives is not known to this report "
-                               "(gdlab report takes it from the pattern registry).");
+                                       "to compare the rankings.",
+                                       priced.size(), priced.size() == 1 ? "" : "s")
+                         : "What each pattern pays per step in primitives is not known to this report "
+                           "(gdlab report takes it from the pattern registry).");
   }
   if (!negative.empty()) {
     std::vector<std::string> names;
-    for (const Cell* x : negative) names.push_back(fmt::format("{} ({} µs)", x->pattern, us(x->overhead_per_step_seconds)));
+    for (const Cell* x : negative)
+      names.push_back(fmt::format("{} ({} µs)", x->pattern, us(x->overhead_per_step_seconds)));
     text.push_back(fmt::format("No bar for {}: overhead ≤ 0, faster than p × sequential allows (caches, or noise).",
                                and_list(names)));
   }
   if (prims.empty())
     text.push_back("This results file holds no primitive costs, so the patterns stand alone here.");
   else
-    text.push_back(fmt::format("Grey bars: the primitives measured on {} thread{}, cheapest first.", pp,
-                               pp == 1 ? "" : "s"));
+    text.push_back(
+        fmt::format("Grey bars: the primitives measured on {} thread{}, cheapest first.", pp, pp == 1 ? "" : "s"));
   if (!c.bars.empty() && (!cells.empty() || !prims.empty()))
     doc.figure(chart("overhead", c.title, c, join(text, " ")));
   else if (!text.empty())

@@ -25,8 +25,8 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
     c.log2_x = pmax >= 8;
     for (int p : v_.threads) c.xtics.push_back(p);
     if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
-    c.series.push_back({"ideal S = p", "#aaaaaa", report::Series::Style::DashedLine, 0,
-                        {{1.0, 1.0}, {double(pmax), double(pmax)}}});
+    c.series.push_back(
+        {"ideal S = p", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), double(pmax)}}});
     const Cell* seq = v_.sequential(batch, shards);
     for (const auto& pattern : v_.patterns) {
       std::vector<std::pair<double, double>> pts;
@@ -36,8 +36,8 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
         if (flagged(*x)) c.flagged.push_back({double(x->threads), *x->speedup});
       }
       if (pts.empty()) continue;
-      c.series.push_back({pattern, colours_.colour(pattern), report::Series::Style::LinesPoints,
-                          colours_.point(pattern), pts});
+      c.series.push_back(
+          {pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
       if (auto f = amdahl_fit(v_, pattern, batch, shards); f && seq) {
         fits.push_back(*f);
         std::vector<std::pair<double, double>> curve;
@@ -59,10 +59,9 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
       for (const Cell* x : v_.series(pattern, batch, shards))
         if (!best || x->step_seconds.median < best->step_seconds.median) best = x;
     if (best) {
-      text.push_back(fmt::format("Fastest: {} at {} ms a step{}.", cell_name(*best), ms(best->step_seconds.median),
-                                 best->speedup ? fmt::format(", S = {}, E = {}", fixed2(best->speedup),
-                                                             fixed2(best->efficiency))
-                                               : ""));
+      text.push_back(fmt::format(
+          "Fastest: {} at {} ms a step{}.", cell_name(*best), ms(best->step_seconds.median),
+          best->speedup ? fmt::format(", S = {}, E = {}", fixed2(best->speedup), fixed2(best->efficiency)) : ""));
       std::vector<std::string> near;
       for (const auto& pattern : v_.patterns)
         for (const Cell* x : v_.series(pattern, batch, shards))
@@ -74,9 +73,10 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
       else if (near.size() <= 8)
         text.push_back(fmt::format("Within noise of it (the 95% CIs of the medians overlap): {}.", and_list(near)));
       else
-        text.push_back(fmt::format("{} of the {} other cells are within noise of it (their 95% CIs overlap), so at "
-                                   "this noise level the ranking says little.",
-                                   near.size(), others));
+        text.push_back(
+            fmt::format("{} of the {} other cells are within noise of it (their 95% CIs overlap), so at "
+                        "this noise level the ranking says little.",
+                        near.size(), others));
     }
     if (seq) {
       std::vector<std::string> never;
@@ -92,9 +92,10 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
       if (best && best->pattern != kSequential)
         if (auto f = amdahl_fit(v_, best->pattern, batch, shards)) {
           if (f->b <= 0)
-            text.push_back(fmt::format("The Amdahl fit of {} finds no parallelisable part (b = {} µs ≤ 0): more "
-                                       "threads made its step slower, not faster.",
-                                       best->pattern, sig(f->b * 1e6)));
+            text.push_back(
+                fmt::format("The Amdahl fit of {} finds no parallelisable part (b = {} µs ≤ 0): more "
+                            "threads made its step slower, not faster.",
+                            best->pattern, sig(f->b * 1e6)));
           else if (f->a > 0)
             text.push_back(fmt::format(
                 "The Amdahl fit of {} (dashed, its colour) gives a = {} µs serial and b = {} µs parallelisable per "
@@ -102,18 +103,19 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
                 best->pattern, sig(f->a * 1e6), sig(f->b * 1e6), fixed2(f->a / (f->a + f->b)),
                 sig(seq->step_seconds.median / f->a)));
           else
-            text.push_back(fmt::format("The Amdahl fit of {} finds no serial part (a = {} µs ≤ 0): within these "
-                                       "thread counts it scales as far as the CPUs allow.",
-                                       best->pattern, sig(f->a * 1e6)));
+            text.push_back(
+                fmt::format("The Amdahl fit of {} finds no serial part (a = {} µs ≤ 0): within these "
+                            "thread counts it scales as far as the CPUs allow.",
+                            best->pattern, sig(f->a * 1e6)));
         }
     } else {
       text.push_back("This workload has no sequential cell, so speedups are not defined.");
     }
     int nflag = int(c.flagged.size());
-    if (nflag > 0) text.push_back(fmt::format("{} point{} circled in red: flagged, read with care.", nflag,
-                                              nflag == 1 ? " is" : "s are"));
-    if (c.series.size() > 1)
-      doc.figure(chart(fmt::format("speedup-b{}", batch), c.title, c, join(text, " ")));
+    if (nflag > 0)
+      text.push_back(
+          fmt::format("{} point{} circled in red: flagged, read with care.", nflag, nflag == 1 ? " is" : "s are"));
+    if (c.series.size() > 1) doc.figure(chart(fmt::format("speedup-b{}", batch), c.title, c, join(text, " ")));
   }
 }
 

@@ -28,7 +28,7 @@ void fill_synthetic(Dataset& d, int n, const std::vector<std::vector<float>>& pr
   for (int i = 0; i < n; ++i) {
     int c = int(rng() % 10);
     int other = int(rng() % 10);
-    float mixw = float(0.6 * uniform(rng));        // some of another class mixed in
+    float mixw = float(0.6 * uniform(rng));                // some of another class mixed in
     int dx = int(rng() % 7) - 3, dy = int(rng() % 7) - 3;  // shifted by up to 3 pixels
     float gain = float(0.7 + 0.6 * uniform(rng));
     float* x = &d.x[std::size_t(i) * 784];
@@ -187,12 +187,16 @@ constexpr std::uint32_t kMaxSide = 4096;
 Dataset read_idx_pair(const std::string& images, const std::string& labels, const std::string& name) {
   auto img = read_file(images, kMaxIdxBytes + 16);
   auto lab = read_file(labels, (std::size_t(1) << 28) + 8);
-  if (img.size() < 16) throw UsageError(images + ": truncated header (" + std::to_string(img.size()) + " bytes, need 16)");
+  if (img.size() < 16)
+    throw UsageError(images + ": truncated header (" + std::to_string(img.size()) + " bytes, need 16)");
   if (be32(img, 0) != 0x00000803)
-    throw UsageError(images + ": bad magic number " + std::to_string(be32(img, 0)) + " (an IDX image file starts with 2051)");
-  if (lab.size() < 8) throw UsageError(labels + ": truncated header (" + std::to_string(lab.size()) + " bytes, need 8)");
+    throw UsageError(images + ": bad magic number " + std::to_string(be32(img, 0)) +
+                     " (an IDX image file starts with 2051)");
+  if (lab.size() < 8)
+    throw UsageError(labels + ": truncated header (" + std::to_string(lab.size()) + " bytes, need 8)");
   if (be32(lab, 0) != 0x00000801)
-    throw UsageError(labels + ": bad magic number " + std::to_string(be32(lab, 0)) + " (an IDX label file starts with 2049)");
+    throw UsageError(labels + ": bad magic number " + std::to_string(be32(lab, 0)) +
+                     " (an IDX label file starts with 2049)");
   std::uint32_t n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12);
   if (rows == 0 || cols == 0 || rows > kMaxSide || cols > kMaxSide || n == 0 ||
       std::uint64_t(n) * rows * cols > kMaxIdxBytes)
@@ -200,14 +204,17 @@ Dataset read_idx_pair(const std::string& images, const std::string& labels, cons
                      std::to_string(cols));
   std::uint64_t want = 16 + std::uint64_t(n) * rows * cols;
   if (img.size() < want)
-    throw UsageError(images + ": truncated (" + std::to_string(img.size()) + " bytes, header promises " + std::to_string(want) + ")");
-  if (img.size() > want) throw UsageError(images + ": " + std::to_string(img.size() - want) + " bytes of trailing data");
+    throw UsageError(images + ": truncated (" + std::to_string(img.size()) + " bytes, header promises " +
+                     std::to_string(want) + ")");
+  if (img.size() > want)
+    throw UsageError(images + ": " + std::to_string(img.size() - want) + " bytes of trailing data");
   std::uint32_t nl = be32(lab, 4);
   if (nl != n)
     throw UsageError(labels + ": " + std::to_string(nl) + " labels for " + std::to_string(n) + " images in " + images);
   if (lab.size() != 8 + std::size_t(n))
     throw UsageError(labels + ": " + (lab.size() < 8 + std::size_t(n) ? "truncated" : "trailing data") + " (" +
-                     std::to_string(lab.size()) + " bytes, header promises " + std::to_string(8 + std::size_t(n)) + ")");
+                     std::to_string(lab.size()) + " bytes, header promises " + std::to_string(8 + std::size_t(n)) +
+                     ")");
   Dataset d;
   d.name = name;
   d.features = int(rows * cols);
@@ -261,14 +268,17 @@ DataSplit load_data(const std::string& spec, std::uint64_t seed) {
     return read_mnist_dir(kFashionMnistDir);
   }
   if (std::filesystem::is_directory(spec)) return read_mnist_dir(spec);
-  throw UsageError("unknown --data '" + spec + "': use synthetic, xor, spirals, linear, fashion-mnist or a folder of IDX files");
+  throw UsageError("unknown --data '" + spec +
+                   "': use synthetic, xor, spirals, linear, fashion-mnist or a folder of IDX files");
 }
 
 void truncate(Dataset& d, std::size_t n) {
   if (n == 0 || n >= d.size()) return;
   d.x.resize(n * d.features);
-  if (d.classification) d.labels.resize(n);
-  else d.targets.resize(n * d.outputs);
+  if (d.classification)
+    d.labels.resize(n);
+  else
+    d.targets.resize(n * d.outputs);
 }
 
 }  // namespace gd

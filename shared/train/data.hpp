@@ -9,8 +9,8 @@ namespace gd {
 
 struct Dataset {
   std::string name;
-  int features = 0;            // inputs per sample
-  int outputs = 0;             // classes (classification) or target width (regression)
+  int features = 0;  // inputs per sample
+  int outputs = 0;   // classes (classification) or target width (regression)
   bool classification = true;
   std::vector<float> x;        // samples x features, row-major: sample i at x[i*features]
   std::vector<int> labels;     // classification: one per sample, in [0, outputs)
@@ -25,9 +25,9 @@ struct DataSplit {
 // Ten class prototypes on a 28x28 canvas (strokes and blobs) plus per-sample
 // jitter, shift and noise: 784 features, 10 classes, learnable but not trivial.
 DataSplit make_synthetic(std::uint64_t seed, int train_samples = 20000, int test_samples = 4000);
-DataSplit make_xor(std::uint64_t seed);                // 2 inputs, 2 classes
+DataSplit make_xor(std::uint64_t seed);                           // 2 inputs, 2 classes
 DataSplit make_spirals(std::uint64_t seed, int per_class = 500);  // 2 inputs, 2 classes
-DataSplit make_linear(std::uint64_t seed, int samples = 2000);     // 8 inputs, 1 output, regression
+DataSplit make_linear(std::uint64_t seed, int samples = 2000);    // 8 inputs, 1 output, regression
 
 // One IDX pair: images (magic 0x00000803, u8, N x rows x cols) and labels
 // (magic 0x00000801, u8, N). Pixels are scaled to [0, 1]; features = rows * cols and

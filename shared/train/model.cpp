@@ -1,8 +1,8 @@
 #include "train/model.hpp"
 
+#include <fmt/format.h>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "train/error.hpp"
 
@@ -21,9 +21,12 @@ Loss parse_loss(const std::string& s) {
 }
 std::string to_string(Activation a) {
   switch (a) {
-    case Activation::relu: return "relu";
-    case Activation::tanh: return "tanh";
-    case Activation::sigmoid: return "sigmoid";
+    case Activation::relu:
+      return "relu";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::sigmoid:
+      return "sigmoid";
   }
   return "?";
 }
@@ -74,10 +77,10 @@ void check_step_fits(const std::vector<int>& layers, long batch, long shards) {
   const std::size_t floats = step_floats(layers, batch, shards);  // compared in floats: bytes could overflow
   const double bytes = double(floats) * sizeof(float);
   if (floats > kMaxStepBytes / sizeof(float))
-    throw UsageError(fmt::format("layers {} with batch {} and {} shard{} need about {:.1f} GiB per step, over the "
-                                 "{} GiB limit: use smaller layers, batch or shard count",
-                                 layers_string(layers), batch, shards, shards == 1 ? "" : "s",
-                                 bytes / double(1 << 30), kMaxStepBytes >> 30));
+    throw UsageError(fmt::format(
+        "layers {} with batch {} and {} shard{} need about {:.1f} GiB per step, over the "
+        "{} GiB limit: use smaller layers, batch or shard count",
+        layers_string(layers), batch, shards, shards == 1 ? "" : "s", bytes / double(1 << 30), kMaxStepBytes >> 30));
 }
 
 Layout::Layout(const std::vector<int>& layers) {
@@ -110,8 +113,7 @@ void Model::init(std::uint64_t seed) {
   w.setZero();
   for (std::size_t l = 0; l < layout.blocks.size(); ++l) {
     const auto& b = layout.blocks[l];
-    double limit = spec.activation == Activation::relu ? std::sqrt(6.0 / b.in)
-                                                       : std::sqrt(6.0 / (b.in + b.out));
+    double limit = spec.activation == Activation::relu ? std::sqrt(6.0 / b.in) : std::sqrt(6.0 / (b.in + b.out));
     float* p = w.data() + b.w;
     for (std::size_t i = 0; i < std::size_t(b.in) * b.out; ++i) {
       double u = double(rng() >> 11) * 0x1.0p-53;  // uniform [0, 1), same on every platform
@@ -142,8 +144,8 @@ Workspace::Workspace(const ModelSpec& s, int max_columns) {
   }
 }
 
-ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels,
-                             const float* targets, float batch_size, Params* grad) {
+ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels, const float* targets,
+                             float batch_size, Params* grad) {
   ShardTotals t;
   t.samples = n;
   const std::size_t L = m.layout.blocks.size();
@@ -161,9 +163,15 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
     z.colwise() += m.b(l, w);
     if (l + 1 == L) break;
     switch (m.spec.activation) {
-      case Activation::relu: z = z.cwiseMax(0.0f); break;
-      case Activation::tanh: z = z.array().tanh(); break;
-      case Activation::sigmoid: z = (1.0f + (-z.array()).exp()).inverse(); break;
+      case Activation::relu:
+        z = z.cwiseMax(0.0f);
+        break;
+      case Activation::tanh:
+        z = z.array().tanh();
+        break;
+      case Activation::sigmoid:
+        z = (1.0f + (-z.array()).exp()).inverse();
+        break;
     }
   }
 
@@ -212,9 +220,15 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
     auto dprev = ws.dz[l].leftCols(n);
     dprev.noalias() = m.W(l, w).transpose() * dzl;
     switch (m.spec.activation) {
-      case Activation::relu: dprev = (prev.array() > 0.0f).select(dprev, 0.0f); break;
-      case Activation::tanh: dprev.array() *= 1.0f - prev.array().square(); break;
-      case Activation::sigmoid: dprev.array() *= prev.array() * (1.0f - prev.array()); break;
+      case Activation::relu:
+        dprev = (prev.array() > 0.0f).select(dprev, 0.0f);
+        break;
+      case Activation::tanh:
+        dprev.array() *= 1.0f - prev.array().square();
+        break;
+      case Activation::sigmoid:
+        dprev.array() *= prev.array() * (1.0f - prev.array());
+        break;
     }
   }
   return t;

@@ -39,10 +39,13 @@ struct ModelSpec {
 
 // Where each layer's blocks sit in the flat parameter array.
 struct Layout {
-  struct Block { int in, out; std::size_t w, b; };
+  struct Block {
+    int in, out;
+    std::size_t w, b;
+  };
   std::vector<Block> blocks;
-  std::size_t size = 0;     // floats, padding included
-  std::size_t count = 0;    // real parameters, padding excluded
+  std::size_t size = 0;   // floats, padding included
+  std::size_t count = 0;  // real parameters, padding excluded
   explicit Layout(const std::vector<int>& layers);
 };
 
@@ -87,8 +90,8 @@ struct Workspace {
 
 // What a shard's forward/backward reports (sums over its samples, not means).
 struct ShardTotals {
-  double loss = 0;   // sum of per-sample losses
-  int correct = 0;   // argmax hits (classification only)
+  double loss = 0;  // sum of per-sample losses
+  int correct = 0;  // argmax hits (classification only)
   int samples = 0;
 };
 
@@ -96,7 +99,7 @@ struct ShardTotals {
 // label per column (classification) or outputs() floats per column (regression).
 // When grad is non-null, also backpropagates and WRITES (not adds) the gradient
 // of  (sum of the shard's losses) / batch_size  into grad.
-ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels,
-                             const float* targets, float batch_size, Params* grad);
+ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels, const float* targets,
+                             float batch_size, Params* grad);
 
 }  // namespace gd

@@ -16,7 +16,7 @@ constexpr int kMaxDepth = 32;               // tree levels: enough for any int s
 
 // The fixed tree: shards [a, b) are the sum of [a, mid) and [mid, b).
 int tree_mid(int a, int b) { return a + (b - a + 1) / 2; }
-}
+}  // namespace
 
 int default_shards(int batch) { return std::max(1, batch / 64); }
 
@@ -45,8 +45,10 @@ void BusyClock::leave(std::chrono::steady_clock::duration d) {
     slot = next_.fetch_add(1, std::memory_order_relaxed);
   }
   const double seconds = std::chrono::duration<double>(d).count();
-  if (slot < kMaxThreads) slots_[std::size_t(slot)].seconds += seconds;
-  else overflow_.fetch_add(seconds);
+  if (slot < kMaxThreads)
+    slots_[std::size_t(slot)].seconds += seconds;
+  else
+    overflow_.fetch_add(seconds);
 }
 
 std::vector<double> BusyClock::seconds() const {
@@ -116,7 +118,7 @@ void Step::fold(int a, int b, int first, int last) {
     float* ga = shard_grad_[a].data();
     const float* gm = shard_grad_[m].data();  // holds [m, b), folded just above
     for (std::size_t i = 0, n = param_floats(); i < n; ++i) ga[i] += gm[i];
-    held_[a] = b;                             // buffer a now holds the sum of [a, b)
+    held_[a] = b;  // buffer a now holds the sum of [a, b)
   }
 }
 // [/lesson:fold]
@@ -146,11 +148,12 @@ void Step::run_shard(int s) {
     for (int j = 0; j < count; ++j) {
       const int i = indices_[first + j];
       std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(j).data());
-      if (data_.classification) shard_labels_[s][j] = data_.labels[i];
-      else std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(j) * O]);
+      if (data_.classification)
+        shard_labels_[s][j] = data_.labels[i];
+      else
+        std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(j) * O]);
     }
-    if (faulty && fault.kind == Fault::Kind::nan_input && count > 0)
-      x(0, 0) = std::numeric_limits<float>::quiet_NaN();
+    if (faulty && fault.kind == Fault::Kind::nan_input && count > 0) x(0, 0) = std::numeric_limits<float>::quiet_NaN();
 
     shard_totals_[s] = forward_backward(model_, ws_[s], count, shard_labels_[s].data(), shard_targets_[s].data(),
                                         float(n_), &shard_grad_[s]);

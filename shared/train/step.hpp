@@ -45,9 +45,9 @@ struct Hyper {
 struct Fault {
   enum class Kind { none, throw_error, nan_input, slow };
   Kind kind = Kind::none;
-  int shard = 0;                                // -1: every shard
-  long at_step = -1;                            // -1: every step
-  std::chrono::milliseconds delay{20};          // for Kind::slow
+  int shard = 0;                        // -1: every shard
+  long at_step = -1;                    // -1: every step
+  std::chrono::milliseconds delay{20};  // for Kind::slow
 };
 
 // Default shard count for a batch: shards of about 64 samples, so each GEMM stays
@@ -98,7 +98,7 @@ class BusyClock {
   };
   void enter();
   void leave(std::chrono::steady_clock::duration d);
-  std::uint64_t id_ = 0;     // new after every reset(), so threads take new slots
+  std::uint64_t id_ = 0;  // new after every reset(), so threads take new slots
   std::atomic<int> next_{0};
   std::atomic<int> active_{0}, peak_{0};
   std::atomic<double> overflow_{0};
@@ -118,12 +118,12 @@ class Step {
   void run_shard(int s);                                // map one shard
   void run_shards(int first, int last);                 // map shards [first, last), then fold them
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
-  void combine_slice(int k);   // combine, deterministic order
-  void update_slice(int k);    // update
+  void combine_slice(int k);                            // combine, deterministic order
+  void update_slice(int k);                             // update
 
   // For the contrast patterns that combine in arrival order (non-deterministic):
-  void clear_gradient();                   // gradient := 0
-  void add_shard_to_gradient(int s);       // gradient += shard gradient s (caller serialises)
+  void clear_gradient();              // gradient := 0
+  void add_shard_to_gradient(int s);  // gradient += shard gradient s (caller serialises)
   float* shard_gradient(int s) { return shard_grad_[s].data(); }
   float* gradient() { return grad_.data(); }
   std::size_t param_floats() const { return std::size_t(grad_.size()); }

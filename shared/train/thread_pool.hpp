@@ -70,7 +70,7 @@ class ThreadPool {
       {
         std::unique_lock lock(m_);
         ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });  // predicate: no lost or spurious wake-ups
-        if (queue_.empty()) return;                                         // stopping, nothing left
+        if (queue_.empty()) return;                                          // stopping, nothing left
         task = std::move(queue_.front());
         queue_.pop_front();
         queued_ = queue_.size();

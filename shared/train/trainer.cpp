@@ -65,8 +65,7 @@ Evaluation Trainer::evaluate(const Dataset& data) const {
   const int F = data.features, O = data.outputs;
   for (std::size_t first = 0; first < data.size(); first += kChunk) {
     const int n = int(std::min<std::size_t>(kChunk, data.size() - first));
-    for (int j = 0; j < n; ++j)
-      std::copy_n(&data.x[(first + j) * F], F, ws.a[0].col(j).data());
+    for (int j = 0; j < n; ++j) std::copy_n(&data.x[(first + j) * F], F, ws.a[0].col(j).data());
     if (data.classification) std::copy_n(&data.labels[first], n, labels.data());
     const float* targets = data.classification ? nullptr : &data.targets[first * O];
     ShardTotals t = forward_backward(model_, ws, n, labels.data(), targets, 1.0f, nullptr);

@@ -14,26 +14,26 @@ namespace gd {
 
 struct TrainConfig {
   int batch = 256;
-  int shards = 4;        // a real count, 1..batch (default_shards(batch) is the usual one)
+  int shards = 4;  // a real count, 1..batch (default_shards(batch) is the usual one)
   Hyper hyper;
   std::uint64_t seed = 1;
-  long max_steps = 0;    // per epoch; 0: the whole epoch
+  long max_steps = 0;  // per epoch; 0: the whole epoch
 };
 
 struct Evaluation {
-  double loss = 0;       // mean per sample
-  double accuracy = 0;   // fraction, classification (or argmax match for regression with >1 output)
+  double loss = 0;      // mean per sample
+  double accuracy = 0;  // fraction, classification (or argmax match for regression with >1 output)
 };
 
 struct EpochStats {
   int epoch = 0;
   long steps = 0;
   long samples = 0;
-  double loss = 0;       // mean training loss over the epoch's steps
+  double loss = 0;  // mean training loss over the epoch's steps
   double train_accuracy = 0;
   Evaluation test;
   bool has_test = false;
-  double seconds = 0;    // wall time of the steps only (no evaluation)
+  double seconds = 0;  // wall time of the steps only (no evaluation)
   double samples_per_second = 0;
   bool interrupted = false;  // stop() asked to end the epoch early
 };

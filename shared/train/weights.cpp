@@ -1,11 +1,11 @@
 #include "train/weights.hpp"
 
+#include <unistd.h>
 #include <bit>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include <fmt/core.h>
 
@@ -85,9 +85,10 @@ Model load_weights(const std::string& path) {
   if (loss > 1) throw UsageError(path + ": bad loss code " + std::to_string(loss));
   spec.loss = loss ? Loss::mse : Loss::softmax_ce;
   if (step_floats(spec.layers, 1, 1) > kMaxStepBytes / sizeof(float))  // the smallest step: batch 1, one shard
-    throw UsageError(fmt::format("{}: layers {} are more than a training step can hold (over the {} GiB limit even "
-                                 "at batch 1)",
-                                 path, layers_string(spec.layers), kMaxStepBytes >> 30));
+    throw UsageError(
+        fmt::format("{}: layers {} are more than a training step can hold (over the {} GiB limit even "
+                    "at batch 1)",
+                    path, layers_string(spec.layers), kMaxStepBytes >> 30));
   Layout layout(spec.layers);
   auto count = r.get<std::uint64_t>("parameter count");
   if (count != layout.count)

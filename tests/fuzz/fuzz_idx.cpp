@@ -4,9 +4,9 @@
 // never a crash, a hang, an out-of-bounds read or a huge allocation.
 #include <cstdint>
 
+#include "fuzz_common.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
-#include "fuzz_common.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;

@@ -2,9 +2,9 @@
 // validated Results or a gd::UsageError, whatever the JSON holds.
 #include <cstdint>
 
-#include "train/error.hpp"
 #include "fuzz_common.hpp"
 #include "measure/results.hpp"
+#include "train/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   gdfuzz::TempFile file(data, size, "results");

@@ -2,8 +2,8 @@
 // Model whose checksum matches the file, or a gd::UsageError.
 #include <cstdint>
 
-#include "train/error.hpp"
 #include "fuzz_common.hpp"
+#include "train/error.hpp"
 #include "train/weights.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

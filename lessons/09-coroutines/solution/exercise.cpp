@@ -13,12 +13,15 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> run_together(asio::thread_pool& pool, const std::vector<std::function<void()>>& tasks) {
   auto start = [&pool](const std::function<void()>& task) {
-    return asio::co_spawn(pool, [&pool, &task]() -> asio::awaitable<void> {
-      // co_spawn dispatches: from a pool thread the task would start inline and block the
-      // next spawn. Post first, so that it continues on a free pool thread.
-      co_await asio::post(pool, asio::use_awaitable);
-      task();
-    }, asio::deferred);
+    return asio::co_spawn(
+        pool,
+        [&pool, &task]() -> asio::awaitable<void> {
+          // co_spawn dispatches: from a pool thread the task would start inline and block the
+          // next spawn. Post first, so that it continues on a free pool thread.
+          co_await asio::post(pool, asio::use_awaitable);
+          task();
+        },
+        asio::deferred);
   };
   using Op = decltype(start(tasks.front()));
   std::vector<Op> ops;
