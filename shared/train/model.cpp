@@ -144,6 +144,24 @@ Workspace::Workspace(const ModelSpec& s, int max_columns) {
   }
 }
 
+const Workspace::Products& Workspace::products(const Model& m, int n, Params* grad) {
+  const auto key = std::make_tuple(n, m.w.data(), grad ? grad->data() : nullptr);
+  if (auto it = products_.find(key); it != products_.end()) return it->second;
+  Products p;
+  const float* w = m.w.data();
+  for (std::size_t l = 0; l < m.layout.blocks.size(); ++l) {
+    const Layout::Block& b = m.layout.blocks[l];
+    p.forward.emplace_back(GemmShape{b.out, n, b.in}, w + b.w, a[l].data(), a[l + 1].data());
+    if (!grad) continue;
+    p.weights.emplace_back(GemmShape{b.out, b.in, n, Op::none, Op::transpose}, dz[l + 1].data(), a[l].data(),
+                           grad->data() + b.w);
+    if (l > 0)
+      p.inputs.emplace_back(GemmShape{b.in, n, b.out, Op::transpose, Op::none}, w + b.w, dz[l + 1].data(),
+                            dz[l].data());
+  }
+  return products_.emplace(key, std::move(p)).first->second;
+}
+
 ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels, const float* targets,
                              float batch_size, Params* grad) {
   ShardTotals t;
@@ -154,12 +172,12 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
     return t;
   }
   Params& w = const_cast<Params&>(m.w);  // read-only use; Map needs a non-const array
+  const Workspace::Products& gemm = ws.products(m, n, grad);
 
   // Forward: Z_l = W_l A_{l-1} + b_l, then the activation (hidden layers only).
   for (std::size_t l = 0; l < L; ++l) {
-    auto prev = ws.a[l].leftCols(n);
+    gemm.forward[l].run();
     auto z = ws.a[l + 1].leftCols(n);
-    z.noalias() = m.W(l, w) * prev;
     z.colwise() += m.b(l, w);
     if (l + 1 == L) break;
     switch (m.spec.activation) {
@@ -214,11 +232,11 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
   for (std::size_t l = L; l-- > 0;) {
     auto dzl = ws.dz[l + 1].leftCols(n);
     auto prev = ws.a[l].leftCols(n);
-    m.W(l, *grad).noalias() = dzl * prev.transpose();
+    gemm.weights[l].run();
     m.b(l, *grad) = dzl.rowwise().sum();
     if (l == 0) break;
     auto dprev = ws.dz[l].leftCols(n);
-    dprev.noalias() = m.W(l, w).transpose() * dzl;
+    gemm.inputs[l - 1].run();
     switch (m.spec.activation) {
       case Activation::relu:
         dprev = (prev.array() > 0.0f).select(dprev, 0.0f);

@@ -13,10 +13,14 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
+
+#include "train/gemm.hpp"
 
 namespace gd {
 
@@ -81,11 +85,25 @@ inline constexpr std::size_t kMaxStepBytes = std::size_t(4) << 30;  // 4 GiB
 // Throws UsageError when a step of this shape would need more than kMaxStepBytes.
 void check_step_fits(const std::vector<int>& layers, long batch, long shards);
 
-// Activations of one shard, sized once for the largest shard (no allocation per step).
+// Activations of one shard, sized once for the largest shard (no allocation per step),
+// and the matrix products that run on them.
 struct Workspace {
   std::vector<Matrix> a;   // a[0] = inputs, a[l] = activations of layer l
   std::vector<Matrix> dz;  // dz[l] = dLoss/dZ_l
   Workspace(const ModelSpec&, int max_columns);
+
+  // The products of a forward and backward pass over columns [0, n) with m's weights,
+  // writing the weight gradients into *grad (null: forward only). Made on first use for
+  // each (n, weights, gradient), then kept: Step makes its shards' ones when it is built.
+  struct Products {
+    std::vector<Gemm> forward;  // per layer: Z_l = W_l A_{l-1}
+    std::vector<Gemm> weights;  // per layer: dW_l = dZ_l A_{l-1}^T
+    std::vector<Gemm> inputs;   // per layer l >= 1: dA_{l-1} = W_l^T dZ_l
+  };
+  const Products& products(const Model& m, int n, Params* grad);
+
+ private:
+  std::map<std::tuple<int, const float*, float*>, Products> products_;
 };
 
 // What a shard's forward/backward reports (sums over its samples, not means).

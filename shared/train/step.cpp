@@ -86,6 +86,16 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
   velocity_ = Params::Zero(model.layout.size);
   for (std::size_t b = 0; b < model.layout.size; b += kSliceFloats) slice_begin_.push_back(b);
   slice_begin_.push_back(model.layout.size);
+  // Every shard's matrix products for a full batch and for the short last batch of an
+  // epoch, made here so that no step pays for making them (a kernel library may compile
+  // each shape). Another sample count makes its own on first use.
+  for (int n : {batch, int(data.size() % std::size_t(batch))}) {
+    if (n == 0) continue;
+    for (int s = 0; s < shards; ++s) {
+      const int count = n / shards + (s < n % shards ? 1 : 0);
+      if (count > 0) ws_[std::size_t(s)].products(model, count, &shard_grad_[std::size_t(s)]);
+    }
+  }
 }
 
 void Step::prepare(const int* indices, int n) {
