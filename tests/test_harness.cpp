@@ -7,6 +7,7 @@
 #include <fstream>
 #include <numeric>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "measure/harness.hpp"
@@ -70,6 +71,7 @@ Results sample_results() {
   c.step_seconds = {0.003, 0.002, 0.004, 0.002, 0.004};
   c.cpu_seconds_median = 0.2;
   c.parallelism = 1.96;
+  c.threads_at_work = 2;
   c.speedup = 1.9;
   c.speedup_best = 1.8;
   c.speedup_relative = std::nullopt;
@@ -99,6 +101,7 @@ Results sample_results() {
 void expect_same(const Results& a, const Results& b) {
   EXPECT_EQ(a.environment.cpu_model, b.environment.cpu_model);
   EXPECT_EQ(a.environment.cpus_available, b.environment.cpus_available);
+  EXPECT_EQ(a.environment.kernel_library, b.environment.kernel_library);
   EXPECT_EQ(a.environment.libraries, b.environment.libraries);
   EXPECT_EQ(a.environment.env, b.environment.env);
   EXPECT_EQ(a.environment.date, b.environment.date);
@@ -125,6 +128,7 @@ void expect_same(const Results& a, const Results& b) {
     EXPECT_EQ(x.checksum, y.checksum);
     EXPECT_EQ(x.matches_sequential, y.matches_sequential);
     EXPECT_EQ(x.flags, y.flags);
+    EXPECT_EQ(x.threads_at_work, y.threads_at_work);
   }
   ASSERT_EQ(a.skipped.size(), b.skipped.size());
   EXPECT_EQ(a.skipped[0].reason, b.skipped[0].reason);
@@ -668,4 +672,61 @@ TEST(Matrix, UsefulParallelismAndImbalanceFromBusyTimes) {
   EXPECT_EQ(cell(back, "thread_condvar", 2, 1).rep_imbalance, cv.rep_imbalance);
   EXPECT_EQ(cell(back, "thread_condvar", 2, 1).useful_parallelism, cv.useful_parallelism);
   EXPECT_FALSE(cell(back, "async_futures", 2, 1).imbalance.has_value());
+}
+
+// A thread that works beside the pattern's own is counted and flagged: here a helper the
+// pattern starts and never mentions, which burns CPU while the steps run.
+TEST(Matrix, AThreadBesideThePatternsOwnIsFlaggedHidden) {
+  struct WithHiddenHelper final : Pattern {
+    std::atomic<bool> stop = false;
+    std::thread helper{[this] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    }};
+    ~WithHiddenHelper() override {
+      stop = true;
+      helper.join();
+    }
+    void step(Step& s) override {
+      s.run_shards(0, s.shards());
+      for (int k = 0; k < s.slices(); ++k) s.combine_slice(k), s.update_slice(k);
+    }
+  };
+  const PatternRef hidden{"sequential", true, [](int) { return std::make_unique<WithHiddenHelper>(); }};
+  const Dataset& train = small_data().train;
+  const std::vector<int> order = shuffled_order(train.size(), 1);
+  const RepOutcome o = run_repetition(hidden, 1, ModelSpec{{784, 64, 10}}, train, order, 64, 2, 1, 200, 1);
+  EXPECT_EQ(o.threads_at_work, 2);
+
+  Results r;
+  r.config.reps = 1;
+  Cell c;
+  c.pattern = "sequential";
+  c.batch = 64;
+  c.shards = 2;
+  c.steps = 200;
+  c.rep_seconds = {o.seconds};
+  c.rep_cpu_seconds = {o.cpu_seconds};
+  c.threads_at_work = o.threads_at_work;
+  r.cells = {c};
+  compute_metrics(r);
+  EXPECT_TRUE(r.cells[0].has(Flag::hidden_threads));
+  std::string warnings;
+  for (const std::string& line : flag_warnings(r)) warnings += line + "\n";
+  EXPECT_NE(warnings.find("hidden_threads"), std::string::npos) << warnings;
+}
+
+// No pattern, and no kernel library under it, works on more threads than its p: the
+// kernels run on the calling thread (train/gemm.hpp).
+TEST(Matrix, NoPatternWorksOnMoreThreadsThanItsP) {
+  const Dataset& train = small_data().train;
+  const std::vector<int> order = shuffled_order(train.size(), 1);
+  const ModelSpec spec{{784, 64, 10}};
+  for (const PatternRef& p : registry_refs()) {
+    const int threads = p.name == "sequential" ? 1 : 2;
+    const RepOutcome o = run_repetition(p, threads, spec, train, order, 64, 2, 1, 200, 1);
+    // A spawn-per-step pattern's workers come and go between the census readings.
+    if (p.name == "sequential") EXPECT_EQ(o.threads_at_work, 1);
+    EXPECT_LE(o.threads_at_work, threads) << p.name;
+  }
 }

@@ -16,6 +16,7 @@
 #include "registry.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
+#include "train/gemm.hpp"
 #include "train/trainer.hpp"
 #include "train/weights.hpp"
 
@@ -130,10 +131,10 @@ void run(const TrainOptions& o) {
 
   fmt::print(
       "train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, {} shards, "
-      "pattern {} with {} thread{}\n",
+      "pattern {} with {} thread{}, kernels {}\n",
       model->layout.count, data.train.name, data.train.size(), data.test.size(), layers_string(model->spec.layers),
       to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), info.name, o.threads,
-      o.threads == 1 ? "" : "s");
+      o.threads == 1 ? "" : "s", kernel_backend());
   {  // while the epochs run, Ctrl-C stops the training after the current step
     CtrlC ctrl_c;
     for (int e = 1; e <= o.epochs; ++e) {

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "train/cpus.hpp"
+#include "train/gemm.hpp"
 
 #ifdef EIGEN_USE_BLAS
 extern "C" char* openblas_get_config(void);
@@ -28,9 +29,6 @@ extern char** environ;
 #endif
 #ifndef GDLAB_COMPILER
 #define GDLAB_COMPILER "unknown"
-#endif
-#ifndef GDLAB_KERNEL_LIB
-#define GDLAB_KERNEL_LIB "unknown"
 #endif
 
 namespace gd {
@@ -111,7 +109,7 @@ Environment capture_environment(const std::string& command_line) {
   e.compiler = GDLAB_COMPILER;
   e.flags = GDLAB_CXX_FLAGS;
   e.flags.erase(0, e.flags.find_first_not_of(' '));
-  e.kernel_library = GDLAB_KERNEL_LIB;
+  e.kernel_library = kernel_backend();  // train/gemm.hpp
   e.libraries = library_versions();
   e.git_commit = git_commit();
   static const char* kPrefixes[] = {"OMP_", "GOMP_", "KMP_", "TBB_", "OPENBLAS_", "GDLAB_"};

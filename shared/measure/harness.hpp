@@ -8,6 +8,8 @@
 //   matrix.hpp       the method: plan the cells, run the repetitions, resume
 //   primitives.hpp   the primitive costs of bench_primitives' output
 //   summary.hpp      the summary table and the warnings, as text
+//   trainee.hpp      a model, its step and a sample order: what every timed loop steps
+//   thread_census.hpp  which threads worked: the check for threads no pattern owns
 #pragma once
 #include "measure/environment.hpp"
 #include "measure/matrix.hpp"
@@ -15,3 +17,5 @@
 #include "measure/primitives.hpp"
 #include "measure/statistics.hpp"
 #include "measure/summary.hpp"
+#include "measure/thread_census.hpp"
+#include "measure/trainee.hpp"

@@ -10,6 +10,7 @@
 
 #include "measure/environment.hpp"
 #include "measure/metrics.hpp"
+#include "measure/thread_census.hpp"
 #include "measure/trainee.hpp"
 #include "train/error.hpp"
 #include "train/model.hpp"
@@ -110,10 +111,18 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
 
   // The clocks are read by the barriers' completion steps: after the last copy has arrived
   // and before any copy goes on, so the timed span is exactly "all copies stepping".
+  // The thread census is taken there too, outside the clocks, while every copy waits.
   std::chrono::steady_clock::time_point t0, t1;
   double cpu0 = 0, cpu1 = 0;
-  std::barrier start(copies, [&]() noexcept { cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now(); });
-  std::barrier done(copies, [&]() noexcept { t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds(); });
+  ThreadTimes census0, census1;
+  std::barrier start(copies, [&]() noexcept {
+    census0 = thread_cpu_times();
+    cpu0 = process_cpu_seconds(), t0 = std::chrono::steady_clock::now();
+  });
+  std::barrier done(copies, [&]() noexcept {
+    t1 = std::chrono::steady_clock::now(), cpu1 = process_cpu_seconds();
+    census1 = thread_cpu_times();
+  });
   std::atomic<bool> failed = false;  // one copy failed: the others stop early
   auto run = [&](Copy& x) {
     try {
@@ -150,6 +159,7 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
       throw std::runtime_error("independent copies trained different weights from the same data");
 
   RepOutcome all = c[0]->outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+  all.threads_at_work = threads_at_work(census0, census1, kAtWork * all.seconds);
   all.busy_seconds.clear();  // one busy time per copy: each copy is one thread
   for (const auto& x : c) {
     double busy = 0;
@@ -171,13 +181,17 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
   t.warm_up(warmup);
 
   // The timed loop: two clock readings on each side, nothing per step but the step
-  // and the loss (the same bookkeeping the trainer does).
+  // and the loss (the same bookkeeping the trainer does). The thread census is read
+  // outside them.
+  const ThreadTimes census0 = thread_cpu_times();
   const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   t.timed_steps(steps);
   const auto t1 = std::chrono::steady_clock::now();
   const double cpu1 = process_cpu_seconds();
-  return t.outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+  RepOutcome o = t.outcome(std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0, steps);
+  o.threads_at_work = threads_at_work(census0, thread_cpu_times(), kAtWork * o.seconds);
+  return o;
 }
 
 long missing_repetitions(const Results& r) {
@@ -217,6 +231,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         } else if (o.checksum != c.checksum && !c.has(Flag::reps_differ)) {
           c.flags.push_back(Flag::reps_differ);
         }
+        c.threads_at_work = std::max(c.threads_at_work, o.threads_at_work);
         c.rep_seconds.push_back(o.seconds);
         c.rep_cpu_seconds.push_back(o.cpu_seconds);
         if (!o.busy_seconds.empty() && o.seconds > 0) {

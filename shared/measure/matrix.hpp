@@ -45,12 +45,18 @@ long auto_steps(int batch, long rep_samples);
 std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef>& patterns);
 
 // What one repetition measured.
+// A thread "works" in a repetition when its CPU time is more than this share of the wall
+// time: a helper team doing real work passes it, a pool left spinning for a moment after
+// the previous cell does not.
+inline constexpr double kAtWork = 0.25;
+
 struct RepOutcome {
   double seconds = 0;                // wall time of the timed steps
   double cpu_seconds = 0;            // process CPU time over the same steps
   double loss = 0;                   // mean training loss per sample over the timed steps
   std::string checksum;              // of the final weights
   std::vector<double> busy_seconds;  // per thread that worked: Step::busy (shared/train/step.hpp)
+  int threads_at_work = 0;           // threads that used more than kAtWork of the wall time (thread_census.hpp)
 };
 
 // One repetition of one cell (the method above). `order` is the sample order: step k

@@ -62,6 +62,7 @@ void compute_metrics(Results& r) {
       c.flags.push_back(Flag::noisy);
     if (!c.complete) c.flags.push_back(Flag::incomplete);
     if (reps_differ) c.flags.push_back(Flag::reps_differ);
+    if (c.threads_at_work > c.threads) c.flags.push_back(Flag::hidden_threads);
   }
   // Pass 2: against the sequential and the 1-thread cells.
   for (Cell& c : r.cells) {

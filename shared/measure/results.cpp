@@ -165,6 +165,7 @@ std::string results_to_json(const Results& r) {
                      {"checksum", x.checksum},
                      {"matches_sequential", x.matches_sequential ? Json(*x.matches_sequential) : Json(nullptr)},
                      {"flags", flag_names(x.flags)}});
+    if (x.threads_at_work > 0) cells.back()["threads_at_work"] = x.threads_at_work;  // absent: not counted
   }
   j["cells"] = std::move(cells);
   Json skipped = Json::array();
@@ -196,6 +197,8 @@ std::string_view flag_name(Flag f) {
       return "checksum_differs";
     case Flag::reps_differ:
       return "reps_differ";
+    case Flag::hidden_threads:
+      return "hidden_threads";
   }
   return "unknown";
 }
@@ -355,6 +358,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.rep_cpu_seconds = in.numbers(x, "rep_cpu_seconds", w);
     if (x.contains("rep_useful_parallelism")) k.rep_useful_parallelism = in.numbers(x, "rep_useful_parallelism", w);
     if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
+    if (x.contains("threads_at_work")) k.threads_at_work = int(in.integer(x, "threads_at_work", w));
     if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())

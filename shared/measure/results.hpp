@@ -10,7 +10,7 @@
 //   "environment": {
 //     "cpu_model": "AMD EPYC ...",      "cpus_available": 2,      // sched_getaffinity
 //     "compiler": "GNU 12.2.0",         "flags": "-O3 -DNDEBUG -march=native ...",
-//     "kernel_library": "Eigen 3.4.0 over OpenBLAS (serial)",
+//     "kernel_library": "oneDNN 2.6.3",     // the step's GEMMs (train/gemm.hpp): oneDNN or Eigen
 //     "libraries": { "boost": "1.81.0", "onetbb": "2021.8.0", "openmp": "4.5", "eigen": "3.4.0",
 //                    "openblas": "OpenBLAS 0.3.21 ...", "google_benchmark": "1.7.1" },
 //     "git_commit": "cc162d2" (+ "-dirty" when tracked files were modified),
@@ -37,6 +37,8 @@
 //     "step_seconds": {"median","min","max","ci95_low","ci95_high"},   // rep_seconds / steps
 //     "cpu_seconds_median",     // median of rep_cpu_seconds (whole timed loop)
 //     "parallelism",            // A = CPU / wall, median over repetitions
+//     "threads_at_work",        // most threads that worked in a repetition (thread_census.hpp);
+//                               // more than "threads" flags hidden_threads. Absent in older files
 //     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, from the threads'
 //     "useful_parallelism", "imbalance",                // busy times (Step::busy): sum of
 //                               // busy / wall; max / mean busy. [] and null in older files
@@ -80,9 +82,10 @@ inline constexpr const char* kSequential = "sequential";
 
 // What a cell's flags warn of (metrics.hpp sets them; bench/RESULTS.md defines them).
 // The results file writes each by its name.
-enum class Flag { oversubscribed, low_parallelism, noisy, incomplete, checksum_differs, reps_differ };
+enum class Flag { oversubscribed, low_parallelism, noisy, incomplete, checksum_differs, reps_differ, hidden_threads };
 inline constexpr Flag kAllFlags[] = {Flag::oversubscribed, Flag::low_parallelism,  Flag::noisy,
-                                     Flag::incomplete,     Flag::checksum_differs, Flag::reps_differ};
+                                     Flag::incomplete,     Flag::checksum_differs, Flag::reps_differ,
+                                     Flag::hidden_threads};
 std::string_view flag_name(Flag f);
 std::optional<Flag> flag_from_name(std::string_view name);
 // The names of `flags` joined by `separator` ("noisy, incomplete").
@@ -139,7 +142,8 @@ struct Cell {
   std::vector<double> rep_cpu_seconds;
   std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
-  std::string checksum;  // of the final weights; every repetition must agree (else "reps_differ")
+  int threads_at_work = 0;  // most threads that worked in one repetition; above p: "hidden_threads"
+  std::string checksum;     // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
   // Derived (shared/measure/metrics.hpp: compute_metrics).
   bool complete = false;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "measure/matrix.hpp"
 #include "measure/metrics.hpp"
 
 namespace gd {
@@ -65,6 +66,10 @@ std::vector<std::string> flag_warnings(const Results& r) {
       {Flag::noisy, fmt::format("repetitions spread more than {:.0f}% around the median", 100 * kNoisySpread)},
       {Flag::checksum_differs, "weights differ from sequential although the pattern claims determinism (a bug)"},
       {Flag::reps_differ, "repetitions ended with different weights"},
+      {Flag::hidden_threads,
+       fmt::format("more threads worked than the pattern's p (each over {:.0f}% of the wall time): "
+                   "a library started threads of its own",
+                   100 * kAtWork)},
       {Flag::incomplete, fmt::format("fewer than {} repetitions", r.config.reps)}};
   std::vector<std::string> out;
   for (const Kind& k : kinds) {

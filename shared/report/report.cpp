@@ -123,7 +123,7 @@ void build_report(const std::vector<ReportRun>& runs, const std::string& folder,
        "Within noise: the 95% confidence intervals of two medians overlap.",
        "⚠ flagged cells: oversubscribed (p above the CPUs available), low_parallelism (A well below p), noisy "
        "(wide spread across repetitions), incomplete (fewer repetitions than asked), checksum_differs, "
-       "reps_differ."});
+       "reps_differ, hidden_threads (more threads worked than p: a library's own threads)."});
 
   std::vector<std::string> labels;
   for (const auto& r : runs) labels.push_back(r.label);
