@@ -97,3 +97,60 @@ TEST(Model, ParseLayers) {
   EXPECT_THROW(parse_activation("gelu"), UsageError);
   EXPECT_THROW(parse_loss("hinge"), UsageError);
 }
+
+// ---- the kernel backends (train/gemm.hpp) ------------------------------------------
+
+// Every backend computes C = op(A) op(B) for the four transpose cases, against a plain
+// triple loop, and says which library it is.
+TEST(Kernels, EachBackendMultipliesInAllFourLayouts) {
+  const Kernels configured = kernels();
+  const int m = 5, n = 7, k = 3;
+  std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) - 3.0f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(i % 5) * 0.5f - 1.0f;
+  for (Kernels backend : available_kernels()) {
+    use_kernels(backend);
+    EXPECT_EQ(kernel_backend().rfind(backend == Kernels::onednn ? "oneDNN " : "Eigen ", 0), 0u) << kernel_backend();
+    for (Op oa : {Op::none, Op::transpose})
+      for (Op ob : {Op::none, Op::transpose}) {
+        // op(A)(i, p) and op(B)(p, j) from column-major storage of A and B.
+        auto A = [&](int i, int p) { return oa == Op::none ? a[std::size_t(i + p * m)] : a[std::size_t(p + i * k)]; };
+        auto B = [&](int p, int j) { return ob == Op::none ? b[std::size_t(p + j * k)] : b[std::size_t(j + p * n)]; };
+        std::vector<float> c(std::size_t(m) * n, -99.0f);
+        Gemm g({m, n, k, oa, ob}, a.data(), b.data(), c.data());
+        g.run();
+        for (int i = 0; i < m; ++i)
+          for (int j = 0; j < n; ++j) {
+            float want = 0;
+            for (int p = 0; p < k; ++p) want += A(i, p) * B(p, j);
+            EXPECT_FLOAT_EQ(c[std::size_t(i + j * m)], want) << kernel_backend() << " " << to_string(g.shape());
+          }
+      }
+  }
+  use_kernels(configured);
+}
+
+// A run never changes backend half-way: switching while a Gemm exists is refused.
+TEST(Kernels, NoSwitchWhileAGemmExists) {
+  const Kernels configured = kernels();
+  EXPECT_EQ(available_kernels().front(), configured);
+  EXPECT_EQ(kernels_from_name(kernels_name(configured)), configured);
+  EXPECT_THROW(kernels_from_name("blas"), std::invalid_argument);
+  float a = 2, b = 3, c = 0;
+  {
+    Gemm g({1, 1, 1}, &a, &b, &c);
+    g.run();
+    EXPECT_EQ(c, 6.0f);
+    for (Kernels other : available_kernels()) {
+      if (other != configured) {
+        EXPECT_THROW(use_kernels(other), std::logic_error);
+      }
+    }
+    EXPECT_NO_THROW(use_kernels(configured));  // the same backend is no switch
+  }
+  for (Kernels other : available_kernels()) {
+    EXPECT_NO_THROW(use_kernels(other));
+    EXPECT_EQ(kernels(), other);
+  }
+  use_kernels(configured);
+}

@@ -26,6 +26,7 @@
 #include "train/data.hpp"
 #include "train/error.hpp"
 #include "train/first_error.hpp"
+#include "train/gemm.hpp"
 #include "train/spin_wait.hpp"
 #include "train/thread_pool.hpp"
 #include "train/trainer.hpp"
@@ -99,20 +100,27 @@ std::string fault_case(int threads, Fault::Kind kind, int failing) {
 
 }  // namespace
 
+// On every kernel backend the build has (oneDNN and Eigen in the release build).
 TEST_P(Deterministic, BitIdenticalToSequentialAtAnyThreadCount) {
-  for (int shards : {3, 8}) {
-    const Result want = train("sequential", 1, shards);
-    for (int threads : {1, 2, 3, 4, 8}) {
-      const Result got = train(GetParam(), threads, shards);
-      EXPECT_EQ(got.checksum, want.checksum) << threads << " threads, " << shards << " shards";
-      ASSERT_EQ(got.weights.size(), want.weights.size());
-      std::size_t differing = 0;
-      for (Eigen::Index i = 0; i < want.weights.size(); ++i)
-        differing += std::memcmp(&got.weights[i], &want.weights[i], sizeof(float)) != 0;
-      EXPECT_EQ(differing, 0u) << "weights differing from sequential: " << threads << " threads, " << shards
-                               << " shards";
+  const Kernels configured = kernels();
+  for (Kernels k : available_kernels()) {
+    use_kernels(k);
+    const std::string backend = kernel_backend();
+    for (int shards : {3, 8}) {
+      const Result want = train("sequential", 1, shards);
+      for (int threads : {1, 2, 3, 4, 8}) {
+        const Result got = train(GetParam(), threads, shards);
+        EXPECT_EQ(got.checksum, want.checksum) << backend << ", " << threads << " threads, " << shards << " shards";
+        ASSERT_EQ(got.weights.size(), want.weights.size());
+        std::size_t differing = 0;
+        for (Eigen::Index i = 0; i < want.weights.size(); ++i)
+          differing += std::memcmp(&got.weights[i], &want.weights[i], sizeof(float)) != 0;
+        EXPECT_EQ(differing, 0u) << "weights differing from sequential: " << backend << ", " << threads << " threads, "
+                                 << shards << " shards";
+      }
     }
   }
+  use_kernels(configured);
 }
 
 // Close to `want`: bit for bit for a deterministic pattern, within kArrivalTolerance

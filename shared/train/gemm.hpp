@@ -6,13 +6,16 @@
 // outside any timed region; Workspace (model.hpp) creates the step's Gemms once per shape
 // and keeps them. One Gemm is run by one thread at a time; different Gemms run at once.
 //
-// The backend is chosen when the project is configured (GDLAB_KERNELS=onednn|eigen).
-// Within one backend every run of a shape gives the same bits, whichever thread runs it,
-// so the step's bit-identity across patterns holds for either backend.
+// Two backends: oneDNN's matmul and Eigen's product. The build compiles oneDNN's when
+// libdnnl-dev is installed, and GDLAB_KERNELS (configure time) says which one a program
+// starts with. Within one backend every run of a shape gives the same bits, whichever
+// thread runs it, so the step's bit-identity across patterns holds for either.
 #pragma once
 #include <compare>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace gd {
 
@@ -25,22 +28,41 @@ struct GemmShape {
 };
 std::string to_string(const GemmShape&);  // "256x64x784 (A, B^T)"
 
+enum class Kernels { onednn, eigen };
+
 class Gemm {
  public:
-  // Throws std::runtime_error naming the shape when the backend cannot make a kernel for it.
+  // Made by the current backend (kernels()). Throws std::runtime_error naming the shape
+  // when the backend cannot make a kernel for it.
   Gemm(GemmShape shape, const float* a, const float* b, float* c);
   ~Gemm();
   Gemm(Gemm&&) noexcept;
   Gemm& operator=(Gemm&&) noexcept;
-  void run() const;  // C = op(A) * op(B)
-  const GemmShape& shape() const;
+  void run() const { impl_->run(); }  // C = op(A) * op(B)
+  const GemmShape& shape() const { return impl_->shape; }
+
+  struct Impl {
+    GemmShape shape;
+    virtual ~Impl() = default;
+    virtual void run() const = 0;
+  };
 
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// The backend compiled in: its name and version, e.g. "oneDNN 2.6.3" or "Eigen 3.4.0".
+// The backends this build has, the configured one first.
+std::vector<Kernels> available_kernels();
+// The backend new Gemms use.
+Kernels kernels();
+// Chooses the backend for the Gemms made from now on. Throws std::logic_error while any
+// Gemm exists (a run never switches backend half-way), std::invalid_argument for a
+// backend this build lacks.
+void use_kernels(Kernels k);
+// "onednn" / "eigen", and back (nullopt-free: throws std::invalid_argument naming the choices).
+std::string_view kernels_name(Kernels k);
+Kernels kernels_from_name(std::string_view name);
+// The current backend's library and version, e.g. "oneDNN 2.6.3" or "Eigen 3.4.0".
 std::string kernel_backend();
 
 }  // namespace gd

@@ -7,37 +7,35 @@
 
 namespace gd {
 
-struct Gemm::Impl {
-  GemmShape s;
+namespace {
+struct EigenGemm final : Gemm::Impl {
   const float *a, *b;
   float* c;
+  EigenGemm(const float* a_, const float* b_, float* c_) : a(a_), b(b_), c(c_) {}
+  void run() const override {
+    using Map = Eigen::Map<const Eigen::MatrixXf>;
+    const GemmShape& s = shape;
+    const bool ta = s.a == Op::transpose, tb = s.b == Op::transpose;
+    Map A(a, ta ? s.k : s.m, ta ? s.m : s.k);
+    Map B(b, tb ? s.n : s.k, tb ? s.k : s.n);
+    Eigen::Map<Eigen::MatrixXf> C(c, s.m, s.n);
+    if (!ta && !tb)
+      C.noalias() = A * B;
+    else if (!ta)
+      C.noalias() = A * B.transpose();
+    else if (!tb)
+      C.noalias() = A.transpose() * B;
+    else
+      C.noalias() = A.transpose() * B.transpose();
+  }
 };
+}  // namespace
 
-Gemm::Gemm(GemmShape shape, const float* a, const float* b, float* c)
-    : impl_(std::make_unique<Impl>(Impl{shape, a, b, c})) {}
-Gemm::~Gemm() = default;
-Gemm::Gemm(Gemm&&) noexcept = default;
-Gemm& Gemm::operator=(Gemm&&) noexcept = default;
-const GemmShape& Gemm::shape() const { return impl_->s; }
-
-void Gemm::run() const {
-  using Map = Eigen::Map<const Eigen::MatrixXf>;
-  const GemmShape& s = impl_->s;
-  const bool ta = s.a == Op::transpose, tb = s.b == Op::transpose;
-  Map a(impl_->a, ta ? s.k : s.m, ta ? s.m : s.k);
-  Map b(impl_->b, tb ? s.n : s.k, tb ? s.k : s.n);
-  Eigen::Map<Eigen::MatrixXf> c(impl_->c, s.m, s.n);
-  if (!ta && !tb)
-    c.noalias() = a * b;
-  else if (!ta)
-    c.noalias() = a * b.transpose();
-  else if (!tb)
-    c.noalias() = a.transpose() * b;
-  else
-    c.noalias() = a.transpose() * b.transpose();
+std::unique_ptr<Gemm::Impl> make_eigen_gemm(GemmShape, const float* a, const float* b, float* c) {
+  return std::make_unique<EigenGemm>(a, b, c);
 }
 
-std::string kernel_backend() {
+std::string eigen_version() {
   return fmt::format("Eigen {}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
 }
 

@@ -34,23 +34,28 @@ const dnnl::engine& cpu() {
 void one_openmp_thread() {
   if (omp_get_max_threads() != 1) omp_set_num_threads(1);
 }
-}  // namespace
 
-struct Gemm::Impl {
-  GemmShape s;
+struct OnednnGemm final : Gemm::Impl {
   dnnl::matmul prim;
   dnnl::memory src, wei, dst, pad;
   dnnl::stream stream;
   std::vector<char> scratch;
   dnnl_exec_arg_t args[4];
   int nargs = 3;
-};
 
-Gemm::Gemm(GemmShape s, const float* a, const float* b, float* c) : impl_(std::make_unique<Impl>()) {
+  void run() const override {
+    one_openmp_thread();
+    if (dnnl_primitive_execute(prim.get(), stream.get(), nargs, args) != dnnl_success)
+      throw std::runtime_error("oneDNN matmul " + to_string(shape) + " failed");
+  }
+};
+}  // namespace
+
+std::unique_ptr<Gemm::Impl> make_onednn_gemm(GemmShape s, const float* a, const float* b, float* c) {
   using dims = dnnl::memory::dims;
   using dt = dnnl::memory::data_type;
-  Impl& x = *impl_;
-  x.s = s;
+  auto impl = std::make_unique<OnednnGemm>();
+  OnednnGemm& x = *impl;
   one_openmp_thread();
   try {
     const long m = s.m, n = s.n, k = s.k;
@@ -79,21 +84,10 @@ Gemm::Gemm(GemmShape s, const float* a, const float* b, float* c) : impl_(std::m
   } catch (const dnnl::error& e) {
     throw std::runtime_error("oneDNN has no matmul for " + to_string(s) + ": " + e.what());
   }
+  return impl;
 }
 
-Gemm::~Gemm() = default;
-Gemm::Gemm(Gemm&&) noexcept = default;
-Gemm& Gemm::operator=(Gemm&&) noexcept = default;
-const GemmShape& Gemm::shape() const { return impl_->s; }
-
-void Gemm::run() const {
-  one_openmp_thread();
-  const Impl& x = *impl_;
-  if (dnnl_primitive_execute(x.prim.get(), x.stream.get(), x.nargs, x.args) != dnnl_success)
-    throw std::runtime_error("oneDNN matmul " + to_string(x.s) + " failed");
-}
-
-std::string kernel_backend() {
+std::string onednn_version() {
   const dnnl_version_t* v = dnnl_version();
   return fmt::format("oneDNN {}.{}.{}", v->major, v->minor, v->patch);
 }
