@@ -1,28 +1,38 @@
-// The sequential kernel benchmark: one trainer step against the bare GEMMs of the same
-// shapes, one thread, for 784-256-128-10.
+// How close the step's kernels come to the machine: one thread, 784-256-128-10.
 //
-//   build/release/bench/bench_kernels
+//   build/release/bench/bench_kernels                       # everything, then the summary table
+//   build/release/bench/bench_kernels --benchmark_repetitions=5 --benchmark_filter='peak|/batch:256'
+//
+// Three things in one run:
+//   peak      the core's FMA throughput: 12 independent chains of vector fused multiply-adds
+//             (AVX-512 where the build targets it), so no chain waits on another;
+//   gemms     the 8 GEMMs of one step through the trainer's kernel interface (train/gemm.hpp),
+//             for each backend the build has and each batch;
+//   step      the trainer's whole step (sequential pattern) on each backend, at 1 shard and at
+//             the default shard count.
+// The summary after the runs gives GFLOP/s and the fraction of peak for each, and the time per
+// step spent outside the GEMMs: the step's time minus its GEMMs' time at the same shard width.
 //
 // A step is 8 GEMMs (n = batch columns):
 //   forward   Z1 = W1 X      (256x784)(784xn)     Z2 = W2 A1  (128x256)(256xn)   Z3 = W3 A2  (10x128)(128xn)
 //   backward  dW3 = dZ3 A2^T   dW2 = dZ2 A1^T   dW1 = dZ1 X^T   (out x n)(n x in)
 //             dA2 = W3^T dZ3   dA1 = W2^T dZ2                   (in x out)(out x n)
-// about 2 * 235k * n * 2 = 1.0 MFLOP per sample. "GFLOP/s" counts those FLOPs, so the
-// trainer's figure shows how close the whole step (activations, softmax, gather,
-// combine, update) comes to its GEMMs alone. The gap is what no scheduler can win back.
+// about 2 * 235k * n * 2 = 1.0 MFLOP per sample. Every "GFLOP/s" here counts those FLOPs.
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
-#include <Eigen/Core>
 #include <cstdio>
 #include <map>
-#include <numeric>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "measure/trainee.hpp"
 #include "registry.hpp"
 #include "train/data.hpp"
+#include "train/gemm.hpp"
 #include "train/memory.hpp"
 #include "train/step.hpp"
-#include "train/trainer.hpp"
 
 #ifdef GDLAB_BENCH_OPENBLAS
 #include <cblas.h>
@@ -31,6 +41,7 @@
 namespace {
 
 constexpr int kIn = 784, kH1 = 256, kH2 = 128, kOut = 10;
+constexpr int kBatches[] = {16, 64, 256};
 
 double flops_per_step(int n) {
   const double m1 = double(kH1) * kIn, m2 = double(kH2) * kH1, m3 = double(kOut) * kH2;  // out x in per layer
@@ -38,128 +49,185 @@ double flops_per_step(int n) {
   return 2.0 * n * (forward + weight_grads + input_grads);  // a multiply-add is 2 FLOPs
 }
 
-void set_rate(benchmark::State& state, int n) {
+void set_rate(benchmark::State& state, double flops_per_iteration) {
   state.counters["GFLOP/s"] =
-      benchmark::Counter(flops_per_step(n) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetItemsProcessed(state.iterations() * n);
+      benchmark::Counter(flops_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The trainer's step with the sequential pattern, one shard: the library as the patterns use it.
-void trainer_step(benchmark::State& state) {
-  const int n = int(state.range(0));
-  static const gd::DataSplit d = gd::make_synthetic(1);
-  std::vector<int> order(d.train.size());
-  std::iota(order.begin(), order.end(), 0);
-  gd::Model model({{kIn, kH1, kH2, kOut}});
-  model.init(1);
-  gd::Step step(model, d.train, n, 1, {});
-  auto pattern = gd::find_pattern("sequential").make(1);
-  const long runs = long(order.size()) / n;
-  long k = 0;
+// ---- peak ----------------------------------------------------------------------------
+// 12 accumulators, each a chain of dependent FMAs: with an FMA latency of 4 cycles and two
+// FMA units, 8 chains keep both busy; 12 leave room.
+#if defined(__AVX512F__)
+using Vec = __m512;
+constexpr int kLanes = 16;
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec splat(float x) { return _mm512_set1_ps(x); }
+inline float first(Vec v) { return _mm512_cvtss_f32(v); }
+constexpr const char* kIsa = "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+using Vec = __m256;
+constexpr int kLanes = 8;
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec splat(float x) { return _mm256_set1_ps(x); }
+inline float first(Vec v) { return _mm256_cvtss_f32(v); }
+constexpr const char* kIsa = "AVX2";
+#else
+#define GDLAB_NO_VECTOR_FMA
+#endif
+
+#ifndef GDLAB_NO_VECTOR_FMA
+void peak_fma(benchmark::State& state) {
+  constexpr int kChains = 12, kInner = 1000;
+  // acc = acc * 1 + 1e-9 stays a normal number however long it runs (a product that
+  // shrank towards denormals would slow the FMAs down); `one` is opaque, so the compiler
+  // cannot turn the FMA into an add.
+  float one = 1.0f;
+  benchmark::DoNotOptimize(one);
+  const Vec a = splat(one), b = splat(1e-9f * one);
+  Vec acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = splat(float(i));
   for (auto _ : state) {
-    step.prepare(order.data() + (k++ % runs) * n, n);
-    pattern->step(step);
+    for (int k = 0; k < kInner; ++k)
+      for (int i = 0; i < kChains; ++i) acc[i] = fma(acc[i], a, b);
   }
-  set_rate(state, n);
-  state.SetLabel("gdlab Step, sequential, 1 shard");
+  float sink = 0;
+  for (int i = 0; i < kChains; ++i) sink += first(acc[i]);
+  benchmark::DoNotOptimize(sink);
+  set_rate(state, 2.0 * kLanes * kChains * kInner);
+  state.SetLabel(std::string(kIsa) + " FMA, 12 chains, one thread");
 }
+BENCHMARK(peak_fma)->UseRealTime()->Unit(benchmark::kMicrosecond);
+#endif
 
-struct Shapes {
-  Eigen::MatrixXf W1{kH1, kIn}, W2{kH2, kH1}, W3{kOut, kH2};
-  Eigen::MatrixXf X, A1, A2, Z3, dZ3, dZ2, dZ1, dA2, dA1;
-  Eigen::MatrixXf dW1{kH1, kIn}, dW2{kH2, kH1}, dW3{kOut, kH2};
-  explicit Shapes(int n)
-      : X(Eigen::MatrixXf::Random(kIn, n)),
-        A1(kH1, n),
-        A2(kH2, n),
-        Z3(kOut, n),
-        dZ3(Eigen::MatrixXf::Random(kOut, n)),
-        dZ2(Eigen::MatrixXf::Random(kH2, n)),
-        dZ1(Eigen::MatrixXf::Random(kH1, n)),
-        dA2(kH2, n),
-        dA1(kH1, n) {
-    W1.setRandom();
-    W2.setRandom();
-    W3.setRandom();
+// ---- the 8 GEMMs through the kernel interface ----------------------------------------
+struct Operands {
+  std::vector<float> W1, W2, W3, X, A1, A2, Z3, dZ3, dZ2, dZ1, dA2, dA1, dW1, dW2, dW3;
+  std::vector<gd::Gemm> gemms;
+  explicit Operands(int n)
+      : W1(kH1 * kIn, 0.01f),
+        W2(kH2 * kH1, 0.01f),
+        W3(kOut * kH2, 0.01f),
+        X(std::size_t(kIn) * n, 0.5f),
+        A1(std::size_t(kH1) * n),
+        A2(std::size_t(kH2) * n),
+        Z3(std::size_t(kOut) * n),
+        dZ3(std::size_t(kOut) * n, 0.1f),
+        dZ2(std::size_t(kH2) * n, 0.1f),
+        dZ1(std::size_t(kH1) * n, 0.1f),
+        dA2(std::size_t(kH2) * n),
+        dA1(std::size_t(kH1) * n),
+        dW1(kH1 * kIn),
+        dW2(kH2 * kH1),
+        dW3(kOut * kH2) {
+    using gd::Op;
+    auto add = [&](gd::GemmShape s, const std::vector<float>& a, const std::vector<float>& b, std::vector<float>& c) {
+      gemms.emplace_back(s, a.data(), b.data(), c.data());
+    };
+    add({kH1, n, kIn}, W1, X, A1);
+    add({kH2, n, kH1}, W2, A1, A2);
+    add({kOut, n, kH2}, W3, A2, Z3);
+    add({kOut, kH2, n, Op::none, Op::transpose}, dZ3, A2, dW3);
+    add({kH2, n, kOut, Op::transpose, Op::none}, W3, dZ3, dA2);
+    add({kH2, kH1, n, Op::none, Op::transpose}, dZ2, A1, dW2);
+    add({kH1, n, kH2, Op::transpose, Op::none}, W2, dZ2, dA1);
+    add({kH1, kIn, n, Op::none, Op::transpose}, dZ1, X, dW1);
   }
 };
 
-void eigen_gemms(benchmark::State& state) {
+void gemms(benchmark::State& state, gd::Kernels k) {
+  gd::use_kernels(k);  // no Gemm exists between benchmarks
   const int n = int(state.range(0));
-  Shapes s(n);
-  for (auto _ : state) {
-    s.A1.noalias() = s.W1 * s.X;
-    s.A2.noalias() = s.W2 * s.A1;
-    s.Z3.noalias() = s.W3 * s.A2;
-    s.dW3.noalias() = s.dZ3 * s.A2.transpose();
-    s.dA2.noalias() = s.W3.transpose() * s.dZ3;
-    s.dW2.noalias() = s.dZ2 * s.A1.transpose();
-    s.dA1.noalias() = s.W2.transpose() * s.dZ2;
-    s.dW1.noalias() = s.dZ1 * s.X.transpose();
-    benchmark::DoNotOptimize(s.dW1.data());
+  {
+    Operands o(n);  // the kernels are made here, outside the timed loop
+    for (auto _ : state) {
+      for (const gd::Gemm& g : o.gemms) g.run();
+      benchmark::DoNotOptimize(o.dW1.data());
+    }
   }
-  set_rate(state, n);
-  state.SetLabel("Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                 ", the 8 GEMMs of a step");
+  set_rate(state, flops_per_step(n));
+  state.SetLabel(gd::kernel_backend() + ", the 8 GEMMs of a step");
+}
+
+// ---- the trainer's step ----------------------------------------------------------------
+const gd::DataSplit& data() {
+  static const gd::DataSplit d = gd::make_synthetic(1);
+  return d;
+}
+
+void step(benchmark::State& state, gd::Kernels k) {
+  gd::use_kernels(k);
+  const int n = int(state.range(0)), shards = state.range(1) == 0 ? gd::default_shards(n) : int(state.range(1));
+  {
+    const gd::Dataset& train = data().train;
+    gd::Trainee t(gd::ModelSpec{{kIn, kH1, kH2, kOut}}, 1, train, gd::shuffled_order(train.size(), 1), n, shards);
+    auto pattern = gd::find_pattern("sequential").make(1);
+    for (int w = 0; w < 3; ++w) t.run_step(*pattern);  // warm-up, not timed
+    for (auto _ : state) t.run_step(*pattern);
+  }
+  set_rate(state, flops_per_step(n));
+  state.SetItemsProcessed(state.iterations() * n);
+  state.counters["shards"] = shards;
+  state.SetLabel(gd::kernel_backend() + ", gdlab Step, sequential");
 }
 
 #ifdef GDLAB_BENCH_OPENBLAS
-// C = op(A) op(B), column-major, as Eigen stores them.
-void sgemm(const Eigen::MatrixXf& A, bool ta, const Eigen::MatrixXf& B, bool tb, Eigen::MatrixXf& C) {
-  const int m = int(C.rows()), n = int(C.cols()), k = ta ? int(A.rows()) : int(A.cols());
-  cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, A.data(),
-              int(A.rows()), B.data(), int(B.rows()), 0.0f, C.data(), int(C.rows()));
-}
-
+// The same 8 GEMMs through Debian's serial OpenBLAS, for comparison only: it is not safe to
+// call from two threads at once (built without USE_LOCKING), so the trainer cannot use it.
 void openblas_gemms(benchmark::State& state) {
   const int n = int(state.range(0));
-  Shapes s(n);
+  Operands o(n);
+  auto sgemm = [](const gd::Gemm& g, const float* a, const float* b, float* c) {
+    const gd::GemmShape& s = g.shape();
+    const bool ta = s.a == gd::Op::transpose, tb = s.b == gd::Op::transpose;
+    cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a,
+                ta ? s.k : s.m, b, tb ? s.n : s.k, 0.0f, c, s.m);
+  };
+  const float* a[] = {o.W1.data(), o.W2.data(),  o.W3.data(), o.dZ3.data(),
+                      o.W3.data(), o.dZ2.data(), o.W2.data(), o.dZ1.data()};
+  const float* b[] = {o.X.data(),   o.A1.data(), o.A2.data(),  o.A2.data(),
+                      o.dZ3.data(), o.A1.data(), o.dZ2.data(), o.X.data()};
+  float* c[] = {o.A1.data(),  o.A2.data(),  o.Z3.data(),  o.dW3.data(),
+                o.dA2.data(), o.dW2.data(), o.dA1.data(), o.dW1.data()};
   for (auto _ : state) {
-    sgemm(s.W1, false, s.X, false, s.A1);
-    sgemm(s.W2, false, s.A1, false, s.A2);
-    sgemm(s.W3, false, s.A2, false, s.Z3);
-    sgemm(s.dZ3, false, s.A2, true, s.dW3);
-    sgemm(s.W3, true, s.dZ3, false, s.dA2);
-    sgemm(s.dZ2, false, s.A1, true, s.dW2);
-    sgemm(s.W2, true, s.dZ2, false, s.dA1);
-    sgemm(s.dZ1, false, s.X, true, s.dW1);
-    benchmark::DoNotOptimize(s.dW1.data());
+    for (std::size_t i = 0; i < o.gemms.size(); ++i) sgemm(o.gemms[i], a[i], b[i], c[i]);
+    benchmark::DoNotOptimize(o.dW1.data());
   }
-  set_rate(state, n);
-  state.SetLabel("OpenBLAS (serial) cblas_sgemm, the 8 GEMMs of a step");
+  set_rate(state, flops_per_step(n));
+  state.SetLabel("OpenBLAS (serial) cblas_sgemm, the 8 GEMMs of a step, for comparison");
 }
-BENCHMARK(openblas_gemms)
-    ->ArgName("batch")
-    ->Arg(16)
-    ->Arg(64)
-    ->Arg(256)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime()
-    ->Unit(benchmark::kMicrosecond);
 #endif
 
-BENCHMARK(trainer_step)
-    ->ArgName("batch")
-    ->Arg(16)
-    ->Arg(64)
-    ->Arg(256)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(eigen_gemms)
-    ->ArgName("batch")
-    ->Arg(16)
-    ->Arg(64)
-    ->Arg(256)
-    ->UseRealTime()
-    ->MeasureProcessCPUTime()
-    ->Unit(benchmark::kMicrosecond);
+void register_all() {
+  for (gd::Kernels k : gd::available_kernels()) {
+    const std::string name(gd::kernels_name(k));
+    auto* g = benchmark::RegisterBenchmark(("gemms/" + name).c_str(), gemms, k);
+    g->ArgName("batch")->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    for (int n : kBatches) g->Arg(n);
+    // The step at the same widths as the GEMMs above: 1 shard, and the default (0 = batch/64).
+    auto* s = benchmark::RegisterBenchmark(("step/" + name).c_str(), step, k);
+    s->ArgNames({"batch", "shards"})->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    for (int n : kBatches) {
+      s->Args({n, 1});
+      if (gd::default_shards(n) > 1) s->Args({n, 0});
+    }
+  }
+#ifdef GDLAB_BENCH_OPENBLAS
+  benchmark::RegisterBenchmark("gemms/openblas", openblas_gemms)
+      ->ArgName("batch")
+      ->Arg(16)
+      ->Arg(64)
+      ->Arg(256)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime()
+      ->Unit(benchmark::kMicrosecond);
+#endif
+}
 
-// Keeps each benchmark's time per iteration (the median when repeated) while printing
-// as usual, so that main can print the ratios the question is about.
-class RatioReporter : public benchmark::ConsoleReporter {
+// Keeps each benchmark's real time per iteration (the median when repeated) while printing
+// as usual, for the summary.
+class Keeper : public benchmark::ConsoleReporter {
  public:
-  std::map<std::string, double> seconds;  // "trainer_step/batch:256" -> seconds per iteration
+  std::map<std::string, double> seconds;  // "step/onednn/batch:256/shards:1" -> seconds per iteration
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       if (!r.aggregate_name.empty() && r.aggregate_name != "median") continue;
@@ -168,29 +236,57 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     ConsoleReporter::ReportRuns(runs);
   }
+  double find(const std::string& key) const {
+    auto it = seconds.find(key);
+    return it == seconds.end() ? 0 : it->second;
+  }
 };
+
+void print_summary(const Keeper& k) {
+  const double peak_s = k.find("peak_fma/");
+#ifndef GDLAB_NO_VECTOR_FMA
+  const double peak = peak_s > 0 ? 2.0 * kLanes * 12 * 1000 / peak_s * 1e-9 : 0;  // GFLOP/s
+#else
+  const double peak = 0;
+#endif
+  auto rate = [](int n, double seconds) { return seconds > 0 ? flops_per_step(n) / seconds * 1e-9 : 0; };
+  auto share = [&](double gflops) { return peak > 0 ? gflops / peak : 0; };
+  std::printf("\nSummary (one thread; GFLOP/s counts the step's 8 GEMMs, %.2f MFLOP a sample)\n",
+              flops_per_step(1) * 1e-6);
+  if (peak > 0) std::printf("  measured FMA peak: %.1f GFLOP/s\n", peak);
+  std::printf("  %-8s %5s %6s | %9s %5s | %9s %5s %7s | %11s %6s\n", "kernels", "batch", "shards", "GEMMs", "peak",
+              "step", "peak", "k/s", "outside us", "share");
+  for (gd::Kernels kernels : gd::available_kernels()) {
+    const std::string name(gd::kernels_name(kernels));
+    for (int n : kBatches)
+      for (int s : {1, gd::default_shards(n)}) {
+        const std::string at = "/batch:" + std::to_string(n) + "/shards:" + (s == 1 ? "1" : "0");
+        const double t_step = k.find("step/" + name + at);
+        // The GEMMs at this shard width: s sets of n / s columns each, as the step runs them.
+        const double t_gemms = s * k.find("gemms/" + name + "/batch:" + std::to_string(n / s));
+        if (t_step <= 0 || t_gemms <= 0) continue;
+        const double g = rate(n, t_gemms), st = rate(n, t_step);
+        std::printf("  %-8s %5d %6d | %9.1f %4.0f%% | %9.1f %4.0f%% %7.1f | %11.1f %5.0f%%\n", name.c_str(), n, s, g,
+                    100 * share(g), st, 100 * share(st), n / t_step * 1e-3, (t_step - t_gemms) * 1e6,
+                    100 * (t_step - t_gemms) / t_step);
+        if (gd::default_shards(n) == 1) break;  // the default is 1 shard: one row
+      }
+  }
+  std::printf(
+      "  (GEMMs at shards > 1: that many GEMM sets of batch/shards columns, as the step runs them;\n"
+      "   outside = step time - GEMM time: activations, softmax, gather, combine, update.)\n");
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   gd::keep_freed_memory();  // the same allocator settings as the gdlab tool (shared/train/memory.hpp)
+  register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
+  Keeper keeper;
+  benchmark::RunSpecifiedBenchmarks(&keeper);
   benchmark::Shutdown();
-  // Throughput of the whole trainer step relative to its GEMMs alone: 1.0 would mean the
-  // step costs exactly its 8 GEMMs; above 1.0 the trainer's kernels beat that library.
-  bool header = false;
-  for (const char* lib : {"openblas_gemms", "eigen_gemms"})
-    for (int n : {16, 64, 256}) {
-      const std::string args = "batch:" + std::to_string(n);
-      auto step = reporter.seconds.find("trainer_step/" + args),
-           gemm = reporter.seconds.find(std::string(lib) + "/" + args);
-      if (step == reporter.seconds.end() || gemm == reporter.seconds.end()) continue;
-      if (!header) std::printf("\ntrainer step throughput / GEMM-only throughput (same shapes, one thread):\n");
-      header = true;
-      std::printf("  %-15s batch %3d: %.2f\n", lib, n, gemm->second / step->second);
-    }
+  print_summary(keeper);
   return 0;
 }

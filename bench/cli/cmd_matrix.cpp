@@ -18,6 +18,7 @@
 #include "train/data.hpp"
 #include "train/error.hpp"
 #include "train/files.hpp"
+#include "train/gemm.hpp"
 
 namespace gd::cli {
 namespace {
@@ -36,6 +37,7 @@ struct MatrixOptions {
   long seed = 1;
   std::string out = "results/matrix.json";
   std::string primitives;
+  std::string kernels;  // empty: the build's default backend
   bool quick = false, resume = false, force = false;
   std::string command_line;
 };
@@ -159,13 +161,22 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   if (o.resume) {
     // The matrix is the file's: options that define it would be ignored, so refuse them.
     for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--layers", "--data", "--samples",
-                            "--steps", "--warmup", "--reps", "--seed", "--quick"})
+                            "--steps", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
       if (cmd.count(opt) > 0)
         throw UsageError(fmt::format("--resume continues the matrix stored in {}: drop {}", o.out, opt));
     previous = read_results(o.out);
     had_previous = true;
     r.config = previous.config;
+    // The same kernels as the repetitions already measured, or none at all.
+    for (Kernels k : available_kernels()) {
+      use_kernels(k);
+      if (kernel_backend() == previous.environment.kernel_library) break;
+    }
+    if (kernel_backend() != previous.environment.kernel_library)
+      throw UsageError(fmt::format("{} was measured with the kernels {}, which this build does not have", o.out,
+                                   previous.environment.kernel_library));
   } else {
+    apply_kernels(o.kernels);
     r.config = config_from(o);
     if (!o.force && std::filesystem::exists(o.out)) {
       Results old = read_results(o.out);  // an unreadable file is not silently replaced either
@@ -295,6 +306,7 @@ void add_matrix(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed steps before each repetition")->capture_default_str();
   cmd->add_option("--reps", o->reps, "Repetitions per cell (odd)")->capture_default_str();
+  add_kernels_option(cmd, &o->kernels);
   cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")
       ->check(seed_range(std::uint64_t(std::numeric_limits<long>::max())))
       ->capture_default_str();

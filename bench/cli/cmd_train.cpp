@@ -37,6 +37,7 @@ struct TrainOptions {
   std::uint64_t seed = 1;
   long samples = 0, max_steps = 0;
   std::string save, load;
+  std::string kernels;  // empty: the build's default backend
 };
 
 // --layers given by the user must take the data's features and give its classes (or targets):
@@ -86,6 +87,7 @@ void run(const TrainOptions& o) {
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.shards < 0) throw UsageError("--shards must be at least 1 (leave it out for the default, batch/64)");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
+  apply_kernels(o.kernels);
   if (o.pattern == kIndependent)
     throw UsageError(
         "'independent' is the matrix's measure of the machine (p sequential copies at once), not a "
@@ -184,6 +186,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
   cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "L2 weight decay")->capture_default_str();
+  add_kernels_option(cmd, &o->kernels);
   cmd->add_option("--seed", o->seed, "Seed for data, initial weights and shuffling")
       ->check(seed_range(std::numeric_limits<std::uint64_t>::max()))
       ->capture_default_str();

@@ -11,9 +11,31 @@
 #include "commands.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
+#include "train/gemm.hpp"
 #include "train/model.hpp"
 
 namespace gd::cli {
+
+void add_kernels_option(CLI::App* cmd, std::string* value) {
+  std::string names;
+  for (Kernels k : available_kernels()) names += std::string(names.empty() ? "" : " | ") + std::string(kernels_name(k));
+  cmd->add_option("--kernels", *value,
+                  "Backend of the step's matrix products: " + names + " (default " +
+                      std::string(kernels_name(available_kernels().front())) + ")")
+      ->check(kNotEmpty);
+}
+
+void apply_kernels(const std::string& value) {
+  if (value.empty()) return;
+  std::string names;
+  for (Kernels k : available_kernels())
+    names += std::string(names.empty() ? "" : " or ") + std::string(kernels_name(k));
+  try {
+    use_kernels(kernels_from_name(value));
+  } catch (const std::invalid_argument&) {
+    throw UsageError("--kernels " + value + ": this build has " + names);
+  }
+}
 
 CLI::Validator seed_range(std::uint64_t max) {
   return CLI::Validator(

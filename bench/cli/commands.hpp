@@ -22,6 +22,12 @@ inline const CLI::Validator kNotEmpty(
 // wraps around in an unsigned option, and numbers too large for the option's type.
 CLI::Validator seed_range(std::uint64_t max);
 
+// --kernels NAME: the backend of the step's matrix products for this run (train/gemm.hpp).
+// add_kernels_option adds it to `cmd`; apply_kernels switches to it ("" keeps the one the
+// build starts with) or throws a UsageError naming the backends this build has.
+void add_kernels_option(CLI::App* cmd, std::string* value);
+void apply_kernels(const std::string& value);
+
 // "a,b,,c" -> {"a", "b", "c"}: a comma-separated option value, empty items dropped.
 std::vector<std::string> split(const std::string& s);
 // A comma-separated list of distinct integers in [lo, hi] ("auto" -> 0 where allowed), or
