@@ -66,7 +66,7 @@ TEST(Trainer, ShardedGradientEqualsUnshardedWithinRounding) {
     step.prepare(idx.data(), 256);
     for (int s = 0; s < step.shards(); ++s) step.run_shard(s);
     for (int k = 0; k < step.slices(); ++k) step.combine_slice(k);
-    return Params(Eigen::Map<Params>(step.gradient(), Eigen::Index(step.param_floats())));
+    return Params(Eigen::Map<const Params>(step.summed_gradient(0), Eigen::Index(step.param_floats())));
   };
   const Params one = gradient(1);
   const float scale = one.cwiseAbs().maxCoeff();
@@ -102,7 +102,7 @@ TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
         }
     }
     for (int k = 0; k < step.slices(); ++k) step.combine_slice(k);
-    return Params(Eigen::Map<Params>(step.gradient(), Eigen::Index(step.param_floats())));
+    return Params(Eigen::Map<const Params>(step.summed_gradient(0), Eigen::Index(step.param_floats())));
   };
   Params shard[S];
   const Params unfolded = gradient(0, shard);

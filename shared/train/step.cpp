@@ -13,6 +13,7 @@ namespace {
 constexpr std::size_t kSliceFloats = 8192;  // 32 KiB: a multiple of 16 floats, fits L1/L2 well
 constexpr int kChunk = 256;                 // the combine sums a slice in chunks this long
 constexpr int kMaxDepth = 32;               // tree levels: enough for any int shard count
+constexpr std::size_t kFoldChunk = 2048;    // floats per buffer the fold adds at a time: 8 KiB
 
 // The fixed tree: shards [a, b) are the sum of [a, mid) and [mid, b).
 int tree_mid(int a, int b) { return a + (b - a + 1) / 2; }
@@ -86,6 +87,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
   velocity_ = Params::Zero(model.layout.size);
   for (std::size_t b = 0; b < model.layout.size; b += kSliceFloats) slice_begin_.push_back(b);
   slice_begin_.push_back(model.layout.size);
+  update_source_.assign(slice_begin_.size() - 1, grad_.data());
   // Every shard's matrix products for a full batch and for the short last batch of an
   // epoch, made here so that no step pays for making them (a kernel library may compile
   // each shape). Another sample count makes its own on first use.
@@ -101,6 +103,8 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
 void Step::prepare(const int* indices, int n) {
   indices_ = indices;
   n_ = n;
+  // Until a combine says otherwise, the update reads gradient() (openmp_reduction fills it).
+  std::fill(update_source_.begin(), update_source_.end(), grad_.data());
   ++step_no_;
 }
 
@@ -112,24 +116,37 @@ std::pair<int, int> Step::shard_block(int t, int p) const {
 // [lesson:fold]
 void Step::run_shards(int first, int last) {
   for (int s = first; s < last; ++s) run_shard(s);
-  fold(0, shards(), first, last);
+  if (last - first < 2) return;  // one shard: nothing to add
+  BusyClock::Scope timed(busy);
+  // A chunk at a time, every node of the block's tree: the chunk's partial sums stay in
+  // L1 instead of streaming whole buffers once per node. Each float gets the same
+  // additions in the same order as node by node, so the bits do not change.
+  for (std::size_t off = 0, n = param_floats(); off < n; off += kFoldChunk)
+    fold(0, shards(), first, last, off, std::min(kFoldChunk, n - off));
+  mark_folded(0, shards(), first, last);
 }
 
-// Adds up, bottom-up, every node of the tree that lies inside [first, last), into the
-// buffer of the node's first shard. This thread has just written those buffers, so
-// the additions read nothing from another core's cache.
-void Step::fold(int a, int b, int first, int last) {
+// Adds up, bottom-up, every node of the tree that lies inside [first, last), at floats
+// [off, off + n), into the buffer of the node's first shard. This thread has just
+// written those buffers, so the additions read nothing from another core's cache.
+void Step::fold(int a, int b, int first, int last, std::size_t off, std::size_t n) {
   if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
   const int m = tree_mid(a, b);
-  fold(a, m, first, last);
-  fold(m, b, first, last);
+  fold(a, m, first, last, off, n);
+  fold(m, b, first, last, off, n);
   if (first <= a && b <= last) {  // the whole node is in the block
-    BusyClock::Scope timed(busy);
-    float* ga = shard_grad_[a].data();
-    const float* gm = shard_grad_[m].data();  // holds [m, b), folded just above
-    for (std::size_t i = 0, n = param_floats(); i < n; ++i) ga[i] += gm[i];
-    held_[a] = b;  // buffer a now holds the sum of [a, b)
+    float* ga = shard_grad_[a].data() + off;
+    const float* gm = shard_grad_[m].data() + off;  // holds [m, b), folded just above
+    for (std::size_t i = 0; i < n; ++i) ga[i] += gm[i];
   }
+}
+
+void Step::mark_folded(int a, int b, int first, int last) {
+  if (b - a < 2 || b <= first || last <= a) return;
+  const int m = tree_mid(a, b);
+  mark_folded(a, m, first, last);
+  mark_folded(m, b, first, last);
+  if (first <= a && b <= last) held_[a] = b;  // buffer a now holds the sum of [a, b)
 }
 // [/lesson:fold]
 
@@ -191,7 +208,12 @@ const float* Step::tree_sum(int a, int b, std::size_t off, int n, float* dest, f
 
 // A slice is summed a chunk at a time, so the partial sums stay in L1.
 void Step::combine_slice(int k) {
+  if (held_[0] == shards()) {  // one thread folded them all: the sum is in shard 0's buffer
+    update_source_[std::size_t(k)] = shard_grad_[0].data();
+    return;
+  }
   BusyClock::Scope timed(busy);
+  update_source_[std::size_t(k)] = grad_.data();
   float scratch[kMaxDepth][kChunk];
   float* g = grad_.data();
   for (std::size_t b = slice_begin_[k], e = slice_begin_[k + 1]; b < e; b += kChunk) {
@@ -213,7 +235,7 @@ void Step::update_slice(int k) {
   const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
   float* w = model_.w.data();
   float* v = velocity_.data();
-  const float* g = grad_.data();
+  const float* g = update_source_[std::size_t(k)];
   const float lr = hyper_.lr, mu = hyper_.momentum, wd = hyper_.weight_decay;
   for (std::size_t i = b; i < std::min(e, b + kBlock); i += kLine) __builtin_prefetch(w + i, /*write=*/1);
   for (std::size_t block = b; block < e; block += kBlock) {
@@ -225,7 +247,10 @@ void Step::update_slice(int k) {
   }
 }
 
-void Step::clear_gradient() { grad_.setZero(); }
+void Step::clear_gradient() {
+  grad_.setZero();
+  std::fill(update_source_.begin(), update_source_.end(), grad_.data());
+}
 
 void Step::add_shard_to_gradient(int s) {
   BusyClock::Scope timed(busy);

@@ -125,7 +125,11 @@ class Step {
   void clear_gradient();              // gradient := 0
   void add_shard_to_gradient(int s);  // gradient += shard gradient s (caller serialises)
   float* shard_gradient(int s) { return shard_grad_[s].data(); }
-  float* gradient() { return grad_.data(); }
+  float* gradient() { return grad_.data(); }  // the buffer the arrival-order patterns fill
+  // The array (indexed like gradient()) that holds slice k's summed gradient after its
+  // combine_slice: shard 0's buffer when one thread folded every shard, so the combine
+  // had nothing to add or copy; else gradient().
+  const float* summed_gradient(int k) const { return update_source_[std::size_t(k)]; }
   std::size_t param_floats() const { return std::size_t(grad_.size()); }
 
   // Totals of the last step, summed in shard order.
@@ -146,13 +150,15 @@ class Step {
   long step_no_ = -1;
   std::vector<Workspace> ws_;
   std::vector<Params> shard_grad_;
-  void fold(int a, int b, int first, int last);
+  void fold(int a, int b, int first, int last, std::size_t off, std::size_t n);
+  void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
   std::vector<ShardTotals> shard_totals_;
   std::vector<int> held_;  // shard buffer a holds the sum of shards [a, held_[a])
   std::vector<std::vector<int>> shard_labels_;
   std::vector<std::vector<float>> shard_targets_;
   std::vector<std::size_t> slice_begin_;
+  std::vector<const float*> update_source_;  // per slice: the gradient update_slice reads
   Params grad_, velocity_;
 };
 
