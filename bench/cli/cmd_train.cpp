@@ -77,6 +77,12 @@ void check_save_target(const std::string& path) {
   ::unlink(probe.c_str());
 }
 
+// The share of an epoch's wall time the loop spends outside Pattern::step (shuffle,
+// bookkeeping, the progress bar), in percent.
+double outside_share(const EpochStats& st) {
+  return st.seconds > 0 ? 100 * std::max(0.0, st.seconds - st.step_seconds) / st.seconds : 0;
+}
+
 void run(const TrainOptions& o) {
   if (o.threads < 1 || o.threads > 256) throw UsageError("--threads must be between 1 and 256");
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
@@ -150,11 +156,14 @@ void run(const TrainOptions& o) {
       }
       Evaluation test = trainer.evaluate(data.test);
       if (data.train.classification)
-        fmt::print("epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s\n", e, o.epochs,
-                   st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second);
+        fmt::print(
+            "epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s  {:.1f}% outside "
+            "the step\n",
+            e, o.epochs, st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second,
+            outside_share(st));
       else
-        fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s\n", e, o.epochs, st.loss,
-                   test.loss, st.seconds, st.samples_per_second);
+        fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s  {:.1f}% outside the step\n",
+                   e, o.epochs, st.loss, test.loss, st.seconds, st.samples_per_second, outside_share(st));
       std::fflush(stdout);
     }
   }

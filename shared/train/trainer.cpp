@@ -27,17 +27,20 @@ EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)
                           const std::function<bool()>& stop) {
   EpochStats st;
   st.epoch = ++epoch_;
+  const auto t0 = std::chrono::steady_clock::now();  // the epoch's wall time counts the shuffle too
   std::iota(order_.begin(), order_.end(), 0);
   shuffle_indices(order_, cfg_.seed * 1000003ull + std::uint64_t(st.epoch));
   const long steps = steps_per_epoch();
   double loss = 0;
   long correct = 0;
-  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration in_steps{};
   for (long k = 0; k < steps; ++k) {
     const std::size_t first = std::size_t(k) * cfg_.batch;
     const int n = int(std::min<std::size_t>(cfg_.batch, order_.size() - first));
     step_.prepare(order_.data() + first, n);
+    const auto s0 = std::chrono::steady_clock::now();
     pattern.step(step_);
+    in_steps += std::chrono::steady_clock::now() - s0;
     ShardTotals t = step_.totals();
     loss += t.loss;
     correct += t.correct;
@@ -50,6 +53,7 @@ EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)
     }
   }
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.step_seconds = std::chrono::duration<double>(in_steps).count();
   st.loss = st.samples ? loss / double(st.samples) : 0;
   st.train_accuracy = st.samples ? double(correct) / double(st.samples) : 0;
   st.samples_per_second = st.seconds > 0 ? double(st.samples) / st.seconds : 0;

@@ -33,7 +33,8 @@ struct EpochStats {
   double train_accuracy = 0;
   Evaluation test;
   bool has_test = false;
-  double seconds = 0;  // wall time of the steps only (no evaluation)
+  double seconds = 0;       // wall time of the epoch: shuffle and steps, no evaluation
+  double step_seconds = 0;  // of that, inside Pattern::step; the rest is the loop's own work
   double samples_per_second = 0;
   bool interrupted = false;  // stop() asked to end the epoch early
 };
