@@ -55,7 +55,16 @@ void time_steps(benchmark::State& state, const gd::Dataset& train, gd::Pattern& 
 void step_benchmark(benchmark::State& state, const gd::PatternInfo* info) {
   const int threads = int(state.range(0)), batch = int(state.range(1));
   std::unique_ptr<gd::Pattern> pattern = info->make(threads);
+  // The thread census (measure/thread_census.hpp) around the run: a kernel library's own
+  // team would show as more threads at work than the pattern's p, and the row says so.
+  const auto w0 = std::chrono::steady_clock::now();
+  const gd::ThreadTimes c0 = gd::thread_cpu_times();
   time_steps(state, data().train, *pattern, batch);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  const int at_work = gd::threads_at_work(c0, gd::thread_cpu_times(), gd::kAtWork * wall);
+  state.counters["at_work"] = at_work;
+  if (at_work > threads)
+    state.SetLabel("hidden threads: " + std::to_string(at_work) + " at work, p = " + std::to_string(threads));
 }
 
 // The machine's own ceiling: each of Google Benchmark's Threads(p) copies runs its own
