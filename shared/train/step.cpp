@@ -115,32 +115,37 @@ std::pair<int, int> Step::shard_block(int t, int p) const {
 
 // [lesson:fold]
 void Step::run_shards(int first, int last) {
-  for (int s = first; s < last; ++s) run_shard(s);
-  if (last - first < 2) return;  // one shard: nothing to add
-  BusyClock::Scope timed(busy);
-  // A chunk at a time, every node of the block's tree: the chunk's partial sums stay in
-  // L1 instead of streaming whole buffers once per node. Each float gets the same
-  // additions in the same order as node by node, so the bits do not change.
-  for (std::size_t off = 0, n = param_floats(); off < n; off += kFoldChunk)
-    fold(0, shards(), first, last, off, std::min(kFoldChunk, n - off));
+  for (int s = first; s < last; ++s) {
+    run_shard(s);
+    if (s == first) continue;
+    // Every node of the block's tree that shard s completes, added now, while s's
+    // gradient is still in this core's cache; a chunk at a time, so the partial sums
+    // stay in L1. Each float gets the same additions in the same order as a fold after
+    // the whole block would give it, so the bits do not change.
+    BusyClock::Scope timed(busy);
+    for (std::size_t off = 0, n = param_floats(); off < n; off += kFoldChunk)
+      fold(0, shards(), first, last, s + 1, off, std::min(kFoldChunk, n - off));
+  }
   mark_folded(0, shards(), first, last);
 }
 
-// Adds up, bottom-up, every node of the tree that lies inside [first, last), at floats
-// [off, off + n), into the buffer of the node's first shard. This thread has just
-// written those buffers, so the additions read nothing from another core's cache.
-void Step::fold(int a, int b, int first, int last, std::size_t off, std::size_t n) {
-  if (b - a < 2 || b <= first || last <= a) return;  // a single shard, or outside the block
+// Adds up, bottom-up, the nodes of the tree that lie inside [first, last) and end at
+// shard `end`, at floats [off, off + n), into the buffer of the node's first shard.
+// This thread has just written those buffers, so the additions read nothing from
+// another core's cache.
+void Step::fold(int a, int b, int first, int last, int end, std::size_t off, std::size_t n) {
+  if (b - a < 2 || b <= first || last <= a || b < end || a >= end) return;  // nothing here ends at `end`
   const int m = tree_mid(a, b);
-  fold(a, m, first, last, off, n);
-  fold(m, b, first, last, off, n);
-  if (first <= a && b <= last) {  // the whole node is in the block
+  if (end <= m)
+    fold(a, m, first, last, end, off, n);  // the nodes ending at `end` lie on one side
+  else
+    fold(m, b, first, last, end, off, n);
+  if (b == end && first <= a && b <= last) {  // the whole node is in the block
     float* ga = shard_grad_[a].data() + off;
-    const float* gm = shard_grad_[m].data() + off;  // holds [m, b), folded just above
+    const float* gm = shard_grad_[m].data() + off;  // holds [m, b), folded just above (or one shard)
     for (std::size_t i = 0; i < n; ++i) ga[i] += gm[i];
   }
 }
-
 void Step::mark_folded(int a, int b, int first, int last) {
   if (b - a < 2 || b <= first || last <= a) return;
   const int m = tree_mid(a, b);

@@ -150,7 +150,7 @@ class Step {
   long step_no_ = -1;
   std::vector<Workspace> ws_;
   std::vector<Params> shard_grad_;
-  void fold(int a, int b, int first, int last, std::size_t off, std::size_t n);
+  void fold(int a, int b, int first, int last, int end, std::size_t off, std::size_t n);
   void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
   std::vector<ShardTotals> shard_totals_;
