@@ -57,7 +57,7 @@ constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 const PatternInfo kPatterns[] = {
     {kSequential,
      "patterns/sequential.cpp",
-     "one thread: the map of every shard, then combine and update slice by slice",
+     "one thread: the map of every shard, folding the tree as it goes, then combine and update slice by slice",
      "nothing beyond the arithmetic",
      "C++ standard library",
      "",

@@ -15,7 +15,7 @@ class Sequential final : public Pattern {
  public:
   // [lesson:sequential_step]
   void step(Step& step) override {
-    for (int s = 0; s < step.shards(); ++s) step.run_shard(s);  // map
+    step.run_shards(0, step.shards());  // map every shard, folding the tree as it goes
     for (int k = 0; k < step.slices(); ++k) {
       step.combine_slice(k);  // combine
       step.update_slice(k);   // update

@@ -17,8 +17,9 @@
 // A thread that runs a contiguous block of shards, run_shards(first, last), also adds up
 // the parts of the tree that lie inside its block (the same additions, done early).
 // The combine then reads one buffer per block instead of one per shard: half the data
-// it would fetch from other cores at 2 shards a thread. shard_block(t, p) is worker t's
-// block when p workers split the shards evenly.
+// it would fetch from other cores at 2 shards a thread, and nothing at all when one
+// thread ran every shard (sequential does). shard_block(t, p) is worker t's block when
+// p workers split the shards evenly.
 // [/lesson:seam]
 //
 // The shard count is part of the configuration, never the thread count: it decides
