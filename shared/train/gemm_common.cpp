@@ -79,6 +79,7 @@ Gemm::~Gemm() {
 }
 Gemm::Gemm(Gemm&&) noexcept = default;
 Gemm& Gemm::operator=(Gemm&& o) noexcept {
+  if (this == &o) return *this;
   if (impl_) --live;
   impl_ = std::move(o.impl_);
   return *this;
