@@ -10,7 +10,7 @@
 //
 // Layout. C is column-major m x n, which is row-major n x m: oneDNN computes
 // C^T = op(B)^T op(A)^T with a row-major destination, the layout its kernels prefer,
-// and reads A and B in place through strides (no copies).
+// and is given A and B where they are, through strides (it packs what its kernel needs).
 //
 // Running allocates nothing: the memory objects, the stream and the scratchpad (user
 // mode, one per Gemm) are made once, and the C API's execute takes a plain array.
