@@ -43,6 +43,34 @@ void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>
   for (auto& f : run_fits) fits.push_back(std::move(f));
 }
 
+report::LineChart RunReport::threads_chart(std::string title, std::string ylabel, std::string ideal_label,
+                                           double ideal_at_pmax) const {
+  const int pmax = v_.threads.empty() ? 1 : v_.threads.back();
+  report::LineChart c;
+  c.title = std::move(title);
+  c.xlabel = "threads p";
+  c.ylabel = std::move(ylabel);
+  c.log2_x = pmax >= 8;
+  for (int p : v_.threads) c.xtics.push_back(p);
+  if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
+  c.series.push_back({std::move(ideal_label),
+                      "#aaaaaa",
+                      report::Series::Style::DashedLine,
+                      0,
+                      {{1.0, 1.0}, {double(pmax), ideal_at_pmax}}});
+  return c;
+}
+
+report::LineChart RunReport::batch_chart(std::string title, std::string ylabel) const {
+  report::LineChart c;
+  c.title = std::move(title);
+  c.xlabel = "batch size (samples per step)";
+  c.ylabel = std::move(ylabel);
+  c.log2_x = true;
+  for (int b : v_.batches) c.xtics.push_back(b);
+  return c;
+}
+
 void RunReport::summary(Doc& doc) {
   const int batch = v_.headline_batch();
   const int shards = v_.primary.at(batch);

@@ -31,6 +31,12 @@ class RunReport {
  private:
   Figure chart(const std::string& stem, const std::string& title, const report::LineChart& c, std::string text);
   Figure chart(const std::string& stem, const std::string& title, const report::BarChart& c, std::string text);
+  // A chart over the measured thread counts (log2 from p = 8, the CPUs marked when p goes
+  // past them) with the ideal as a dashed line from (1, 1) to (pmax, ideal_at_pmax); and
+  // one over the measured batch sizes.
+  report::LineChart threads_chart(std::string title, std::string ylabel, std::string ideal_label,
+                                  double ideal_at_pmax) const;
+  report::LineChart batch_chart(std::string title, std::string ylabel) const;
   void summary(Doc& doc);
   void speedup_charts(Doc& doc, std::vector<Fit>& fits);
   void efficiency_threads(Doc& doc);

@@ -16,17 +16,9 @@ namespace gd::report {
 void RunReport::efficiency_threads(Doc& doc) {
   const int batch = v_.headline_batch();
   const int shards = v_.primary.at(batch);
-  const int pmax = v_.threads.empty() ? 1 : v_.threads.back();
   doc.h3("Efficiency", anchor_ + "-efficiency");
-  report::LineChart c;
-  c.title = fmt::format("Efficiency E = S / p, {}", workload_name(batch, shards));
-  c.xlabel = "threads p";
-  c.ylabel = "efficiency E";
-  c.log2_x = pmax >= 8;
-  for (int p : v_.threads) c.xtics.push_back(p);
-  if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
-  c.series.push_back(
-      {"ideal E = 1", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), 1.0}}});
+  report::LineChart c = threads_chart(fmt::format("Efficiency E = S / p, {}", workload_name(batch, shards)),
+                                      "efficiency E", "ideal E = 1", 1.0);
   std::vector<std::pair<double, double>> ceiling;
   for (const Cell* x : v_.series(kIndependent, batch, shards))
     if (x->efficiency) ceiling.push_back({double(x->threads), *x->efficiency});
@@ -107,12 +99,7 @@ void RunReport::efficiency_threads(Doc& doc) {
 }
 
 void RunReport::efficiency_batch(Doc& doc) {
-  report::LineChart c;
-  c.title = fmt::format("Efficiency against batch size, p = {}", v_.pc);
-  c.xlabel = "batch size (samples per step)";
-  c.ylabel = "efficiency E";
-  c.log2_x = true;
-  for (int b : v_.batches) c.xtics.push_back(b);
+  report::LineChart c = batch_chart(fmt::format("Efficiency against batch size, p = {}", v_.pc), "efficiency E");
   for (const auto& pattern : v_.patterns) {
     std::vector<std::pair<double, double>> pts;
     for (int batch : v_.batches)

@@ -18,15 +18,8 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
   const int pmax = v_.threads.empty() ? 1 : v_.threads.back();
   for (int batch : v_.batches) {
     const int shards = v_.primary.at(batch);
-    report::LineChart c;
-    c.title = fmt::format("Speedup S = T_seq / T_p, {}", workload_name(batch, shards));
-    c.xlabel = "threads p";
-    c.ylabel = "speedup S";
-    c.log2_x = pmax >= 8;
-    for (int p : v_.threads) c.xtics.push_back(p);
-    if (pmax > v_.cpus) c.vline = v_.cpus, c.vline_label = "CPUs available";
-    c.series.push_back(
-        {"ideal S = p", "#aaaaaa", report::Series::Style::DashedLine, 0, {{1.0, 1.0}, {double(pmax), double(pmax)}}});
+    report::LineChart c = threads_chart(fmt::format("Speedup S = T_seq / T_p, {}", workload_name(batch, shards)),
+                                        "speedup S", "ideal S = p", double(pmax));
     const Cell* seq = v_.sequential(batch, shards);
     for (const auto& pattern : v_.patterns) {
       std::vector<std::pair<double, double>> pts;

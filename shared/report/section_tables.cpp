@@ -15,12 +15,8 @@ namespace gd::report {
 
 void RunReport::throughput(Doc& doc) {
   doc.h3("Throughput", anchor_ + "-throughput");
-  report::LineChart c;
-  c.title = fmt::format("Throughput at p = {} (sequential: p = 1)", v_.pc);
-  c.xlabel = "batch size (samples per step)";
-  c.ylabel = "samples per second";
-  c.log2_x = true;
-  for (int b : v_.batches) c.xtics.push_back(b);
+  report::LineChart c =
+      batch_chart(fmt::format("Throughput at p = {} (sequential: p = 1)", v_.pc), "samples per second");
   const Cell* best = nullptr;
   for (const auto& pattern : v_.patterns) {
     const int p = pattern == kSequential ? 1 : v_.pc;
