@@ -32,6 +32,7 @@
 #include "train/data.hpp"
 #include "train/gemm.hpp"
 #include "train/memory.hpp"
+#include "train/model.hpp"
 #include "train/step.hpp"
 
 #ifdef GDLAB_BENCH_OPENBLAS
@@ -100,27 +101,30 @@ BENCHMARK(peak_fma)->UseRealTime()->Unit(benchmark::kMicrosecond);
 #endif
 
 // ---- the 8 GEMMs through the kernel interface ----------------------------------------
+// Each operand in a buffer aligned as the trainer's own (gd::Params, Eigen's aligned
+// storage): a kernel reading misaligned columns would run measurably slower than the step.
 struct Operands {
-  std::vector<float> W1, W2, W3, X, A1, A2, Z3, dZ3, dZ2, dZ1, dA2, dA1, dW1, dW2, dW3;
+  gd::Params W1, W2, W3, X, A1, A2, Z3, dZ3, dZ2, dZ1, dA2, dA1, dW1, dW2, dW3;
   std::vector<gd::Gemm> gemms;
+  static gd::Params filled(long n, float v) { return gd::Params::Constant(n, v); }
   explicit Operands(int n)
-      : W1(kH1 * kIn, 0.01f),
-        W2(kH2 * kH1, 0.01f),
-        W3(kOut * kH2, 0.01f),
-        X(std::size_t(kIn) * n, 0.5f),
-        A1(std::size_t(kH1) * n),
-        A2(std::size_t(kH2) * n),
-        Z3(std::size_t(kOut) * n),
-        dZ3(std::size_t(kOut) * n, 0.1f),
-        dZ2(std::size_t(kH2) * n, 0.1f),
-        dZ1(std::size_t(kH1) * n, 0.1f),
-        dA2(std::size_t(kH2) * n),
-        dA1(std::size_t(kH1) * n),
-        dW1(kH1 * kIn),
-        dW2(kH2 * kH1),
-        dW3(kOut * kH2) {
+      : W1(filled(kH1 * kIn, 0.01f)),
+        W2(filled(kH2 * kH1, 0.01f)),
+        W3(filled(kOut * kH2, 0.01f)),
+        X(filled(kIn * n, 0.5f)),
+        A1(filled(kH1 * n, 0)),
+        A2(filled(kH2 * n, 0)),
+        Z3(filled(kOut * n, 0)),
+        dZ3(filled(kOut * n, 0.1f)),
+        dZ2(filled(kH2 * n, 0.1f)),
+        dZ1(filled(kH1 * n, 0.1f)),
+        dA2(filled(kH2 * n, 0)),
+        dA1(filled(kH1 * n, 0)),
+        dW1(filled(kH1 * kIn, 0)),
+        dW2(filled(kH2 * kH1, 0)),
+        dW3(filled(kOut * kH2, 0)) {
     using gd::Op;
-    auto add = [&](gd::GemmShape s, const std::vector<float>& a, const std::vector<float>& b, std::vector<float>& c) {
+    auto add = [&](gd::GemmShape s, const gd::Params& a, const gd::Params& b, gd::Params& c) {
       gemms.emplace_back(s, a.data(), b.data(), c.data());
     };
     add({kH1, n, kIn}, W1, X, A1);
