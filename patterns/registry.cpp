@@ -19,6 +19,7 @@ std::unique_ptr<Pattern> make_openmp(int threads);
 std::unique_ptr<Pattern> make_openmp_reduction(int threads);
 std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
+std::unique_ptr<Pattern> make_model_parallel(int threads);
 
 namespace {
 // What one step pays, in the rows of bench_primitives (bench/benchmarks/bench_primitives*.cpp): the pattern's per_step
@@ -50,6 +51,9 @@ constexpr PrimitiveUse kOmp[] = {{kOmpRegion, 1}, {kOmpBarrier, 2}};
 constexpr PrimitiveUse kOmpReduction[] = {{kOmpRegion, 1}};
 constexpr PrimitiveUse kTbb[] = {{kTbbForkJoin, 2}};
 constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
+// shards x phases() + 2 rounds: 10 at one shard of a model with 3 layers (8 phases), the
+// configuration the overhead table ranks the patterns at; each further shard adds 8.
+constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 10}};
 
 // Each row: name, file, mechanism, what a step pays, library, its version's key,
 // deterministic, factory, what a step pays priced. A share is one thread's part of a phase:
@@ -117,6 +121,12 @@ const PatternInfo kPatterns[] = {
      "between the phases",
      "three rounds of a `boost::barrier` of p threads", "Boost.Thread", "boost", true, make_boost_thread,
      kBoostBarrierUse},
+    {"model_parallel", "patterns/model_parallel.cpp",
+     "the caller + p-1 persistent `std::thread`s split every layer: thread t owns a fixed range of neuron blocks "
+     "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then every "
+     "p-th slice",
+     "shards x phases + 2 rounds of a `std::barrier` of p threads (10 at one shard of 784-256-128-10)",
+     "std::thread, std::barrier", "", true, make_model_parallel, kModelBarrier},
 };
 }  // namespace
 

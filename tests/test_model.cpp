@@ -101,31 +101,45 @@ TEST(Model, ParseLayers) {
 // ---- the kernel backends (train/gemm.hpp) ------------------------------------------
 
 // Every backend computes C = op(A) op(B) for the four transpose cases, against a plain
-// triple loop, and says which library it is.
+// triple loop, and says which library it is; with contiguous operands and with each one a
+// block of rows of a taller matrix (leading dimension = rows + pad), whose other rows
+// C's product leaves as they were.
 TEST(Kernels, EachBackendMultipliesInAllFourLayouts) {
   const Kernels configured = kernels();
   const int m = 5, n = 7, k = 3;
-  std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n);
-  for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) - 3.0f;
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(i % 5) * 0.5f - 1.0f;
   for (Kernels backend : available_kernels()) {
     use_kernels(backend);
     EXPECT_EQ(kernel_backend().rfind(backend == Kernels::onednn ? "oneDNN " : "Eigen ", 0), 0u) << kernel_backend();
-    for (Op oa : {Op::none, Op::transpose})
-      for (Op ob : {Op::none, Op::transpose}) {
-        // op(A)(i, p) and op(B)(p, j) from column-major storage of A and B.
-        auto A = [&](int i, int p) { return oa == Op::none ? a[std::size_t(i + p * m)] : a[std::size_t(p + i * k)]; };
-        auto B = [&](int p, int j) { return ob == Op::none ? b[std::size_t(p + j * k)] : b[std::size_t(j + p * n)]; };
-        std::vector<float> c(std::size_t(m) * n, -99.0f);
-        Gemm g({m, n, k, oa, ob}, a.data(), b.data(), c.data());
-        g.run();
-        for (int i = 0; i < m; ++i)
-          for (int j = 0; j < n; ++j) {
-            float want = 0;
-            for (int p = 0; p < k; ++p) want += A(i, p) * B(p, j);
-            EXPECT_FLOAT_EQ(c[std::size_t(i + j * m)], want) << kernel_backend() << " " << to_string(g.shape());
-          }
-      }
+    for (int pad : {0, 3})
+      for (Op oa : {Op::none, Op::transpose})
+        for (Op ob : {Op::none, Op::transpose}) {
+          const int ra = (oa == Op::none ? m : k) + pad, rb = (ob == Op::none ? k : n) + pad, rc = m + pad;
+          std::vector<float> a(std::size_t(ra) * (oa == Op::none ? k : m)),
+              b(std::size_t(rb) * (ob == Op::none ? n : k));
+          for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i % 7) - 3.0f;
+          for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(i % 5) * 0.5f - 1.0f;
+          // op(A)(i, p) and op(B)(p, j) from column-major storage of A and B.
+          auto A = [&](int i, int p) {
+            return oa == Op::none ? a[std::size_t(i + p * ra)] : a[std::size_t(p + i * ra)];
+          };
+          auto B = [&](int p, int j) {
+            return ob == Op::none ? b[std::size_t(p + j * rb)] : b[std::size_t(j + p * rb)];
+          };
+          std::vector<float> c(std::size_t(rc) * n, -99.0f);
+          GemmShape shape{m, n, k, oa, ob};
+          if (pad) shape.lda = ra, shape.ldb = rb, shape.ldc = rc;
+          Gemm g(shape, a.data(), b.data(), c.data());
+          g.run();
+          for (int i = 0; i < rc; ++i)
+            for (int j = 0; j < n; ++j) {
+              float want = -99.0f;
+              if (i < m) {
+                want = 0;
+                for (int p = 0; p < k; ++p) want += A(i, p) * B(p, j);
+              }
+              EXPECT_FLOAT_EQ(c[std::size_t(i + j * rc)], want) << kernel_backend() << " " << to_string(g.shape());
+            }
+        }
   }
   use_kernels(configured);
 }

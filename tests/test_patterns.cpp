@@ -49,12 +49,13 @@ struct Result {
 };
 
 // A few steps of 784-24-10 from the same initial weights with the given pattern.
-Result train(const std::string& pattern, int threads, int shards, int steps = 6) {
+Result train(const std::string& pattern, int threads, int shards, int steps = 6, int blocks = 1) {
   Model m({{784, 24, 10}});
   m.init(3);
   TrainConfig cfg;
   cfg.batch = 96;
   cfg.shards = shards;
+  cfg.blocks = blocks;
   cfg.max_steps = steps;
   Trainer t(m, data().train, cfg);
   gdtest::Watchdog dog(pattern + " training", 60s);  // first: it also watches the pattern's teardown
@@ -121,6 +122,57 @@ TEST_P(Deterministic, BitIdenticalToSequentialAtAnyThreadCount) {
     }
   }
   use_kernels(configured);
+}
+
+// The second axis: with every layer cut into neuron blocks (a count that divides no layer
+// of 784-24-10, one that divides 24 and not 10, the most that 10 outputs take), every
+// deterministic pattern still gives sequential's weights for the same (shards, blocks),
+// on every backend; model_parallel, whose threads split the blocks, at 1 to 16 threads.
+TEST_P(Deterministic, BitIdenticalToSequentialWithNeuronBlocks) {
+  const Kernels configured = kernels();
+  const bool split_by_blocks = GetParam() == "model_parallel";
+  for (Kernels k : available_kernels()) {
+    use_kernels(k);
+    const std::string backend = kernel_backend();
+    for (auto [shards, blocks] : {std::pair{1, 7}, std::pair{3, 4}, std::pair{2, 10}}) {
+      const Result want = train("sequential", 1, shards, 6, blocks);
+      for (int threads : split_by_blocks ? std::vector<int>{1, 2, 3, 4, 8, 16} : std::vector<int>{2, 3}) {
+        const Result got = train(GetParam(), threads, shards, 6, blocks);
+        EXPECT_EQ(got.checksum, want.checksum)
+            << backend << ", " << threads << " threads, " << shards << " shards, " << blocks << " blocks";
+      }
+    }
+  }
+  use_kernels(configured);
+}
+
+// Blocks change the operations (smaller products), so they may change the last bits:
+// what must not change is the training itself.
+TEST(NeuronBlocks, TrainAsWellAsOneBlock) {
+  const Result one = train("sequential", 1, 2, 6, 1), seven = train("sequential", 1, 2, 6, 7);
+  EXPECT_LT((one.weights - seven.weights).cwiseAbs().maxCoeff(), kArrivalTolerance);
+  EXPECT_NEAR(one.loss, seven.loss, 1e-4 * one.loss);
+}
+
+// Bad block counts are refused when the step is built, with the layer sizes named.
+TEST(NeuronBlocks, ZeroOrMoreThanTheNarrowestLayerIsAUsageError) {
+  Model m({{784, 24, 10}});
+  EXPECT_EQ(max_blocks(m.spec.layers), 10);
+  for (int bad : {0, -1, 11}) EXPECT_THROW(Step(m, data().train, 64, 2, {}, bad), UsageError) << bad;
+  EXPECT_NO_THROW(Step(m, data().train, 64, 2, {}, 10));
+  for (int rows : {10, 24, 7})
+    for (int blocks : {1, 3, 7}) {
+      if (blocks > rows) continue;
+      int next = 0;  // the blocks tile the rows, in order, none empty, sizes differing by at most one
+      for (int j = 0; j < blocks; ++j) {
+        auto [first, count] = block_rows(rows, blocks, j);
+        EXPECT_EQ(first, next);
+        EXPECT_GE(count, rows / blocks);
+        EXPECT_LE(count, rows / blocks + 1);
+        next = first + count;
+      }
+      EXPECT_EQ(next, rows);
+    }
 }
 
 // Close to `want`: bit for bit for a deterministic pattern, within kArrivalTolerance
@@ -205,6 +257,50 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
                    after_failure_then_clean("sequential", 1, {kind, 2, -1}), "after a failed step");
 }
 
+// The same with neuron blocks: block 2 of shard 2 fails, or every block of every shard
+// does (then shard 0's block 0 is named, except in tbb), and the error says which block.
+TEST_P(Every, AFailingNeuronBlockReachesTheCallerNamingIt) {
+  for (int threads : {1, 2, 4}) {
+    if (GetParam() == "sequential" && threads != 1) continue;
+    for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input})
+      for (int failing : {2, -1}) {
+        Model model({{784, 16, 10}});
+        model.init(1);
+        TrainConfig cfg;
+        cfg.batch = 64;
+        cfg.shards = 4;
+        cfg.blocks = 4;
+        cfg.max_steps = 3;
+        Trainer t(model, data().train, cfg);
+        gdtest::Watchdog dog(std::string(GetParam()) + " block fault", 30s);
+        auto p = find_pattern(GetParam()).make(threads);
+        Fault f{kind, failing, -1};
+        f.block = failing;
+        t.step().fault = f;
+        const std::string where = fault_case(threads, kind, failing) + ", block " + std::to_string(failing);
+        try {
+          t.epoch(*p);
+          ADD_FAILURE() << "no error reached the caller, " << where;
+        } catch (const ShardError& e) {
+          const std::string what = e.what();
+          if (failing < 0 && GetParam() == "tbb") {
+            EXPECT_NE(what.find(": block "), std::string::npos) << what;
+          } else {
+            const int want = failing >= 0 ? failing : 0;
+            EXPECT_EQ(e.shard, want) << where;
+            EXPECT_NE(what.find("shard " + std::to_string(want) + ": block " + std::to_string(want) + ": "),
+                      std::string::npos)
+                << where << ": " << what;
+          }
+          EXPECT_NE(what.find(kind == Fault::Kind::nan_input ? "non-finite" : "injected failure"), std::string::npos)
+              << what;
+        }
+        t.step().fault = {};
+        EXPECT_NO_THROW(t.epoch(*p)) << where;
+      }
+  }
+}
+
 // A shard 15 ms slower than the rest, in the caller's block of shards (shard 1 of 4 at
 // p = 2; the caller runs block 0 in the patterns that use it) or in a worker's (shard
 // 3): either way the step must wait for it, and give sequential's weights.
@@ -270,18 +366,22 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
 // p threads of a step sit in step work at the same time, even where p is more than
 // the CPUs this process may use (p is one more, the case a library's default thread
 // limit gets wrong).
+// model_parallel's threads split neuron blocks, not shards: it gets a block for every
+// thread, as many as the 10 outputs allow, and is held to keep that many at work.
 TEST_P(Every, RunsAllItsThreadsAtOnce) {
   const bool seq = GetParam() == "sequential";
   const int threads = seq ? 1 : available_cpus() + 1;
   Model m({{784, 16, 10}});
   m.init(1);
+  const bool by_blocks = GetParam() == "model_parallel";
+  const int blocks = by_blocks ? std::min(threads, max_blocks(m.spec.layers)) : 1;
   const int shards = 2 * threads;  // two for every thread: none idles
   const int batch = std::max(96, shards);
-  Step step(m, data().train, batch, shards, {});
+  Step step(m, data().train, batch, shards, {}, blocks);
   std::vector<int> order(static_cast<std::size_t>(batch));
   std::iota(order.begin(), order.end(), 0);
   step.busy.count_concurrency = true;
-  step.fault = {Fault::Kind::slow, -1, -1, 10ms};
+  step.fault = {Fault::Kind::slow, -1, -1, 10ms, -1};
   gdtest::Watchdog dog(std::string(GetParam()) + " at once", 30s);
   auto p = find_pattern(GetParam()).make(threads);
   step.busy.reset();
@@ -289,7 +389,7 @@ TEST_P(Every, RunsAllItsThreadsAtOnce) {
     step.prepare(order.data(), batch);
     p->step(step);
   }
-  EXPECT_EQ(step.busy.peak(), threads) << "most threads in step work at once, over 3 steps";
+  EXPECT_EQ(step.busy.peak(), by_blocks ? blocks : threads) << "most threads in step work at once, over 3 steps";
 }
 
 // FirstError, which carries a worker's exception to the caller in most patterns: the

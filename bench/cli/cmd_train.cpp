@@ -32,6 +32,7 @@ struct TrainOptions {
   std::string loss;  // empty: ce for classification, mse for regression
   int batch = 256;
   int shards = 0;
+  int blocks = 1;
   int epochs = 3;
   float lr = 0.05f, momentum = 0.9f, weight_decay = 0.0f;
   std::uint64_t seed = 1;
@@ -92,6 +93,7 @@ void run(const TrainOptions& o) {
     throw UsageError("--weight-decay must be a finite number >= 0");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.shards < 0) throw UsageError("--shards must be at least 1 (leave it out for the default, batch/64)");
+  if (o.blocks < 1) throw UsageError("--blocks must be at least 1 (1: every layer in one block)");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   apply_kernels(o.kernels);
   if (o.pattern == kIndependent)
@@ -128,9 +130,14 @@ void run(const TrainOptions& o) {
     model->init(o.seed);
   }
 
+  if (o.blocks > max_blocks(model->spec.layers))
+    throw UsageError(fmt::format("--blocks {} is more than the {} neurons of the narrowest layer of {}: use at most {}",
+                                 o.blocks, max_blocks(model->spec.layers), layers_string(model->spec.layers),
+                                 max_blocks(model->spec.layers)));
   TrainConfig cfg;
   cfg.batch = o.batch;
   cfg.shards = shards;
+  cfg.blocks = o.blocks;
   cfg.hyper = {o.lr, o.momentum, o.weight_decay};
   cfg.seed = o.seed;
   cfg.max_steps = o.max_steps;
@@ -138,11 +145,11 @@ void run(const TrainOptions& o) {
   auto pattern = info.make(o.threads);  // threads and pools are created here, before any timing
 
   fmt::print(
-      "train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, {} shards, "
+      "train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, shards {} x blocks {}, "
       "pattern {} with {} thread{}, kernels {}\n",
       model->layout.count, data.train.name, data.train.size(), data.test.size(), layers_string(model->spec.layers),
-      to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), info.name, o.threads,
-      o.threads == 1 ? "" : "s", kernel_backend());
+      to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), trainer.blocks(),
+      info.name, o.threads, o.threads == 1 ? "" : "s", kernel_backend());
   {  // while the epochs run, Ctrl-C stops the training after the current step
     CtrlC ctrl_c;
     for (int e = 1; e <= o.epochs; ++e) {
@@ -191,6 +198,10 @@ void add_train(CLI::App& app) {
       ->check(kNotEmpty);
   cmd->add_option("--batch", o->batch, "Mini-batch size")->capture_default_str();
   cmd->add_option("--shards", o->shards, "Shards per batch (fixes the summation order; default batch/64, at least 1)");
+  cmd->add_option("--blocks", o->blocks,
+                  "Neuron blocks per layer, the model-parallel axis (fixes the operations like --shards; "
+                  "at most the narrowest layer's neurons)")
+      ->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
   cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();
   cmd->add_option("--momentum", o->momentum, "Momentum")->capture_default_str();

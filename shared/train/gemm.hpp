@@ -1,5 +1,7 @@
 // The step's matrix products behind one interface: C = op(A) * op(B) on column-major
-// float matrices stored contiguously (leading dimension = rows), op = as is or transposed.
+// float matrices, op = as is or transposed. Each operand has a leading dimension (the
+// distance between its columns); 0 means its rows, a contiguous matrix. A larger one
+// makes the operand a block of rows of a bigger matrix, as the step's neuron blocks are.
 //
 // A Gemm binds its shape and its three operands when it is created, so running it is one
 // call that allocates nothing. Creating one may compile a kernel (oneDNN's JIT): do it
@@ -24,9 +26,14 @@ enum class Op { none, transpose };
 struct GemmShape {
   int m = 0, n = 0, k = 0;  // C is m x n; op(A) is m x k, op(B) is k x n
   Op a = Op::none, b = Op::none;
+  int lda = 0, ldb = 0, ldc = 0;  // 0: the stored operand's rows
+  // The leading dimensions in effect: as given, or the stored operand's rows.
+  int ld_a() const { return lda ? lda : (a == Op::none ? m : k); }
+  int ld_b() const { return ldb ? ldb : (b == Op::none ? k : n); }
+  int ld_c() const { return ldc ? ldc : m; }
   auto operator<=>(const GemmShape&) const = default;
 };
-std::string to_string(const GemmShape&);  // "256x64x784 (A, B^T)"
+std::string to_string(const GemmShape&);  // "256x64x784 (A, B^T)", "... ld 256,784,256" when strided
 
 enum class Kernels { onednn, eigen };
 

@@ -26,8 +26,12 @@ std::atomic<long> live{0};  // Gemms in existence
 }  // namespace
 
 std::string to_string(const GemmShape& s) {
-  return fmt::format("{}x{}x{} ({}, {})", s.m, s.n, s.k, s.a == Op::transpose ? "A^T" : "A",
-                     s.b == Op::transpose ? "B^T" : "B");
+  std::string out = fmt::format("{}x{}x{} ({}, {})", s.m, s.n, s.k, s.a == Op::transpose ? "A^T" : "A",
+                                s.b == Op::transpose ? "B^T" : "B");
+  const GemmShape contiguous{s.m, s.n, s.k, s.a, s.b};
+  if (s.ld_a() != contiguous.ld_a() || s.ld_b() != contiguous.ld_b() || s.ld_c() != contiguous.ld_c())
+    out += fmt::format(" ld {},{},{}", s.ld_a(), s.ld_b(), s.ld_c());
+  return out;
 }
 
 std::vector<Kernels> available_kernels() {

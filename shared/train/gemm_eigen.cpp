@@ -13,12 +13,13 @@ struct EigenGemm final : Gemm::Impl {
   float* c;
   EigenGemm(const float* a_, const float* b_, float* c_) : a(a_), b(b_), c(c_) {}
   void run() const override {
-    using Map = Eigen::Map<const Eigen::MatrixXf>;
+    using Stride = Eigen::OuterStride<>;
+    using Map = Eigen::Map<const Eigen::MatrixXf, 0, Stride>;
     const GemmShape& s = shape;
     const bool ta = s.a == Op::transpose, tb = s.b == Op::transpose;
-    Map A(a, ta ? s.k : s.m, ta ? s.m : s.k);
-    Map B(b, tb ? s.n : s.k, tb ? s.k : s.n);
-    Eigen::Map<Eigen::MatrixXf> C(c, s.m, s.n);
+    Map A(a, ta ? s.k : s.m, ta ? s.m : s.k, Stride(s.ld_a()));
+    Map B(b, tb ? s.n : s.k, tb ? s.k : s.n, Stride(s.ld_b()));
+    Eigen::Map<Eigen::MatrixXf, 0, Stride> C(c, s.m, s.n, Stride(s.ld_c()));
     if (!ta && !tb)
       C.noalias() = A * B;
     else if (!ta)

@@ -58,11 +58,12 @@ std::unique_ptr<Gemm::Impl> make_onednn_gemm(GemmShape s, const float* a, const 
   OnednnGemm& x = *impl;
   one_openmp_thread();
   try {
-    const long m = s.m, n = s.n, k = s.k;
-    // src = op(B)^T (n x k); wei = op(A)^T (k x m); dst = C^T (n x m), row-major.
-    const dnnl::memory::desc src_md({n, k}, dt::f32, s.b == Op::none ? dims{k, 1} : dims{1, n});
-    const dnnl::memory::desc wei_md({k, m}, dt::f32, s.a == Op::none ? dims{m, 1} : dims{1, k});
-    const dnnl::memory::desc dst_md({n, m}, dt::f32, dims{m, 1});
+    const long m = s.m, n = s.n, k = s.k, lda = s.ld_a(), ldb = s.ld_b(), ldc = s.ld_c();
+    // src = op(B)^T (n x k); wei = op(A)^T (k x m); dst = C^T (n x m), row-major, each
+    // described by its strides (row, column) in floats.
+    const dnnl::memory::desc src_md({n, k}, dt::f32, s.b == Op::none ? dims{ldb, 1} : dims{1, ldb});
+    const dnnl::memory::desc wei_md({k, m}, dt::f32, s.a == Op::none ? dims{lda, 1} : dims{1, lda});
+    const dnnl::memory::desc dst_md({n, m}, dt::f32, dims{ldc, 1});
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, cpu());

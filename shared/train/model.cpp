@@ -1,6 +1,7 @@
 #include "train/model.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -144,81 +145,114 @@ Workspace::Workspace(const ModelSpec& s, int max_columns) {
   }
 }
 
-const Workspace::Products& Workspace::products(const Model& m, int n, Params* grad) {
-  const auto key = std::make_tuple(n, m.w.data(), grad ? grad->data() : nullptr);
+std::pair<int, int> block_rows(int rows, int blocks, int j) {
+  const int base = rows / blocks, extra = rows % blocks;
+  return {j * base + std::min(j, extra), base + (j < extra ? 1 : 0)};
+}
+
+int max_blocks(const std::vector<int>& layers) {
+  return layers.size() < 2 ? 0 : *std::min_element(layers.begin() + 1, layers.end());
+}
+
+const Workspace::Products& Workspace::products(const Model& m, int n, Params* grad, int blocks) {
+  const auto key = std::make_tuple(n, m.w.data(), grad ? grad->data() : nullptr, blocks);
   if (auto it = products_.find(key); it != products_.end()) return it->second;
   Products p;
   const float* w = m.w.data();
-  for (std::size_t l = 0; l < m.layout.blocks.size(); ++l) {
+  const std::size_t L = m.layout.blocks.size();
+  p.forward.resize(L);
+  p.weights.resize(L);
+  p.inputs.resize(L);
+  for (std::size_t l = 0; l < L; ++l) {
     const Layout::Block& b = m.layout.blocks[l];
-    p.forward.emplace_back(GemmShape{b.out, n, b.in}, w + b.w, a[l].data(), a[l + 1].data());
-    if (!grad) continue;
-    p.weights.emplace_back(GemmShape{b.out, b.in, n, Op::none, Op::transpose}, dz[l + 1].data(), a[l].data(),
-                           grad->data() + b.w);
-    if (l > 0)
-      p.inputs.emplace_back(GemmShape{b.in, n, b.out, Op::transpose, Op::none}, w + b.w, dz[l + 1].data(),
-                            dz[l].data());
+    for (int j = 0; j < blocks; ++j) {
+      // A block of rows of a column-major matrix: its first row's address, and the full
+      // matrix's rows as leading dimension.
+      const auto [r, rows] = block_rows(b.out, blocks, j);
+      p.forward[l].emplace_back(GemmShape{rows, n, b.in, Op::none, Op::none, b.out, b.in, b.out}, w + b.w + r,
+                                a[l].data(), a[l + 1].data() + r);
+      if (!grad) continue;
+      p.weights[l].emplace_back(GemmShape{rows, b.in, n, Op::none, Op::transpose, b.out, b.in, b.out},
+                                dz[l + 1].data() + r, a[l].data(), grad->data() + b.w + r);
+      if (l == 0) continue;
+      // Columns [q, q + cols) of W_l, transposed, are rows [q, q + cols) of W_l^T.
+      const auto [q, cols] = block_rows(b.in, blocks, j);
+      p.inputs[l].emplace_back(GemmShape{cols, n, b.out, Op::transpose, Op::none, b.out, b.out, b.in},
+                               w + b.w + std::size_t(q) * b.out, dz[l + 1].data(), dz[l].data() + q);
+    }
   }
   return products_.emplace(key, std::move(p)).first->second;
 }
 
 ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels, const float* targets,
                              float batch_size, Params* grad) {
-  ShardTotals t;
-  t.samples = n;
-  const std::size_t L = m.layout.blocks.size();
   if (n == 0) {
     if (grad) grad->setZero();
-    return t;
+    return {};
   }
+  const Workspace::Products& p = ws.products(m, n, grad);
+  const std::size_t L = m.layout.blocks.size();
+  for (std::size_t l = 0; l < L; ++l) forward_block(m, ws, p, n, l, 0, 1);
+  ShardTotals t = loss_columns(m, ws, 0, n, labels, targets, batch_size);
+  if (grad)
+    for (std::size_t l = L; l-- > 0;) backward_block(m, ws, p, n, l, 0, 1, grad);
+  return t;
+}
+
+// Forward: Z_l = W_l A_{l-1} + b_l, then the activation (hidden layers only), on rows j.
+void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
+                   int blocks) {
+  const auto [r, rows] = block_rows(m.layout.blocks[l].out, blocks, j);
   Params& w = const_cast<Params&>(m.w);  // read-only use; Map needs a non-const array
-  const Workspace::Products& gemm = ws.products(m, n, grad);
-
-  // Forward: Z_l = W_l A_{l-1} + b_l, then the activation (hidden layers only).
-  for (std::size_t l = 0; l < L; ++l) {
-    gemm.forward[l].run();
-    auto z = ws.a[l + 1].leftCols(n);
-    z.colwise() += m.b(l, w);
-    if (l + 1 == L) break;
-    switch (m.spec.activation) {
-      case Activation::relu:
-        z = z.cwiseMax(0.0f);
-        break;
-      case Activation::tanh:
-        z = z.array().tanh();
-        break;
-      case Activation::sigmoid:
-        z = (1.0f + (-z.array()).exp()).inverse();
-        break;
-    }
+  p.forward[l][std::size_t(j)].run();
+  auto z = ws.a[l + 1].block(r, 0, rows, n);
+  z.colwise() += m.b(l, w).segment(r, rows);
+  if (l + 1 == m.layout.blocks.size()) return;
+  switch (m.spec.activation) {
+    case Activation::relu:
+      z = z.cwiseMax(0.0f);
+      break;
+    case Activation::tanh:
+      z = z.array().tanh();
+      break;
+    case Activation::sigmoid:
+      z = (1.0f + (-z.array()).exp()).inverse();
+      break;
   }
+}
 
-  // Loss and dLoss/dZ_L (scaled by 1/batch_size so that shard gradients simply add up).
-  auto out = ws.a[L].leftCols(n);
-  auto dz = ws.dz[L].leftCols(n);
+// Loss and dLoss/dZ_L (scaled by 1/batch_size so that shard gradients simply add up).
+ShardTotals loss_columns(const Model& m, Workspace& ws, int first, int count, const int* labels, const float* targets,
+                         float batch_size) {
+  ShardTotals t;
+  t.samples = count;
+  const std::size_t L = m.layout.blocks.size();
+  auto out = ws.a[L].middleCols(first, count);
+  auto dz = ws.dz[L].middleCols(first, count);
   const float scale = 1.0f / batch_size;
   if (m.spec.loss == Loss::softmax_ce) {
     const int k = static_cast<int>(out.rows());
-    for (int j = 0; j < n; ++j) {
+    for (int j = 0; j < count; ++j) {
+      const int label = labels[first + j];
       auto o = out.col(j);
       Eigen::Index best = 0;
       float mx = o.maxCoeff(&best);
-      if (best == labels[j]) ++t.correct;
+      if (best == label) ++t.correct;
       auto d = dz.col(j);
       d = (o.array() - mx).exp();
       float sum = d.sum();
-      if (labels[j] < 0 || labels[j] >= k) throw std::out_of_range("label out of range");
-      t.loss += std::log(double(sum)) - double(o[labels[j]] - mx);
+      if (label < 0 || label >= k) throw std::out_of_range("label out of range");
+      t.loss += std::log(double(sum)) - double(o[label] - mx);
       d *= scale / sum;
-      d[labels[j]] -= scale;
+      d[label] -= scale;
     }
   } else {
-    Eigen::Map<const Matrix> y(targets, out.rows(), n);
+    Eigen::Map<const Matrix> y(targets + std::size_t(first) * out.rows(), out.rows(), count);
     dz = out - y;
     t.loss = 0.5 * double(dz.squaredNorm());
     dz *= scale;
     if (out.rows() > 1) {
-      for (int j = 0; j < n; ++j) {
+      for (int j = 0; j < count; ++j) {
         Eigen::Index best = 0, want = 0;
         out.col(j).maxCoeff(&best);
         y.col(j).maxCoeff(&want);
@@ -226,30 +260,33 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
       }
     }
   }
-  if (!grad) return t;
-
-  // Backward: dW_l = dZ_l A_{l-1}^T, db_l = row sums of dZ_l, dZ_{l-1} = (W_l^T dZ_l) * act'.
-  for (std::size_t l = L; l-- > 0;) {
-    auto dzl = ws.dz[l + 1].leftCols(n);
-    auto prev = ws.a[l].leftCols(n);
-    gemm.weights[l].run();
-    m.b(l, *grad) = dzl.rowwise().sum();
-    if (l == 0) break;
-    auto dprev = ws.dz[l].leftCols(n);
-    gemm.inputs[l - 1].run();
-    switch (m.spec.activation) {
-      case Activation::relu:
-        dprev = (prev.array() > 0.0f).select(dprev, 0.0f);
-        break;
-      case Activation::tanh:
-        dprev.array() *= 1.0f - prev.array().square();
-        break;
-      case Activation::sigmoid:
-        dprev.array() *= prev.array() * (1.0f - prev.array());
-        break;
-    }
-  }
   return t;
+}
+
+// Backward: dW_l = dZ_l A_{l-1}^T, db_l = row sums of dZ_l, on rows j of layer l; then
+// dZ_{l-1} = (W_l^T dZ_l) * act', on rows j of layer l-1.
+void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
+                    int blocks, Params* grad) {
+  const Layout::Block& b = m.layout.blocks[l];
+  const auto [r, rows] = block_rows(b.out, blocks, j);
+  p.weights[l][std::size_t(j)].run();
+  m.b(l, *grad).segment(r, rows) = ws.dz[l + 1].block(r, 0, rows, n).rowwise().sum();
+  if (l == 0) return;
+  const auto [q, cols] = block_rows(b.in, blocks, j);
+  p.inputs[l][std::size_t(j)].run();
+  auto dprev = ws.dz[l].block(q, 0, cols, n);
+  auto prev = ws.a[l].block(q, 0, cols, n);
+  switch (m.spec.activation) {
+    case Activation::relu:
+      dprev = (prev.array() > 0.0f).select(dprev, 0.0f);
+      break;
+    case Activation::tanh:
+      dprev.array() *= 1.0f - prev.array().square();
+      break;
+    case Activation::sigmoid:
+      dprev.array() *= prev.array() * (1.0f - prev.array());
+      break;
+  }
 }
 
 }  // namespace gd

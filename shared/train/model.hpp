@@ -85,6 +85,13 @@ inline constexpr std::size_t kMaxStepBytes = std::size_t(4) << 30;  // 4 GiB
 // Throws UsageError when a step of this shape would need more than kMaxStepBytes.
 void check_step_fits(const std::vector<int>& layers, long batch, long shards);
 
+// Neuron blocks: `blocks` fixed ranges of a layer's rows (its neurons), the first
+// rows % blocks of them one row longer. Returns block j's [first row, count).
+std::pair<int, int> block_rows(int rows, int blocks, int j);
+// The most neuron blocks a model of these layer sizes takes: its narrowest layer's neurons
+// (the input layer has none to split).
+int max_blocks(const std::vector<int>& layers);
+
 // Activations of one shard, sized once for the largest shard (no allocation per step),
 // and the matrix products that run on them.
 struct Workspace {
@@ -93,17 +100,19 @@ struct Workspace {
   Workspace(const ModelSpec&, int max_columns);
 
   // The products of a forward and backward pass over columns [0, n) with m's weights,
-  // writing the weight gradients into *grad (null: forward only). Made on first use for
-  // each (n, weights, gradient), then kept: Step makes its shards' ones when it is built.
+  // each layer cut into `blocks` neuron blocks, writing the weight gradients into *grad
+  // (null: forward only). Made on first use for each (n, weights, gradient, blocks), then
+  // kept: Step makes its shards' ones when it is built. Indexed [layer][block].
   struct Products {
-    std::vector<Gemm> forward;  // per layer: Z_l = W_l A_{l-1}
-    std::vector<Gemm> weights;  // per layer: dW_l = dZ_l A_{l-1}^T
-    std::vector<Gemm> inputs;   // per layer l >= 1: dA_{l-1} = W_l^T dZ_l
+    std::vector<std::vector<Gemm>> forward;  // rows j of Z_l = (rows j of W_l) A_{l-1}
+    std::vector<std::vector<Gemm>> weights;  // rows j of dW_l = (rows j of dZ_l) A_{l-1}^T
+    // per layer l >= 1: rows j of dA_{l-1} = (columns j of W_l)^T dZ_l, j a block of layer l-1
+    std::vector<std::vector<Gemm>> inputs;
   };
-  const Products& products(const Model& m, int n, Params* grad);
+  const Products& products(const Model& m, int n, Params* grad, int blocks = 1);
 
  private:
-  std::map<std::tuple<int, const float*, float*>, Products> products_;
+  std::map<std::tuple<int, const float*, float*, int>, Products> products_;
 };
 
 // What a shard's forward/backward reports (sums over its samples, not means).
@@ -119,5 +128,17 @@ struct ShardTotals {
 // of  (sum of the shard's losses) / batch_size  into grad.
 ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* labels, const float* targets,
                              float batch_size, Params* grad);
+
+// forward_backward in the pieces that neuron blocks split it into (step.hpp states the
+// order they must run in). p = ws.products(m, n, grad, blocks).
+//   forward_block(l, j):  rows j of layer l's output, from all of A_{l-1}
+//   loss_columns:         the loss and dLoss/dZ_L of columns [first, first + count)
+//   backward_block(l, j): rows j of dW_l and db_l, then (l >= 1) rows j of dZ_{l-1}
+void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
+                   int blocks);
+ShardTotals loss_columns(const Model& m, Workspace& ws, int first, int count, const int* labels, const float* targets,
+                         float batch_size);
+void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
+                    int blocks, Params* grad);
 
 }  // namespace gd

@@ -60,8 +60,8 @@ std::vector<double> BusyClock::seconds() const {
   return out;
 }
 
-Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper)
-    : model_(model), data_(data), hyper_(hyper), batch_(batch) {
+Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper, int blocks)
+    : model_(model), data_(data), hyper_(hyper), batch_(batch), blocks_(blocks) {
   if (batch < 1) throw UsageError("a batch needs at least one sample (got " + std::to_string(batch) + ")");
   if (shards < 1 || shards > batch)
     throw UsageError("a batch of " + std::to_string(batch) + " cannot be split into " + std::to_string(shards) +
@@ -74,6 +74,12 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
                      " but the model's output layer is " + std::to_string(model.outputs()));
   if (!data.classification && model.spec.loss == Loss::softmax_ce)
     throw UsageError("regression data needs the mse loss, not softmax cross-entropy");
+  if (blocks < 1)
+    throw UsageError("a layer cannot be split into " + std::to_string(blocks) + " neuron blocks: it needs at least 1");
+  if (blocks > max_blocks(model.spec.layers))
+    throw UsageError(std::to_string(blocks) + " neuron blocks do not fit layers " + layers_string(model.spec.layers) +
+                     ": the narrowest has " + std::to_string(max_blocks(model.spec.layers)) +
+                     " neurons, and every block needs at least one");
   const int max_cols = (batch + shards - 1) / shards;
   for (int s = 0; s < shards; ++s) {
     ws_.emplace_back(model.spec, max_cols);
@@ -81,7 +87,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
     shard_labels_.emplace_back(max_cols);
     shard_targets_.emplace_back(std::size_t(max_cols) * model.outputs());
   }
-  shard_totals_.resize(shards);
+  block_totals_.assign(std::size_t(shards), std::vector<ShardTotals>(std::size_t(blocks)));
   held_.resize(shards);
   grad_ = Params::Zero(model.layout.size);
   velocity_ = Params::Zero(model.layout.size);
@@ -95,7 +101,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
     if (n == 0) continue;
     for (int s = 0; s < shards; ++s) {
       const int count = n / shards + (s < n % shards ? 1 : 0);
-      if (count > 0) ws_[std::size_t(s)].products(model, count, &shard_grad_[std::size_t(s)]);
+      if (count > 0) ws_[std::size_t(s)].products(model, count, &shard_grad_[std::size_t(s)], blocks);
     }
   }
 }
@@ -105,6 +111,7 @@ void Step::prepare(const int* indices, int n) {
   n_ = n;
   // Until a combine says otherwise, the update reads gradient() (openmp_reduction fills it).
   std::fill(update_source_.begin(), update_source_.end(), grad_.data());
+  for (int s = 0; s < shards(); ++s) held_[std::size_t(s)] = s + 1;  // each buffer: its own shard
   ++step_no_;
 }
 
@@ -163,39 +170,67 @@ std::pair<int, int> Step::shard_range(int s) const {
 }
 
 void Step::run_shard(int s) {
+  for (int q = 0; q < phases(); ++q)
+    for (int j = 0; j < blocks_; ++j) run_block(s, q, j);
+}
+
+std::string Step::where(int j) const { return blocks_ > 1 ? "block " + std::to_string(j) + ": " : ""; }
+
+void Step::run_block(int s, int q, int j) {
   BusyClock::Scope timed(busy);
-  held_[s] = s + 1;
   try {
     auto [first, count] = shard_range(s);
-    const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
-                        (fault.at_step < 0 || fault.at_step == step_no_);
-    if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
-    // A plain exception, as a kernel or an allocation would throw; the catch below names
-    // the shard.
-    if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
-
-    // Gather the shard's samples into the columns of its input matrix.
-    Matrix& x = ws_[s].a[0];
-    const int F = data_.features, O = int(model_.outputs());
-    for (int j = 0; j < count; ++j) {
-      const int i = indices_[first + j];
-      std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(j).data());
-      if (data_.classification)
-        shard_labels_[s][j] = data_.labels[i];
-      else
-        std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(j) * O]);
+    const int L = int(model_.layout.blocks.size());
+    if (count == 0) {  // a short last batch can leave a shard without samples
+      if (q == 0 && j == 0) shard_grad_[s].setZero();
+      if (q == L + 1) block_totals_[s][j] = {};
+      return;
     }
-    if (faulty && fault.kind == Fault::Kind::nan_input && count > 0) x(0, 0) = std::numeric_limits<float>::quiet_NaN();
-
-    shard_totals_[s] = forward_backward(model_, ws_[s], count, shard_labels_[s].data(), shard_targets_[s].data(),
-                                        float(n_), &shard_grad_[s]);
-    if (!std::isfinite(shard_totals_[s].loss))
-      throw ShardError(s, "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
+    Workspace& ws = ws_[s];
+    const Workspace::Products& p = ws.products(model_, count, &shard_grad_[s], blocks_);
+    if (q == 0) {
+      gather(s, first, count, j);
+    } else if (q <= L) {
+      forward_block(model_, ws, p, count, std::size_t(q - 1), j, blocks_);
+    } else if (q == L + 1) {
+      const auto [column, columns] = block_rows(count, blocks_, j);
+      ShardTotals& t = block_totals_[s][j];
+      t = loss_columns(model_, ws, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
+      if (!std::isfinite(t.loss))
+        throw ShardError(
+            s, where(j) + "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
+    } else {
+      backward_block(model_, ws, p, count, std::size_t(2 * L + 1 - q), j, blocks_, &shard_grad_[s]);
+    }
   } catch (const ShardError&) {
     throw;
   } catch (const std::exception& e) {
-    throw ShardError(s, e.what());
+    throw ShardError(s, where(j) + e.what());
   }
+}
+
+// Gathers block j's columns of shard s's samples into its input matrix.
+void Step::gather(int s, int first, int count, int j) {
+  const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
+                      (fault.block == j || fault.block < 0) && (fault.at_step < 0 || fault.at_step == step_no_);
+  if (faulty && fault.kind == Fault::Kind::slow) std::this_thread::sleep_for(fault.delay);
+  // A plain exception, as a kernel or an allocation would throw; run_block names the
+  // shard and the block.
+  if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
+
+  Matrix& x = ws_[s].a[0];
+  const int F = data_.features, O = int(model_.outputs());
+  const auto [column, columns] = block_rows(count, blocks_, j);
+  for (int c = column; c < column + columns; ++c) {
+    const int i = indices_[first + c];
+    std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(c).data());
+    if (data_.classification)
+      shard_labels_[s][c] = data_.labels[i];
+    else
+      std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(c) * O]);
+  }
+  if (faulty && fault.kind == Fault::Kind::nan_input && columns > 0)
+    x(0, column) = std::numeric_limits<float>::quiet_NaN();
 }
 
 // [lesson:combine]
@@ -264,11 +299,12 @@ void Step::add_shard_to_gradient(int s) {
 
 ShardTotals Step::totals() const {
   ShardTotals t;
-  for (const auto& s : shard_totals_) {
-    t.loss += s.loss;
-    t.correct += s.correct;
-    t.samples += s.samples;
-  }
+  for (const auto& shard : block_totals_)
+    for (const ShardTotals& b : shard) {
+      t.loss += b.loss;
+      t.correct += b.correct;
+      t.samples += b.samples;
+    }
   return t;
 }
 

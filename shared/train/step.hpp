@@ -22,12 +22,30 @@
 // p workers split the shards evenly.
 // [/lesson:seam]
 //
-// The shard count is part of the configuration, never the thread count: it decides
-// the floating-point summation order, so it decides the answer.
+// [lesson:blocks]
+// A second axis inside a shard: neuron blocks. Every layer's neurons (the rows of its
+// weights) are cut into blocks() fixed ranges (block_rows in model.hpp), and a shard's
+// forward and backward pass into phases() phases, each of blocks() tasks:
+//   run_block(s, q, j)   phase q of shard s, block j:
+//     q = 0              gather block j's columns of the shard's samples
+//     q = 1 .. L         forward, layer q: rows j of its output, from all of the layer below
+//     q = L + 1          the loss of block j's columns
+//     q = L + 2 .. 2L+1  backward, layer 2L+2-q: rows j of its dW and db, then rows j of
+//                        the deltas of the layer below
+// Rules: within a shard, every block of phase q finishes before any block of phase q + 1
+// starts (one barrier a phase); different blocks of one phase, and different shards, may
+// run at once. Each task writes only its own rows or columns, so no task needs a lock,
+// and run_shard(s) is the same tasks in order: every pattern computes sequential's
+// weights, bit for bit, for the same (shards, blocks), at any thread count.
+// [/lesson:blocks]
+//
+// The shard and block counts are part of the configuration, never the thread count:
+// they decide the floating-point operations and their order, so they decide the answer.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -49,6 +67,7 @@ struct Fault {
   int shard = 0;                        // -1: every shard
   long at_step = -1;                    // -1: every step
   std::chrono::milliseconds delay{20};  // for Kind::slow
+  int block = 0;                        // the neuron block (its gather) that fails; -1: every block
 };
 
 // Default shard count for a batch: shards of about 64 samples, so each GEMM stays
@@ -108,15 +127,19 @@ class BusyClock {
 
 class Step {
  public:
-  Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper);
+  // blocks: neuron blocks per layer, from 1 to the narrowest layer's neurons.
+  Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper, int blocks = 1);
 
   // Called by the trainer (not by patterns) before each step: the samples of this batch.
   void prepare(const int* indices, int n);
 
   int shards() const { return int(shard_grad_.size()); }
   int slices() const { return int(slice_begin_.size()) - 1; }
+  int blocks() const { return blocks_; }
+  int phases() const { return 2 * int(model_.layout.blocks.size()) + 2; }
 
-  void run_shard(int s);                                // map one shard
+  void run_block(int s, int q, int j);                  // phase q of shard s, block j
+  void run_shard(int s);                                // map one shard: its phases' blocks in order
   void run_shards(int first, int last);                 // map shards [first, last), then fold them
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
   void combine_slice(int k);                            // combine, deterministic order
@@ -146,6 +169,7 @@ class Step {
   const Dataset& data_;
   Hyper hyper_;
   int batch_;
+  int blocks_;
   const int* indices_ = nullptr;
   int n_ = 0;
   long step_no_ = -1;
@@ -154,8 +178,10 @@ class Step {
   void fold(int a, int b, int first, int last, int end, std::size_t off, std::size_t n);
   void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
-  std::vector<ShardTotals> shard_totals_;
-  std::vector<int> held_;  // shard buffer a holds the sum of shards [a, held_[a])
+  void gather(int s, int first, int count, int j);
+  std::string where(int j) const;                       // "block j: " when there are blocks, else ""
+  std::vector<std::vector<ShardTotals>> block_totals_;  // [shard][block]: its columns' loss
+  std::vector<int> held_;                               // shard buffer a holds the sum of shards [a, held_[a])
   std::vector<std::vector<int>> shard_labels_;
   std::vector<std::vector<float>> shard_targets_;
   std::vector<std::size_t> slice_begin_;

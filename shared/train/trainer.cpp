@@ -15,7 +15,7 @@ Trainer::Trainer(Model& model, const Dataset& train, TrainConfig cfg)
     : model_(model),
       train_(train),
       cfg_(cfg),
-      step_(model, train, cfg.batch, cfg.shards, cfg.hyper),
+      step_(model, train, cfg.batch, cfg.shards, cfg.hyper, cfg.blocks),
       order_(train.size()) {}
 
 long Trainer::steps_per_epoch() const {

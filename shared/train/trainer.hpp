@@ -15,6 +15,7 @@ namespace gd {
 struct TrainConfig {
   int batch = 256;
   int shards = 4;  // a real count, 1..batch (default_shards(batch) is the usual one)
+  int blocks = 1;  // neuron blocks per layer, 1..max_blocks(layers)
   Hyper hyper;
   std::uint64_t seed = 1;
   long max_steps = 0;  // per epoch; 0: the whole epoch
@@ -51,6 +52,7 @@ class Trainer {
   Evaluation evaluate(const Dataset& data) const;
   Step& step() { return step_; }
   int shards() const { return step_.shards(); }
+  int blocks() const { return step_.blocks(); }
   long steps_per_epoch() const;
 
  private:

@@ -1,0 +1,108 @@
+// model_parallel - the caller and p-1 persistent std::threads split every layer instead
+// of the batch: thread t owns a fixed range of neuron blocks (its rows of every layer's
+// weights), and all p meet at one std::barrier after each phase of a shard's pass.
+//
+// What crosses between cores at each barrier: the rows the phase just wrote, which every
+// thread reads in full in the next one: a layer's activations going forward and its
+// deltas going backward, batch x neurons floats. A thread's rows of the weights and of
+// the gradient are written by that thread only. Compare a data-parallel pattern, whose
+// cores exchange gradients of the model's size per shard: model parallelism moves less
+// when the batch is small (lesson 16).
+//
+// Deterministic (each block writes only its own rows, in the step's fixed phases). Diff
+// against boost_thread.cpp: the same persistent threads and barrier, but a barrier per
+// layer instead of per phase of the step, and blocks of neurons instead of shards.
+// Per step it pays: shards x phases + 2 rounds of a std::barrier of p threads (10 at one
+// shard of 784-256-128-10).
+#include <atomic>
+#include <barrier>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "train/first_error.hpp"
+#include "train/pattern.hpp"
+
+namespace gd {
+
+class ModelParallel final : public Pattern {
+ public:
+  explicit ModelParallel(int threads) : p_(threads), barrier_(threads, PhaseEnd{this}) {
+    for (int t = 1; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
+  }
+
+  ~ModelParallel() override {
+    stop_ = true;                // the barrier below publishes this write
+    barrier_.arrive_and_wait();  // the start of a step that is not one
+    for (auto& w : workers_) w.join();
+  }
+
+  void step(Step& step) override {
+    step_ = &step;
+    failing_ = false;
+    barrier_.arrive_and_wait();  // start: workers 1 .. p-1 see step_
+    share(0);                    // the caller is worker 0
+    errors_.rethrow();
+  }
+
+ private:
+  void work(int t) {
+    for (;;) {
+      barrier_.arrive_and_wait();
+      if (stop_) return;
+      share(t);
+    }
+  }
+
+  // [lesson:model_parallel]
+  void share(int t) {
+    Step& step = *step_;
+    // Thread t's blocks, the same in every layer, split as a layer's rows are split into blocks.
+    const int B = step.blocks();
+    const auto [first, count] = block_rows(B, p_, t);
+    for (int s = 0; s < step.shards(); ++s)
+      for (int q = 0; q < step.phases(); ++q) {
+        if (!failed_) {  // a block of an earlier phase failed: the rest is not worth computing
+          for (int j = first; j < first + count; ++j) {
+            try {
+              step.run_block(s, q, j);
+            } catch (...) {
+              errors_.capture(s * B + j, std::current_exception());  // the lowest (shard, block) wins
+              failing_ = true;
+              break;
+            }
+          }
+        }
+        barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
+      }
+    if (!failed_) {
+      for (int k = t; k < step.slices(); k += p_) {
+        step.combine_slice(k);
+        step.update_slice(k);
+      }
+    }
+    barrier_.arrive_and_wait();  // the step is done when every slice is
+  }
+  // [/lesson:model_parallel]
+
+  // Runs once per round, when the last thread has arrived and before any leaves: a
+  // failure of this phase becomes failed_, which the next phases read. So every block of
+  // a phase runs even when one of them fails, and the lowest failing block is reported
+  // whichever thread was fastest.
+  struct PhaseEnd {
+    ModelParallel* self;
+    void operator()() noexcept { self->failed_ = self->failing_.load(); }
+  };
+  int p_;
+  std::barrier<PhaseEnd> barrier_;
+  std::atomic<bool> failing_{false};  // a block failed in the current phase
+  bool failed_ = false;               // a block failed in an earlier phase of this step
+  bool stop_ = false;
+  Step* step_ = nullptr;
+  FirstError errors_;
+  std::vector<std::thread> workers_;
+};
+
+std::unique_ptr<Pattern> make_model_parallel(int threads) { return std::make_unique<ModelParallel>(threads); }
+
+}  // namespace gd
