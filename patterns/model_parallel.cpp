@@ -9,6 +9,9 @@
 // cores exchange gradients of the model's size per shard: model parallelism moves less
 // when the batch is small (lesson 16).
 //
+// A round that waits in the kernel costs a wake-up, and a step has many rounds, so a
+// thread polls first (spin_wait.hpp) for the round to end, while every thread has a CPU.
+//
 // Deterministic (each block writes only its own rows, in the step's fixed phases). Diff
 // against boost_thread.cpp: the same persistent threads and barrier, but a barrier per
 // layer instead of per phase of the step, and blocks of neurons instead of shards.
@@ -22,33 +25,34 @@
 
 #include "train/first_error.hpp"
 #include "train/pattern.hpp"
+#include "train/spin_wait.hpp"
 
 namespace gd {
 
 class ModelParallel final : public Pattern {
  public:
-  explicit ModelParallel(int threads) : p_(threads), barrier_(threads, PhaseEnd{this}) {
+  explicit ModelParallel(int threads) : p_(threads), spin_(spin_pays(threads)), barrier_(threads, PhaseEnd{this}) {
     for (int t = 1; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
   }
 
   ~ModelParallel() override {
-    stop_ = true;                // the barrier below publishes this write
-    barrier_.arrive_and_wait();  // the start of a step that is not one
+    stop_ = true;  // the barrier below publishes this write
+    sync();        // the start of a step that is not one
     for (auto& w : workers_) w.join();
   }
 
   void step(Step& step) override {
     step_ = &step;
     failing_ = false;
-    barrier_.arrive_and_wait();  // start: workers 1 .. p-1 see step_
-    share(0);                    // the caller is worker 0
+    sync();    // start: workers 1 .. p-1 see step_
+    share(0);  // the caller is worker 0
     errors_.rethrow();
   }
 
  private:
   void work(int t) {
     for (;;) {
-      barrier_.arrive_and_wait();
+      sync();
       if (stop_) return;
       share(t);
     }
@@ -73,7 +77,7 @@ class ModelParallel final : public Pattern {
             }
           }
         }
-        barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
+        sync();  // every thread takes part in every round, failed or not
       }
     if (!failed_) {
       for (int k = t; k < step.slices(); k += p_) {
@@ -81,7 +85,17 @@ class ModelParallel final : public Pattern {
         step.update_slice(k);
       }
     }
-    barrier_.arrive_and_wait();  // the step is done when every slice is
+    sync();  // the step is done when every slice is
+  }
+
+  // One round of the barrier: arrive, poll the round counter for a while, then wait
+  // (at once, when the round is over already). The wait is what orders every thread's
+  // writes before the round against everyone's reads after it.
+  void sync() {
+    const unsigned round = round_.load(std::memory_order_acquire);
+    auto arrived = barrier_.arrive();
+    if (spin_) spin_until([&] { return round_.load(std::memory_order_acquire) != round; });
+    barrier_.wait(std::move(arrived));
   }
   // [/lesson:model_parallel]
 
@@ -91,9 +105,14 @@ class ModelParallel final : public Pattern {
   // whichever thread was fastest.
   struct PhaseEnd {
     ModelParallel* self;
-    void operator()() noexcept { self->failed_ = self->failing_.load(); }
+    void operator()() noexcept {
+      self->failed_ = self->failing_.load();
+      self->round_.fetch_add(1, std::memory_order_release);
+    }
   };
   int p_;
+  bool spin_;
+  std::atomic<unsigned> round_{0};  // rounds completed
   std::barrier<PhaseEnd> barrier_;
   std::atomic<bool> failing_{false};  // a block failed in the current phase
   bool failed_ = false;               // a block failed in an earlier phase of this step
