@@ -5,54 +5,54 @@
 // What crosses between cores at each barrier: the rows the phase just wrote, which every
 // thread reads in full in the next one: a layer's activations going forward and its
 // deltas going backward, batch x neurons floats. A thread's rows of the weights and of
-// the gradient are written by that thread only. Compare a data-parallel pattern, whose
-// cores exchange gradients of the model's size per shard: model parallelism moves less
-// when the batch is small (lesson 16).
+// the gradient are written by that thread only, and it combines and updates them itself
+// (Step::update_rows). A data-parallel pattern's cores exchange gradients of the model's
+// size instead: model parallelism moves less when the batch is small.
 //
-// A round that waits in the kernel costs a wake-up, and a step has many rounds, so a
-// thread polls first (spin_wait.hpp) for the round to end, while every thread has a CPU.
+// A round that sleeps in the kernel costs a wake-up, and a step has many rounds, so a
+// thread polls for the end of the round first (shared/train/polled_barrier.hpp).
 //
 // Deterministic (each block writes only its own rows, in the step's fixed phases). Diff
-// against boost_thread.cpp: the same persistent threads and barrier, but a barrier per
-// layer instead of per phase of the step, and blocks of neurons instead of shards.
+// against boost_thread.cpp: the same persistent threads and barrier, but a round per
+// phase of every shard instead of per phase of the step, and blocks of neurons instead
+// of shards.
 // Per step it pays: shards x phases + 2 rounds of a std::barrier of p threads (10 at one
 // shard of 784-256-128-10).
 #include <atomic>
-#include <barrier>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "train/first_error.hpp"
 #include "train/pattern.hpp"
-#include "train/spin_wait.hpp"
+#include "train/polled_barrier.hpp"
 
 namespace gd {
 
 class ModelParallel final : public Pattern {
  public:
-  explicit ModelParallel(int threads) : p_(threads), spin_(spin_pays(threads)), barrier_(threads, PhaseEnd{this}) {
+  explicit ModelParallel(int threads) : p_(threads), barrier_(threads, PhaseEnd{this}) {
     for (int t = 1; t < p_; ++t) workers_.emplace_back([this, t] { work(t); });
   }
 
   ~ModelParallel() override {
-    stop_ = true;  // the barrier below publishes this write
-    sync();        // the start of a step that is not one
+    stop_ = true;                // the barrier below publishes this write
+    barrier_.arrive_and_wait();  // the start of a step that is not one
     for (auto& w : workers_) w.join();
   }
 
   void step(Step& step) override {
     step_ = &step;
     failing_ = false;
-    sync();    // start: workers 1 .. p-1 see step_
-    share(0);  // the caller is worker 0
+    barrier_.arrive_and_wait();  // start: workers 1 .. p-1 see step_
+    share(0);                    // the caller is worker 0
     errors_.rethrow();
   }
 
  private:
   void work(int t) {
     for (;;) {
-      sync();
+      barrier_.arrive_and_wait();
       if (stop_) return;
       share(t);
     }
@@ -77,43 +77,24 @@ class ModelParallel final : public Pattern {
             }
           }
         }
-        sync();  // every thread takes part in every round, failed or not
+        barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
       }
-    if (!failed_) {
-      for (int k = t; k < step.slices(); k += p_) {
-        step.combine_slice(k);
-        step.update_slice(k);
-      }
-    }
-    sync();  // the step is done when every slice is
-  }
-
-  // One round of the barrier: arrive, poll the round counter for a while, then wait
-  // (at once, when the round is over already). The wait is what orders every thread's
-  // writes before the round against everyone's reads after it.
-  void sync() {
-    const unsigned round = round_.load(std::memory_order_acquire);
-    auto arrived = barrier_.arrive();
-    if (spin_) spin_until([&] { return round_.load(std::memory_order_acquire) != round; });
-    barrier_.wait(std::move(arrived));
+    if (!failed_)
+      for (int j = first; j < first + count; ++j) step.update_rows(j);  // its own rows, still in its cache
+    barrier_.arrive_and_wait();                                         // the step is done when every block's rows are
   }
   // [/lesson:model_parallel]
 
-  // Runs once per round, when the last thread has arrived and before any leaves: a
-  // failure of this phase becomes failed_, which the next phases read. So every block of
-  // a phase runs even when one of them fails, and the lowest failing block is reported
+  // Runs once a round, when the last thread has arrived and before any leaves: a failure
+  // in this phase becomes failed_, which only the next phases read. So every block of a
+  // phase runs even when one of them fails, and the lowest failing block is reported
   // whichever thread was fastest.
   struct PhaseEnd {
     ModelParallel* self;
-    void operator()() noexcept {
-      self->failed_ = self->failing_.load();
-      self->round_.fetch_add(1, std::memory_order_release);
-    }
+    void operator()() noexcept { self->failed_ = self->failing_.load(); }
   };
   int p_;
-  bool spin_;
-  std::atomic<unsigned> round_{0};  // rounds completed
-  std::barrier<PhaseEnd> barrier_;
+  PolledBarrier<PhaseEnd> barrier_;
   std::atomic<bool> failing_{false};  // a block failed in the current phase
   bool failed_ = false;               // a block failed in an earlier phase of this step
   bool stop_ = false;

@@ -20,6 +20,7 @@ std::unique_ptr<Pattern> make_openmp_reduction(int threads);
 std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 std::unique_ptr<Pattern> make_model_parallel(int threads);
+std::unique_ptr<Pattern> make_hybrid(int threads);
 
 namespace {
 // What one step pays, in the rows of bench_primitives (bench/benchmarks/bench_primitives*.cpp): the pattern's per_step
@@ -54,6 +55,9 @@ constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 // shards x phases() + 2 rounds: 10 at one shard of a model with 3 layers (8 phases), the
 // configuration the overhead table ranks the patterns at; each further shard adds 8.
 constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 10}};
+// 3 rounds of all p, and phases() rounds of a group per shard of the group: 11 at one
+// shard (one group of p, as model_parallel's).
+constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 11}};
 
 // Each row: name, file, mechanism, what a step pays, library, its version's key,
 // deterministic, factory, what a step pays priced. A share is one thread's part of a phase:
@@ -123,10 +127,17 @@ const PatternInfo kPatterns[] = {
      kBoostBarrierUse},
     {"model_parallel", "patterns/model_parallel.cpp",
      "the caller + p-1 persistent `std::thread`s split every layer: thread t owns a fixed range of neuron blocks "
-     "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then every "
-     "p-th slice",
+     "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then each "
+     "thread combines and updates its own rows",
      "shards x phases + 2 rounds of a `std::barrier` of p threads (10 at one shard of 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_model_parallel, kModelBarrier},
+    {"hybrid", "patterns/hybrid.cpp",
+     "shards x blocks: the caller + p-1 persistent `std::thread`s in min(shards, p) groups; a group takes a block of "
+     "shards, its threads each a range of neuron blocks, and meets at its own `std::barrier` after every phase; a "
+     "barrier of all p, then every p-th slice",
+     "3 rounds of a std::barrier of p threads, and shards per group x phases rounds of each group's (11 rounds at one "
+     "shard of 784-256-128-10)",
+     "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier},
 };
 }  // namespace
 

@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "hybrid.hpp"
 #include "measure/harness.hpp"
 #include "registry.hpp"
 #include "train/cpus.hpp"
@@ -127,10 +128,11 @@ TEST_P(Deterministic, BitIdenticalToSequentialAtAnyThreadCount) {
 // The second axis: with every layer cut into neuron blocks (a count that divides no layer
 // of 784-24-10, one that divides 24 and not 10, the most that 10 outputs take), every
 // deterministic pattern still gives sequential's weights for the same (shards, blocks),
-// on every backend; model_parallel, whose threads split the blocks, at 1 to 16 threads.
+// on every backend; model_parallel and hybrid, whose threads split the blocks, at 1 to 16
+// threads.
 TEST_P(Deterministic, BitIdenticalToSequentialWithNeuronBlocks) {
   const Kernels configured = kernels();
-  const bool split_by_blocks = GetParam() == "model_parallel";
+  const bool split_by_blocks = GetParam() == "model_parallel" || GetParam() == "hybrid";
   for (Kernels k : available_kernels()) {
     use_kernels(k);
     const std::string backend = kernel_backend();
@@ -152,6 +154,33 @@ TEST(NeuronBlocks, TrainAsWellAsOneBlock) {
   const Result one = train("sequential", 1, 2, 6, 1), seven = train("sequential", 1, 2, 6, 7);
   EXPECT_LT((one.weights - seven.weights).cwiseAbs().maxCoeff(), kArrivalTolerance);
   EXPECT_NEAR(one.loss, seven.loss, 1e-4 * one.loss);
+}
+
+// hybrid's plan: the groups' shards tile the batch's shards, each group's threads tile the
+// blocks, and every one of p threads has work for every p up to shards x blocks.
+TEST(NeuronBlocks, HybridPlanGivesEveryThreadWorkUpToShardsTimesBlocks) {
+  for (auto [shards, blocks] : {std::pair{4, 4}, std::pair{1, 10}, std::pair{3, 5}, std::pair{6, 1}, std::pair{2, 7}})
+    for (int p = 1; p <= shards * blocks; ++p) {
+      const std::vector<HybridShare> plan = hybrid_plan(shards, blocks, p);
+      const std::string where =
+          std::to_string(shards) + " shards x " + std::to_string(blocks) + " blocks at p = " + std::to_string(p);
+      ASSERT_EQ(plan.size(), std::size_t(p)) << where;
+      int next_shard = 0, next_block = 0;
+      for (std::size_t t = 0; t < plan.size(); ++t) {
+        const HybridShare& s = plan[t];
+        EXPECT_GE(s.shards.second, 1) << where << ", thread " << t;
+        EXPECT_GE(s.blocks.second, 1) << where << ", thread " << t;
+        if (s.rank == 0) {  // a new group: its shards follow the last group's
+          EXPECT_EQ(s.shards.first, next_shard) << where;
+          next_shard = s.shards.first + s.shards.second;
+          next_block = 0;
+        }
+        EXPECT_EQ(s.blocks.first, next_block) << where << ", thread " << t;
+        next_block = s.blocks.first + s.blocks.second;
+        if (s.rank + 1 == s.group_size) EXPECT_EQ(next_block, blocks) << where << ", group " << s.group;
+      }
+      EXPECT_EQ(next_shard, shards) << where;
+    }
 }
 
 // Bad block counts are refused when the step is built, with the layer sizes named.

@@ -267,30 +267,41 @@ void Step::combine_slice(int k) {
 }
 // [/lesson:combine]
 
+// Denormals. A weight whose gradient stays zero (an input pixel that is always blank, a
+// unit that never fires) has its velocity shrink by mu every step, into the subnormal
+// range below FLT_MIN, where many x86 cores take a slow microcode path for every
+// multiply: the update alone can then take several times as long as the whole step
+// should. The update runs with flush-to-zero and denormals-are-zero set in the calling
+// thread's MXCSR (and restored after), so such a velocity becomes 0. Every pattern
+// updates through update_range, so they all flush the same values, and the bits agree.
+namespace {
+class FlushDenormals {
+ public:
+#if defined(__SSE__)
+  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ (bit 15) | DAZ (bit 6)
+  ~FlushDenormals() { _mm_setcsr(saved_); }
+
+ private:
+  unsigned saved_;
+#endif
+};
+}  // namespace
+
+void Step::update_slice(int k) {
+  BusyClock::Scope timed(busy);
+  FlushDenormals ftz;
+  update_range(slice_begin_[k], slice_begin_[k + 1], update_source_[std::size_t(k)]);
+}
+
 // Every thread read all the weights in its forward pass, so the cache lines written here
 // are held by the other cores too, and a store must wait until their copies are
 // invalidated (lesson 13). One such wait at a time would leave the core idle; asking for
 // the next block of lines in write mode (a write prefetch) while this block is computed
 // lets those invalidations overlap. The arithmetic, and so the result, is unchanged.
-//
-// Denormals. A weight whose gradient stays zero (an input pixel that is always blank, a
-// unit that never fires) has its velocity shrink by mu every step, into the subnormal
-// range below FLT_MIN, where many x86 cores take a slow microcode path for every
-// multiply: the update alone can then take several times as long as the whole step
-// should. The loop runs with flush-to-zero and denormals-are-zero set in this thread's
-// MXCSR (and restored after), so such a velocity becomes 0. Every pattern updates
-// through this function, so they all flush the same values, and the bits still agree.
-void Step::update_slice(int k) {
-  BusyClock::Scope timed(busy);
-#if defined(__SSE__)
-  const unsigned mxcsr = _mm_getcsr();
-  _mm_setcsr(mxcsr | 0x8040u);  // FTZ (bit 15) | DAZ (bit 6)
-#endif
+void Step::update_range(std::size_t b, std::size_t e, const float* g) {
   constexpr std::size_t kBlock = 256, kLine = 64 / sizeof(float);  // floats: 16 cache lines, one line
-  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
   float* w = model_.w.data();
   float* v = velocity_.data();
-  const float* g = update_source_[std::size_t(k)];
   const float lr = hyper_.lr, mu = hyper_.momentum, wd = hyper_.weight_decay;
   for (std::size_t i = b; i < std::min(e, b + kBlock); i += kLine) __builtin_prefetch(w + i, /*write=*/1);
   for (std::size_t block = b; block < e; block += kBlock) {
@@ -300,9 +311,34 @@ void Step::update_slice(int k) {
       w[i] -= lr * v[i];
     }
   }
-#if defined(__SSE__)
-  _mm_setcsr(mxcsr);
-#endif
+}
+
+// Block j's rows of every layer's weights and biases: each column of W_l holds them as
+// one run of floats. Each run is combined a chunk at a time by the same tree as
+// combine_slice, then updated.
+void Step::update_rows(int j) {
+  BusyClock::Scope timed(busy);
+  FlushDenormals ftz;
+  const bool folded = held_[0] == shards();  // the sum is in shard 0's buffer already
+  float scratch[kMaxDepth][kChunk];
+  float* g = grad_.data();
+  auto combine_and_update = [&](std::size_t off, std::size_t n) {
+    for (std::size_t b = off, e = off + n; b < e; b += kChunk) {
+      const int c = int(std::min<std::size_t>(kChunk, e - b));
+      if (folded) {
+        update_range(b, b + std::size_t(c), shard_grad_[0].data());
+        continue;
+      }
+      const float* sum = tree_sum(0, shards(), b, c, g + b, scratch[0]);
+      if (sum != g + b) std::copy_n(sum, c, g + b);
+      update_range(b, b + std::size_t(c), g);
+    }
+  };
+  for (const Layout::Block& l : model_.layout.blocks) {
+    const auto [r, rows] = block_rows(l.out, blocks_, j);
+    for (int c = 0; c < l.in; ++c) combine_and_update(l.w + std::size_t(c) * l.out + r, std::size_t(rows));
+    combine_and_update(l.b + r, std::size_t(rows));
+  }
 }
 
 void Step::clear_gradient() {

@@ -37,6 +37,10 @@
 // run at once. Each task writes only its own rows or columns, so no task needs a lock,
 // and run_shard(s) is the same tasks in order: every pattern computes sequential's
 // weights, bit for bit, for the same (shards, blocks), at any thread count.
+//
+// A pattern whose threads own blocks may combine and update by block instead of by slice:
+// update_rows(j) combines (the same tree) and updates block j's rows of every layer, after
+// every shard's map, so the thread that computed those rows' gradient updates them.
 // [/lesson:blocks]
 //
 // The shard and block counts are part of the configuration, never the thread count:
@@ -144,6 +148,7 @@ class Step {
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
   void combine_slice(int k);                            // combine, deterministic order
   void update_slice(int k);                             // update
+  void update_rows(int j);                              // combine and update block j's rows
 
   // For the contrast patterns that combine in arrival order (non-deterministic):
   void clear_gradient();              // gradient := 0
@@ -179,9 +184,10 @@ class Step {
   void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
   void gather(int s, int first, int count, int j);
-  std::string where(int j) const;                       // "block j: " when there are blocks, else ""
-  std::vector<std::vector<ShardTotals>> block_totals_;  // [shard][block]: its columns' loss
-  std::vector<int> held_;                               // shard buffer a holds the sum of shards [a, held_[a])
+  void update_range(std::size_t b, std::size_t e, const float* g);  // momentum SGD on floats [b, e)
+  std::string where(int j) const;                                   // "block j: " when there are blocks, else ""
+  std::vector<std::vector<ShardTotals>> block_totals_;              // [shard][block]: its columns' loss
+  std::vector<int> held_;  // shard buffer a holds the sum of shards [a, held_[a])
   std::vector<std::vector<int>> shard_labels_;
   std::vector<std::vector<float>> shard_targets_;
   std::vector<std::size_t> slice_begin_;
