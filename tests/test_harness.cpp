@@ -1,5 +1,6 @@
 // The measurement harness: results file, statistics, metric formulas, the matrix runner.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -170,8 +171,8 @@ TEST(Results, CsvHasOneRowPerCellWithNullsEmpty) {
   Results r = sample_results();
   std::string csv = results_to_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + long(r.cells.size()));
-  EXPECT_EQ(csv.rfind("pattern,threads,batch,shards,steps,", 0), 0u);
-  EXPECT_NE(csv.find("openmp,2,256,4,32,true,true,3,"), std::string::npos);
+  EXPECT_EQ(csv.rfind("pattern,threads,batch,shards,blocks,steps,", 0), 0u);
+  EXPECT_NE(csv.find("openmp,2,256,4,1,32,true,true,3,"), std::string::npos);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), cell_csv_header());
   EXPECT_NE(csv.find(",0123456789abcdef,true,noisy,"), std::string::npos);
   EXPECT_NE(csv.find(",0123456789abcdef,,,"), std::string::npos) << "null matches_sequential, no flags";
@@ -374,6 +375,49 @@ std::set<std::tuple<std::string, int, int, int>> keys(const Results& r) {
   return k;
 }
 }  // namespace
+
+// Each block count is planned once ("auto" resolved from the layers), with sequential
+// at each, and an old results file without blocks reads as one block.
+TEST(Matrix, PlanHasACellPerBlockCountAndOldFilesReadAsOneBlock) {
+  MatrixConfig c = small_config();
+  c.patterns = {"sequential", "model_parallel"};
+  c.threads = {2};
+  c.batches = {32};
+  c.shards = {1};
+  c.layers = "784-256-128-10";
+  c.blocks = {0, 1, 2, 4};  // auto is 2 here: planned once
+  std::multiset<std::pair<std::string, int>> got;
+  for (const Cell& x : plan_cells(c, registry_refs())) got.insert({x.pattern, x.blocks});
+  const std::multiset<std::pair<std::string, int>> want{{"sequential", 1},     {"sequential", 2},
+                                                        {"sequential", 4},     {"model_parallel", 1},
+                                                        {"model_parallel", 2}, {"model_parallel", 4}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(default_blocks({784, 256, 128, 10}), 2);
+  EXPECT_EQ(default_blocks({784, 16, 10}), 1);
+  EXPECT_EQ(default_blocks({2, 2}), 1);
+
+  Results r;
+  r.config = small_config();
+  Cell x;
+  x.pattern = "sequential";
+  x.batch = 32;
+  x.steps = 3;
+  x.blocks = 4;
+  r.cells.push_back(x);
+  const fs::path f = fs::temp_directory_path() / ("gdlab_blocks_" + std::to_string(::getpid()) + ".json");
+  write_results(f.string(), r);
+  EXPECT_EQ(read_results(f.string()).cells.at(0).blocks, 4);
+  {  // drop every "blocks", as an older writer wrote the file
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(f));
+    j["config"].erase("blocks");
+    for (auto& cell : j["cells"]) cell.erase("blocks");
+    std::ofstream(f) << j.dump(1);
+  }
+  const Results old = read_results(f.string());
+  EXPECT_EQ(old.cells.at(0).blocks, 1);
+  EXPECT_EQ(old.config.blocks, std::vector<int>{1});
+  fs::remove(f);
+}
 
 TEST(Matrix, PlanRunsSequentialOnceAndWithOneShard) {
   MatrixConfig c = small_config();

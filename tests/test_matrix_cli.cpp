@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -57,6 +58,42 @@ TEST(MatrixCli, BadArgumentsExitWithStatusTwo) {
   expect_usage(gdlab("matrix --no-such-option", d), "no-such-option");
   expect_usage(gdlab("matrix --layers 784-8-3 --samples 64 --batch 16", d), "has 3 outputs but synthetic has 10");
   expect_usage(gdlab("matrix --layers 784-8-10 --samples 64 --batch 128", d), "--batch 128 is larger than the 64");
+  expect_usage(gdlab("matrix --blocks 0", d), "--blocks '0'");
+  expect_usage(gdlab("matrix --layers 784-8-10 --samples 64 --batch 16 --blocks 1,9", d),
+               "--blocks 9 is more than the 8 neurons of the narrowest layer of 784-8-10: use at most 8");
+  fs::remove_all(d);
+}
+
+// The second axis in the matrix: each block count is a cell of its own, measured against
+// sequential with the same shards and blocks (the same weights), and S_best against the
+// fastest sequential run of the batch, whatever its shards and blocks. auto resolves from
+// the layers (784-128-10: 2).
+TEST(MatrixCli, MeasuresNeuronBlocksAgainstSequentialWithTheSameBlocks) {
+  fs::path d = temp_dir();
+  CliRun run = gdlab(
+      "matrix --patterns model_parallel,hybrid --threads 2 --batch 32 --blocks 1,auto,4 --layers 784-128-10 "
+      "--samples 256 --steps 2 --warmup 1 --reps 1 --out blocks.json",
+      d);
+  ASSERT_EQ(run.status, 0) << run.output;
+  const gd::Results r = gd::read_results((d / "blocks.json").string());
+  EXPECT_EQ(r.config.blocks, (std::vector<int>{1, 0, 4}));
+  std::set<std::pair<std::string, int>> seen;
+  for (const gd::Cell& c : r.cells) {
+    seen.insert({c.pattern, c.blocks});
+    if (c.pattern == gd::kSequential) continue;
+    EXPECT_EQ(c.matches_sequential, std::optional<bool>(true)) << c.pattern << " blocks " << c.blocks;
+    double best = 0;  // the fastest sequential cell of the batch, any blocks
+    for (const gd::Cell& s : r.cells)
+      if (s.pattern == gd::kSequential && (best == 0 || s.step_seconds.median < best)) best = s.step_seconds.median;
+    ASSERT_TRUE(c.speedup_best.has_value());
+    EXPECT_DOUBLE_EQ(*c.speedup_best, best / c.step_seconds.median);
+  }
+  for (int blocks : {1, 2, 4}) {
+    EXPECT_TRUE(seen.count({gd::kSequential, blocks})) << blocks;
+    EXPECT_TRUE(seen.count({"model_parallel", blocks})) << blocks;
+    EXPECT_TRUE(seen.count({"hybrid", blocks})) << blocks;
+  }
+  EXPECT_NE(run.output.find(" blocks "), std::string::npos) << "the summary table has a blocks column";
   fs::remove_all(d);
 }
 

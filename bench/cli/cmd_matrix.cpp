@@ -28,6 +28,7 @@ struct MatrixOptions {
   std::string threads;  // empty: 1, 2, 4, ... up to the available CPUs
   std::string batches = "16,64,256";
   std::string shards = "auto";
+  std::string blocks = "1";
   std::string layers;  // empty: a default that fits the data
   std::string data = "synthetic";
   long samples = 0;
@@ -81,6 +82,7 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.threads = o.threads.empty() ? default_threads() : int_list(o.threads, "--threads", 1, 256);
   c.batches = int_list(o.batches, "--batch", 1, 1 << 16);
   c.shards = int_list(o.shards, "--shards", 1, 1 << 16, true);
+  c.blocks = int_list(o.blocks, "--blocks", 1, 1 << 16, true);
   c.layers = o.layers.empty() ? "" : layers_string(parse_layers(o.layers));  // empty: set once the data is loaded
   c.data = o.data;
   c.samples = o.samples;
@@ -160,8 +162,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   Results previous;
   if (o.resume) {
     // The matrix is the file's: options that define it would be ignored, so refuse them.
-    for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--layers", "--data", "--samples",
-                            "--steps", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
+    for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--blocks", "--layers", "--data",
+                            "--samples", "--steps", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
       if (cmd.count(opt) > 0)
         throw UsageError(fmt::format("--resume continues the matrix stored in {}: drop {}", o.out, opt));
     previous = read_results(o.out);
@@ -187,17 +189,17 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   for (const std::string& name : r.config.patterns)
     if (name != kIndependent) find_pattern(name);
   r.environment = capture_environment(o.command_line);
-  r.cells = plan_cells(r.config, refs);
-  if (had_previous) {
-    adopt_previous(r, previous, o.out);
-    r.environment.date = previous.environment.date;  // the run started then
-    r.environment.command_line = previous.environment.command_line + "  (resumed: " + o.command_line + ")";
-  }
   if (!o.primitives.empty()) r.primitives = read_primitives(o.primitives);
 
   DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
   truncate(data.train, std::size_t(r.config.samples));
   if (r.config.layers.empty()) r.config.layers = default_layers(data.train);
+  r.cells = plan_cells(r.config, refs);  // the layers are known: "auto" blocks can be resolved
+  if (had_previous) {
+    adopt_previous(r, previous, o.out);
+    r.environment.date = previous.environment.date;  // the run started then
+    r.environment.command_line = previous.environment.command_line + "  (resumed: " + o.command_line + ")";
+  }
   // Bad combinations fail here, once, rather than as a skipped cell each.
   const std::vector<int> layers = parse_layers(r.config.layers);
   if (layers.front() != data.train.features)
@@ -213,7 +215,10 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   for (int b : r.config.batches)
     if (std::size_t(b) > data.train.size())
       throw UsageError(fmt::format("--batch {} is larger than the {} training samples", b, data.train.size()));
-  for (const Cell& c : r.cells) check_step_fits(layers, c.batch, c.shards);  // plan_cells resolved "auto"
+  for (const Cell& c : r.cells) {  // plan_cells resolved "auto"
+    check_step_fits(layers, c.batch, c.shards);
+    check_blocks(layers, c.blocks);
+  }
 
   const int cpus = r.environment.cpus_available;
   const long to_run = missing_repetitions(r);
@@ -238,7 +243,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   auto last_line = std::chrono::steady_clock::now();
   const auto started = last_line;
   hooks.progress = [&](long done, long total, const Cell& next) {
-    bar.update(done, fmt::format("{} p={} batch={} shards={}", next.pattern, next.threads, next.batch, next.shards));
+    bar.update(done, fmt::format("{} p={} batch={} shards={} blocks={}", next.pattern, next.threads, next.batch,
+                                 next.shards, next.blocks));
     const auto now = std::chrono::steady_clock::now();
     if (plain && done > 0 && now - last_line > std::chrono::seconds(10)) {
       last_line = now;
@@ -266,7 +272,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
 
   fmt::print("{}", summary_table(r));
   fmt::print(
-      "\nS = T_seq/T_p against sequential with the same batch and shards; S_best against the fastest "
+      "\nS = T_seq/T_p against sequential with the same batch, shards and blocks; S_best against the fastest "
       "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
       "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
       "same weights as sequential;\nindependent = p copies of sequential at once, sharing nothing: the "
@@ -296,6 +302,10 @@ void add_matrix(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "Thread counts, e.g. 1,2,4 (default 1, 2, 4, ... up to the available CPUs)");
   cmd->add_option("--batch", o->batches, "Batch sizes, e.g. 16,64,256")->capture_default_str();
   cmd->add_option("--shards", o->shards, "Shard counts, e.g. auto,1,4,16 (auto: batch/64, at least 1)")
+      ->capture_default_str();
+  cmd->add_option("--blocks", o->blocks,
+                  "Neuron-block counts, e.g. auto,1,2,4 (auto: about 64 neurons of the narrowest hidden layer a "
+                  "block; model_parallel and hybrid split them among their threads)")
       ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
       ->check(kNotEmpty);

@@ -93,7 +93,6 @@ void run(const TrainOptions& o) {
     throw UsageError("--weight-decay must be a finite number >= 0");
   if (o.batch < 1) throw UsageError("--batch must be at least 1");
   if (o.shards < 0) throw UsageError("--shards must be at least 1 (leave it out for the default, batch/64)");
-  if (o.blocks < 1) throw UsageError("--blocks must be at least 1 (1: every layer in one block)");
   if (o.samples < 0 || o.max_steps < 0) throw UsageError("--samples and --max-steps must be >= 0");
   apply_kernels(o.kernels);
   if (o.pattern == kIndependent)
@@ -130,10 +129,7 @@ void run(const TrainOptions& o) {
     model->init(o.seed);
   }
 
-  if (o.blocks > max_blocks(model->spec.layers))
-    throw UsageError(fmt::format("--blocks {} is more than the {} neurons of the narrowest layer of {}: use at most {}",
-                                 o.blocks, max_blocks(model->spec.layers), layers_string(model->spec.layers),
-                                 max_blocks(model->spec.layers)));
+  check_blocks(model->spec.layers, o.blocks);
   TrainConfig cfg;
   cfg.batch = o.batch;
   cfg.shards = shards;

@@ -60,6 +60,13 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+void check_blocks(const std::vector<int>& layers, int blocks) {
+  if (blocks < 1) throw UsageError("--blocks must be at least 1 (1: every layer in one block)");
+  if (blocks > max_blocks(layers))
+    throw UsageError(fmt::format("--blocks {} is more than the {} neurons of the narrowest layer of {}: use at most {}",
+                                 blocks, max_blocks(layers), layers_string(layers), max_blocks(layers)));
+}
+
 std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto) {
   std::vector<int> out;
   for (const std::string& item : split(s)) {

@@ -34,6 +34,9 @@ std::vector<std::string> split(const std::string& s);
 // a UsageError naming `option`.
 std::vector<int> int_list(const std::string& s, const char* option, int lo, int hi, bool allow_auto = false);
 
+// --blocks N for a model of these layers: a UsageError naming the most it takes.
+void check_blocks(const std::vector<int>& layers, int blocks);
+
 // The layers a command uses for `d` when --layers is not given: input = its features,
 // output = its classes (or targets), hidden layers by the kind of data.
 std::string default_layers(const Dataset& d);

@@ -22,14 +22,20 @@ long auto_steps(int batch, long rep_samples) { return std::max(10L, (rep_samples
 
 std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef>& patterns) {
   std::vector<Cell> cells;
-  auto add = [&](const PatternRef& p, int threads, int batch, int shards) {
+  std::vector<int> block_counts;  // "auto" resolved, each once
+  for (int b : c.blocks) {
+    const int real = b == 0 ? default_blocks(parse_layers(c.layers)) : b;
+    if (std::find(block_counts.begin(), block_counts.end(), real) == block_counts.end()) block_counts.push_back(real);
+  }
+  auto add = [&](const PatternRef& p, int threads, int batch, int shards, int blocks) {
     for (const Cell& x : cells)
-      if (x.key() == CellKey{p.name, threads, batch, shards}) return;
+      if (x.key() == CellKey{p.name, threads, batch, shards, blocks}) return;
     Cell x;
     x.pattern = p.name;
     x.threads = threads;
     x.batch = batch;
     x.shards = shards;
+    x.blocks = blocks;
     x.steps = c.steps > 0 ? c.steps : auto_steps(batch, c.rep_samples);
     x.deterministic = p.deterministic;
     cells.push_back(std::move(x));
@@ -44,16 +50,17 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
       if (real <= batch && std::find(shard_counts.begin(), shard_counts.end(), real) == shard_counts.end())
         shard_counts.push_back(real);
     }
-    if (seq) add(*seq, 1, batch, 1);  // the fastest sequential configuration: speedup_best
-    for (int shards : shard_counts)
-      for (const std::string& name : c.patterns)
-        for (const PatternRef& p : patterns)
-          if (p.name == name) {
-            if (p.name == kSequential)
-              add(p, 1, batch, shards);
-            else
-              for (int t : c.threads) add(p, t, batch, shards);
-          }
+    if (seq) add(*seq, 1, batch, 1, 1);  // the fastest sequential configuration: speedup_best
+    for (int blocks : block_counts)
+      for (int shards : shard_counts)
+        for (const std::string& name : c.patterns)
+          for (const PatternRef& p : patterns)
+            if (p.name == name) {
+              if (p.name == kSequential)
+                add(p, 1, batch, shards, blocks);
+              else
+                for (int t : c.threads) add(p, t, batch, shards, blocks);
+            }
   }
   return cells;
 }
@@ -77,8 +84,8 @@ struct Run {
   std::unique_ptr<Pattern> pattern;
   double loss = 0;
   Run(const PatternRef& p, int threads, const ModelSpec& spec, std::uint64_t seed, const Dataset& train,
-      const std::vector<int>& order, int batch, int shards, Hyper hyper)
-      : trainee(spec, seed, train, order, batch, shards, hyper), pattern(p.make(threads)) {}
+      const std::vector<int>& order, int batch, int shards, Hyper hyper, int blocks)
+      : trainee(spec, seed, train, order, batch, shards, hyper, blocks), pattern(p.make(threads)) {}
   void warm_up(long warmup) {
     for (long k = 0; k < warmup; ++k) trainee.run_step(*pattern);
     trainee.step.busy.reset();
@@ -94,7 +101,7 @@ struct Run {
 
 RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpec& spec, const Dataset& train,
                            const std::vector<int>& order, int batch, int shards, long warmup, long steps,
-                           std::uint64_t seed, Hyper hyper) {
+                           std::uint64_t seed, Hyper hyper, int blocks) {
   // p copies need p times one step's memory: refuse (a skipped cell) rather than be killed.
   const double bytes = double(copies) * double(step_floats(spec.layers, batch, shards)) * sizeof(float);
   if (bytes > double(kMaxStepBytes))
@@ -107,7 +114,7 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
   };
   std::vector<std::unique_ptr<Copy>> c;
   for (int i = 0; i < copies; ++i)
-    c.push_back(std::make_unique<Copy>(pattern, 1, spec, seed, train, order, batch, shards, hyper));
+    c.push_back(std::make_unique<Copy>(pattern, 1, spec, seed, train, order, batch, shards, hyper, blocks));
 
   // The clocks are read by the barriers' completion steps: after the last copy has arrived
   // and before any copy goes on, so the timed span is exactly "all copies stepping".
@@ -172,12 +179,12 @@ RepOutcome run_independent(const PatternRef& pattern, int copies, const ModelSpe
 
 RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpec& spec, const Dataset& train,
                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
-                          std::uint64_t seed, Hyper hyper) {
+                          std::uint64_t seed, Hyper hyper, int blocks) {
   const long runs = long(order.size()) / batch;  // full batches in one pass over the data
   if (runs < 1) throw UsageError(fmt::format("--batch {} is larger than the {} training samples", batch, order.size()));
   if (pattern.name == kIndependent)
-    return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper);
-  Run t(pattern, threads, spec, seed, train, order, batch, shards, hyper);  // set-up: not timed
+    return run_independent(pattern, threads, spec, train, order, batch, shards, warmup, steps, seed, hyper, blocks);
+  Run t(pattern, threads, spec, seed, train, order, batch, shards, hyper, blocks);  // set-up: not timed
   t.warm_up(warmup);
 
   // The timed loop: two clock readings on each side, nothing per step but the step
@@ -224,7 +231,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
       try {
         if (!ref) throw UsageError("unknown pattern '" + c.pattern + "'");
         RepOutcome o = run_repetition(*ref, c.threads, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
-                                      std::uint64_t(r.config.seed));
+                                      std::uint64_t(r.config.seed), {}, c.blocks);
         if (c.rep_seconds.empty()) {
           c.checksum = o.checksum;
           c.final_loss = o.loss;
@@ -245,8 +252,9 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         }
       } catch (const std::exception& e) {
         // The pattern refused this configuration or failed: record why, move on.
-        Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what()};
-        warn(fmt::format("skipped {} p={} batch={} shards={}: {}", s.pattern, s.threads, s.batch, s.shards, s.reason));
+        Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what(), c.blocks};
+        warn(fmt::format("skipped {} p={} batch={} shards={} blocks={}: {}", s.pattern, s.threads, s.batch, s.shards,
+                         s.blocks, s.reason));
         done += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
         r.skipped.push_back(std::move(s));
         r.cells.erase(r.cells.begin() + long(i));

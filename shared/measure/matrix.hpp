@@ -64,7 +64,7 @@ struct RepOutcome {
 // pattern throws (UsageError for a thread count it refuses, ShardError, ...).
 RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpec& spec, const Dataset& train,
                           const std::vector<int>& order, int batch, int shards, long warmup, long steps,
-                          std::uint64_t seed, Hyper hyper = {});
+                          std::uint64_t seed, Hyper hyper = {}, int blocks = 1);
 
 // The machine's own ceiling (kIndependent, results.hpp) runs here as if it were a pattern:
 // p copies of the sequential step at once, each on its own model, over the same read-only

@@ -68,7 +68,7 @@ void compute_metrics(Results& r) {
   for (Cell& c : r.cells) {
     if (c.rep_seconds.empty()) continue;
     const double t_p = c.step_seconds.median;
-    if (const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards})) {
+    if (const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks})) {
       const double t_seq = seq->step_seconds.median;
       c.speedup = speedup(t_seq, t_p);
       c.efficiency = efficiency(*c.speedup, c.threads);
@@ -86,7 +86,7 @@ void compute_metrics(Results& r) {
           (best == 0 || s.step_seconds.median < best))
         best = s.step_seconds.median;
     if (best > 0) c.speedup_best = speedup(best, t_p);
-    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards}))
+    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards, c.blocks}))
       c.speedup_relative = speedup(one->step_seconds.median, t_p);
   }
 }

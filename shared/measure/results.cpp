@@ -123,9 +123,10 @@ std::string results_to_json(const Results& r) {
                       {"hostname", e.hostname},
                       {"load_average", e.load_average}};
   const MatrixConfig& c = r.config;
-  j["config"] = {{"patterns", c.patterns},       {"threads", c.threads}, {"batches", c.batches}, {"shards", c.shards},
-                 {"layers", c.layers},           {"data", c.data},       {"seed", c.seed},       {"steps", c.steps},
-                 {"rep_samples", c.rep_samples}, {"samples", c.samples}, {"warmup", c.warmup},   {"reps", c.reps}};
+  j["config"] = {{"patterns", c.patterns}, {"threads", c.threads},         {"batches", c.batches}, {"shards", c.shards},
+                 {"blocks", c.blocks},     {"layers", c.layers},           {"data", c.data},       {"seed", c.seed},
+                 {"steps", c.steps},       {"rep_samples", c.rep_samples}, {"samples", c.samples}, {"warmup", c.warmup},
+                 {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
     Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
@@ -137,6 +138,7 @@ std::string results_to_json(const Results& r) {
                      {"threads", x.threads},
                      {"batch", x.batch},
                      {"shards", x.shards},
+                     {"blocks", x.blocks},
                      {"steps", x.steps},
                      {"deterministic", x.deterministic},
                      {"complete", x.complete},
@@ -174,6 +176,7 @@ std::string results_to_json(const Results& r) {
                        {"threads", s.threads},
                        {"batch", s.batch},
                        {"shards", s.shards},
+                       {"blocks", s.blocks},
                        {"reason", s.reason}});
   j["skipped"] = std::move(skipped);
   Json prims = Json::array();
@@ -243,6 +246,7 @@ const Column kCellColumns[] = {
     {"threads", [](const Cell& c) { return std::to_string(c.threads); }},
     {"batch", [](const Cell& c) { return std::to_string(c.batch); }},
     {"shards", [](const Cell& c) { return std::to_string(c.shards); }},
+    {"blocks", [](const Cell& c) { return std::to_string(c.blocks); }},
     {"steps", [](const Cell& c) { return std::to_string(c.steps); }},
     {"deterministic", [](const Cell& c) { return yes_no(c.deterministic); }},
     {"complete", [](const Cell& c) { return yes_no(c.complete); }},
@@ -333,6 +337,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   c.threads = in.list<int>(cj, "threads", cw);
   c.batches = in.list<int>(cj, "batches", cw);
   c.shards = in.list<int>(cj, "shards", cw);
+  if (cj.contains("blocks")) c.blocks = in.list<int>(cj, "blocks", cw);
   c.layers = in.str(cj, "layers", cw);
   c.data = in.str(cj, "data", cw);
   c.seed = in.integer(cj, "seed", cw);
@@ -351,6 +356,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.threads = int(in.integer(x, "threads", w));
     k.batch = int(in.integer(x, "batch", w));
     k.shards = int(in.integer(x, "shards", w));
+    if (x.contains("blocks")) k.blocks = int(in.integer(x, "blocks", w));
     k.steps = in.integer(x, "steps", w);
     k.deterministic = in.boolean(x, "deterministic", w);
     k.complete = in.boolean(x, "complete", w);
@@ -363,8 +369,8 @@ Results results_from_json(const std::string& text, const std::string& source) {
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
       in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
-    if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.steps < 1)
-      in.fail(w, "threads, batch, shards and steps must be positive");
+    if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.blocks < 1 || k.steps < 1)
+      in.fail(w, "threads, batch, shards, blocks and steps must be positive");
     const Json& ss = in.field(x, "step_seconds", w);
     const std::string sw = w + ".step_seconds";
     auto stat = [&](const char* key) { return in.opt_number(ss, key, sw).value_or(0.0); };
@@ -400,6 +406,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
       r.skipped.push_back({in.str(sk[i], "pattern", w), int(in.integer(sk[i], "threads", w)),
                            int(in.integer(sk[i], "batch", w)), int(in.integer(sk[i], "shards", w)),
                            in.str(sk[i], "reason", w)});
+      if (sk[i].contains("blocks")) r.skipped.back().blocks = int(in.integer(sk[i], "blocks", w));
     }
   }
   if (j.contains("primitives")) {

@@ -21,6 +21,7 @@
 //   "config": {
 //     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
 //     "shards": [0],            // shard counts to measure; 0 = default_shards(batch) (batch/64, >= 1)
+//     "blocks": [1],            // neuron-block counts; 0 = default_blocks(layers); absent: [1]
 //     "layers": "784-256-128-10", "data": "synthetic", "seed": 1,
 //     "steps": 0,               // timed steps per repetition; 0 = auto, see each cell's "steps"
 //     "rep_samples": 8192,      // with steps 0: steps = max(10, ceil(rep_samples / batch))
@@ -29,7 +30,7 @@
 //   },
 //   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
 //                            // ceiling: p sequential copies at once (shared/measure/matrix.hpp)
-//     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "steps": 32,
+//     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "blocks": 1, "steps": 32,
 //     "deterministic": true,
 //     "complete": true,         // false: fewer repetitions than config.reps (interrupted run)
 //     "rep_seconds": [..],      // wall time of the `steps` timed steps, one per repetition
@@ -42,8 +43,8 @@
 //     "rep_useful_parallelism", "rep_imbalance": [..],  // per repetition, from the threads'
 //     "useful_parallelism", "imbalance",                // busy times (Step::busy): sum of
 //                               // busy / wall; max / mean busy. [] and null in older files
-//     "speedup",                // S = T_seq / T_p, sequential with the same batch and shards
-//     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards)
+//     "speedup",                // S = T_seq / T_p, sequential with the same batch, shards and blocks
+//     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards, blocks)
 //     "speedup_relative",       // T_1 / T_p, the same pattern with 1 thread
 //     "efficiency",             // E = S / p
 //     "karp_flatt",             // e = (1/S - 1/p) / (1 - 1/p), null for p = 1
@@ -51,11 +52,11 @@
 //     "samples_per_second",     // batch / median step time
 //     "final_loss",             // mean training loss per sample over the timed steps
 //     "checksum",               // FNV-1a of the final weights, as gdlab train prints it
-//     "matches_sequential",     // checksum == sequential's (same batch, shards, steps); null: none
+//     "matches_sequential",     // checksum == sequential's (same batch, shards, blocks, steps); null: none
 //     "flags": ["oversubscribed", "low_parallelism", "noisy", "incomplete",
 //               "checksum_differs", "reps_differ"]
 //   } ],
-//   "skipped": [ {"pattern","threads","batch","shards","reason"} ],   // cells that could not run
+//   "skipped": [ {"pattern","threads","batch","shards","blocks","reason"} ],   // cells that could not run
 //   "primitives": [ {"name": "std::thread create+join", "threads": 2, "microseconds": 36.0} ]
 // }
 //
@@ -107,6 +108,7 @@ struct MatrixConfig {
   std::vector<int> threads;
   std::vector<int> batches;
   std::vector<int> shards{0};  // 0 = default_shards(batch)
+  std::vector<int> blocks{1};  // neuron blocks per layer; 0 = default_blocks(layers)
   std::string layers = "784-256-128-10";
   std::string data = "synthetic";
   long seed = 1;
@@ -125,7 +127,7 @@ struct StepStats {
 // What identifies a cell: the pattern and the configuration it measures.
 struct CellKey {
   std::string pattern;
-  int threads = 1, batch = 0, shards = 1;
+  int threads = 1, batch = 0, shards = 1, blocks = 1;
   bool operator==(const CellKey&) const = default;
 };
 
@@ -135,6 +137,7 @@ struct Cell {
   int threads = 1;
   int batch = 0;
   int shards = 1;
+  int blocks = 1;
   long steps = 0;
   bool deterministic = true;
   // Raw measurements, one entry per repetition.
@@ -155,7 +158,7 @@ struct Cell {
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
   std::vector<Flag> flags;
-  CellKey key() const { return {pattern, threads, batch, shards}; }
+  CellKey key() const { return {pattern, threads, batch, shards, blocks}; }
   bool has(Flag f) const;
 };
 
@@ -163,7 +166,8 @@ struct Skipped {
   std::string pattern;
   int threads = 1, batch = 0, shards = 1;
   std::string reason;
-  CellKey key() const { return {pattern, threads, batch, shards}; }
+  int blocks = 1;
+  CellKey key() const { return {pattern, threads, batch, shards, blocks}; }
 };
 
 struct Primitive {

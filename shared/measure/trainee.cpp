@@ -16,9 +16,9 @@ Model initialised(const ModelSpec& spec, std::uint64_t seed) {
 }  // namespace
 
 Trainee::Trainee(const ModelSpec& spec, std::uint64_t seed, const Dataset& train, std::vector<int> order_, int batch_,
-                 int shards, Hyper hyper)
+                 int shards, Hyper hyper, int blocks)
     : model(initialised(spec, seed)),
-      step(model, train, batch_, shards, hyper),
+      step(model, train, batch_, shards, hyper, blocks),
       order(std::move(order_)),
       batch(batch_) {
   if (order.size() < std::size_t(batch))

@@ -16,7 +16,7 @@ struct Trainee {
   // The weights start from `seed`. Step k trains on the (k mod runs)-th run of `batch`
   // indices of `order`, where runs = order.size() / batch full batches.
   Trainee(const ModelSpec& spec, std::uint64_t seed, const Dataset& train, std::vector<int> order, int batch,
-          int shards, Hyper hyper = {});
+          int shards, Hyper hyper = {}, int blocks = 1);
 
   // Gathers the next batch into the step (after the last full batch, the first again).
   void prepare_next();

@@ -154,6 +154,12 @@ int max_blocks(const std::vector<int>& layers) {
   return layers.size() < 2 ? 0 : *std::min_element(layers.begin() + 1, layers.end());
 }
 
+int default_blocks(const std::vector<int>& layers) {
+  if (layers.size() < 3) return 1;  // no hidden layer
+  const int narrowest_hidden = *std::min_element(layers.begin() + 1, layers.end() - 1);
+  return std::clamp(narrowest_hidden / 64, 1, max_blocks(layers));
+}
+
 const Workspace::Products& Workspace::products(const Model& m, int n, Params* grad, int blocks) {
   const auto key = std::make_tuple(n, m.w.data(), grad ? grad->data() : nullptr, blocks);
   if (auto it = products_.find(key); it != products_.end()) return it->second;

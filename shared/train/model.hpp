@@ -91,6 +91,11 @@ std::pair<int, int> block_rows(int rows, int blocks, int j);
 // The most neuron blocks a model of these layer sizes takes: its narrowest layer's neurons
 // (the input layer has none to split).
 int max_blocks(const std::vector<int>& layers);
+// The default block count for these layers: blocks of about 64 neurons of the narrowest
+// hidden layer (so each block's products stay large enough to run near the kernel's
+// speed, as default_shards keeps shards at about 64 samples), at least 1 and at most
+// max_blocks. 784-256-128-10 gets 2.
+int default_blocks(const std::vector<int>& layers);
 
 // Activations of one shard, sized once for the largest shard (no allocation per step),
 // and the matrix products that run on them.
