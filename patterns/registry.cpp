@@ -127,8 +127,8 @@ const PatternInfo kPatterns[] = {
      kBoostBarrierUse},
     {"model_parallel", "patterns/model_parallel.cpp",
      "the caller + p-1 persistent `std::thread`s split every layer: thread t owns a fixed range of neuron blocks "
-     "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then each "
-     "thread combines and updates its own rows",
+     "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then every "
+     "p-th slice",
      "shards x phases + 2 rounds of a `std::barrier` of p threads (10 at one shard of 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_model_parallel, kModelBarrier},
     {"hybrid", "patterns/hybrid.cpp",

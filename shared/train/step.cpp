@@ -313,34 +313,6 @@ void Step::update_range(std::size_t b, std::size_t e, const float* g) {
   }
 }
 
-// Block j's rows of every layer's weights and biases: each column of W_l holds them as
-// one run of floats. Each run is combined a chunk at a time by the same tree as
-// combine_slice, then updated.
-void Step::update_rows(int j) {
-  BusyClock::Scope timed(busy);
-  FlushDenormals ftz;
-  const bool folded = held_[0] == shards();  // the sum is in shard 0's buffer already
-  float scratch[kMaxDepth][kChunk];
-  float* g = grad_.data();
-  auto combine_and_update = [&](std::size_t off, std::size_t n) {
-    for (std::size_t b = off, e = off + n; b < e; b += kChunk) {
-      const int c = int(std::min<std::size_t>(kChunk, e - b));
-      if (folded) {
-        update_range(b, b + std::size_t(c), shard_grad_[0].data());
-        continue;
-      }
-      const float* sum = tree_sum(0, shards(), b, c, g + b, scratch[0]);
-      if (sum != g + b) std::copy_n(sum, c, g + b);
-      update_range(b, b + std::size_t(c), g);
-    }
-  };
-  for (const Layout::Block& l : model_.layout.blocks) {
-    const auto [r, rows] = block_rows(l.out, blocks_, j);
-    for (int c = 0; c < l.in; ++c) combine_and_update(l.w + std::size_t(c) * l.out + r, std::size_t(rows));
-    combine_and_update(l.b + r, std::size_t(rows));
-  }
-}
-
 void Step::clear_gradient() {
   grad_.setZero();
   std::fill(update_source_.begin(), update_source_.end(), grad_.data());

@@ -37,10 +37,6 @@
 // run at once. Each task writes only its own rows or columns, so no task needs a lock,
 // and run_shard(s) is the same tasks in order: every pattern computes sequential's
 // weights, bit for bit, for the same (shards, blocks), at any thread count.
-//
-// A pattern whose threads own blocks may combine and update by block instead of by slice:
-// update_rows(j) combines (the same tree) and updates block j's rows of every layer, after
-// every shard's map, so the thread that computed those rows' gradient updates them.
 // [/lesson:blocks]
 //
 // The shard and block counts are part of the configuration, never the thread count:
@@ -148,7 +144,6 @@ class Step {
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
   void combine_slice(int k);                            // combine, deterministic order
   void update_slice(int k);                             // update
-  void update_rows(int j);                              // combine and update block j's rows
 
   // For the contrast patterns that combine in arrival order (non-deterministic):
   void clear_gradient();              // gradient := 0
