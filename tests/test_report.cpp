@@ -124,6 +124,42 @@ TEST(Report, AmdahlFitRecoversAnExactLaw) {
   EXPECT_GT(found, 0) << read(s.dir / "r" / "fits.csv");
 }
 
+// Cells of a second neuron-block count do not leak into the charts and fits, which show
+// the fewest blocks measured: copies of openmp's cells at 2 blocks, 10 times slower,
+// leave its Amdahl fit where the 1-block cells put it.
+TEST(Report, ChartsShowOneBlockCount) {
+  Scratch s;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  r.environment.cpus_available = 4;
+  const double a = 150e-6, b = 2400e-6;
+  std::vector<gd::Cell> copies;
+  for (gd::Cell& c : r.cells)
+    if (c.pattern == "openmp") {
+      c.step_seconds.median = a + b / c.threads;
+      gd::Cell slow = c;
+      slow.blocks = 2;
+      slow.step_seconds.median *= 10;
+      copies.push_back(slow);
+    }
+  ASSERT_FALSE(copies.empty());
+  r.cells.insert(r.cells.end(), copies.begin(), copies.end());
+  const std::string in = (s.dir / "blocks.json").string();
+  gd::write_results(in, r);
+  gd::write_report({in}, (s.dir / "r").string());
+  std::istringstream csv(read(s.dir / "r" / "fits.csv"));
+  int found = 0;
+  for (std::string line; std::getline(csv, line);) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (f.size() != 7 || f[1] != "openmp") continue;
+    ++found;
+    EXPECT_NEAR(std::stod(f[5]), a, 1e-9) << line;
+    EXPECT_NEAR(std::stod(f[6]), b, 1e-9) << line;
+  }
+  EXPECT_GT(found, 0) << read(s.dir / "r" / "fits.csv");
+}
+
 TEST(Report, FilesOfAReport) {
   Scratch s;
   gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string() + "/");

@@ -27,9 +27,14 @@ class RunView {
  public:
   explicit RunView(const ReportRun& run) : run(run), r(run.results) {
     for (const auto& p : r.config.patterns) add_pattern(p);
+    // The charts and tables show one neuron-block count: the fewest measured (normally 1,
+    // the data-parallel view); cells of other block counts are in the run's cells.csv.
+    for (const auto& c : r.cells) blocks = std::min(blocks, c.blocks);
+    if (r.cells.empty()) blocks = 1;
     std::set<int> threads;
     std::set<std::pair<int, int>> workloads;
     for (const auto& c : r.cells) {
+      if (c.blocks != blocks) continue;
       add_pattern(c.pattern);
       threads.insert(c.threads);
       workloads.insert({c.batch, c.shards});
@@ -45,7 +50,8 @@ class RunView {
     // One shard count per batch for the charts: the default (batch/64, at least 1) when it
     // was measured, else the one with the most cells, ties to the fewer shards.
     std::map<std::pair<int, int>, int> count;
-    for (const auto& c : r.cells) ++count[{c.batch, c.shards}];
+    for (const auto& c : r.cells)
+      if (c.blocks == blocks) ++count[{c.batch, c.shards}];
     for (auto [w, n] : count) {
       const int def = default_shards(w.first);
       auto it = primary.find(w.first);
@@ -85,6 +91,7 @@ class RunView {
   std::vector<std::pair<int, int>> workloads;
   std::map<int, int> primary;  // batch -> shard count used in the charts
   int cpus = 1, pc = 1;
+  int blocks = 1 << 30;  // the neuron-block count shown: the fewest measured (set in the constructor)
 
  private:
   static std::string key(const std::string& pattern, int p, int batch, int shards) {
