@@ -103,7 +103,7 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
   for (int n : {batch, int(data.size() % std::size_t(batch))}) {
     if (n == 0) continue;
     for (int s = 0; s < shards; ++s) {
-      const int count = n / shards + (s < n % shards ? 1 : 0);
+      const int count = block_rows(n, shards, s).second;
       if (count > 0) ws_[std::size_t(s)].products(model, count, &shard_grad_[std::size_t(s)], blocks);
     }
   }
@@ -166,10 +166,7 @@ void Step::mark_folded(int a, int b, int first, int last) {
 // [/lesson:fold]
 
 std::pair<int, int> Step::shard_range(int s) const {
-  // n samples in S shards: the first n % S shards get one extra sample.
-  const int S = shards(), base = n_ / S, extra = n_ % S;
-  const int first = s * base + std::min(s, extra);
-  return {first, base + (s < extra ? 1 : 0)};
+  return block_rows(n_, shards(), s);  // n samples in S shards: the first n % S get one extra
 }
 
 void Step::run_shard(int s) {
@@ -273,7 +270,7 @@ void Step::combine_slice(int k) {
 // multiply: the update alone can then take several times as long as the whole step
 // should. The update runs with flush-to-zero and denormals-are-zero set in the calling
 // thread's MXCSR (and restored after), so such a velocity becomes 0. Every pattern
-// updates through update_range, so they all flush the same values, and the bits agree.
+// updates through update_slice, so they all flush the same values, and the bits agree.
 namespace {
 class FlushDenormals {
  public:
@@ -287,18 +284,16 @@ class FlushDenormals {
 };
 }  // namespace
 
-void Step::update_slice(int k) {
-  BusyClock::Scope timed(busy);
-  FlushDenormals ftz;
-  update_range(slice_begin_[k], slice_begin_[k + 1], update_source_[std::size_t(k)]);
-}
-
 // Every thread read all the weights in its forward pass, so the cache lines written here
 // are held by the other cores too, and a store must wait until their copies are
 // invalidated (lesson 13). One such wait at a time would leave the core idle; asking for
 // the next block of lines in write mode (a write prefetch) while this block is computed
 // lets those invalidations overlap. The arithmetic, and so the result, is unchanged.
-void Step::update_range(std::size_t b, std::size_t e, const float* g) {
+void Step::update_slice(int k) {
+  BusyClock::Scope timed(busy);
+  FlushDenormals ftz;
+  const std::size_t b = slice_begin_[k], e = slice_begin_[k + 1];
+  const float* g = update_source_[std::size_t(k)];
   constexpr std::size_t kBlock = 256, kLine = 64 / sizeof(float);  // floats: 16 cache lines, one line
   float* w = model_.w.data();
   float* v = velocity_.data();

@@ -179,10 +179,9 @@ class Step {
   void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
   void gather(int s, int first, int count, int j);
-  void update_range(std::size_t b, std::size_t e, const float* g);  // momentum SGD on floats [b, e)
-  std::string where(int j) const;                                   // "block j: " when there are blocks, else ""
-  std::vector<std::vector<ShardTotals>> block_totals_;              // [shard][block]: its columns' loss
-  std::vector<int> held_;  // shard buffer a holds the sum of shards [a, held_[a])
+  std::string where(int j) const;                       // "block j: " when there are blocks, else ""
+  std::vector<std::vector<ShardTotals>> block_totals_;  // [shard][block]: its columns' loss
+  std::vector<int> held_;                               // shard buffer a holds the sum of shards [a, held_[a])
   std::vector<std::vector<int>> shard_labels_;
   std::vector<std::vector<float>> shard_targets_;
   std::vector<std::size_t> slice_begin_;
