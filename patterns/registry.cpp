@@ -60,7 +60,8 @@ constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 10}};
 constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 11}};
 
 // Each row: name, file, mechanism, what a step pays, library, its version's key,
-// deterministic, factory, what a step pays priced. A share is one thread's part of a phase:
+// deterministic, factory, what a step pays priced, and what the threads split when it is
+// not the shards. A share is one thread's part of a phase:
 // its block of shards (shard_block), then every p-th slice.
 const PatternInfo kPatterns[] = {
     {kSequential,
@@ -71,7 +72,8 @@ const PatternInfo kPatterns[] = {
      "",
      true,
      make_sequential,
-     {}},
+     {},
+     Axis::none},
     {"thread_mutex", "patterns/thread_mutex.cpp",
      "p `std::jthread`s started every step; thread t maps shards t, t+p, ... and adds each gradient to one sum "
      "under a `std::mutex`, in arrival order; the caller updates",
@@ -130,14 +132,14 @@ const PatternInfo kPatterns[] = {
      "(`--blocks`) and runs them in each phase of each shard, a `std::barrier` of p after every phase; then every "
      "p-th slice",
      "shards x phases + 2 rounds of a `std::barrier` of p threads (10 at one shard of 784-256-128-10)",
-     "std::thread, std::barrier", "", true, make_model_parallel, kModelBarrier},
+     "std::thread, std::barrier", "", true, make_model_parallel, kModelBarrier, Axis::model},
     {"hybrid", "patterns/hybrid.cpp",
      "shards x blocks: the caller + p-1 persistent `std::thread`s in min(shards, p) groups; a group takes a block of "
      "shards, its threads each a range of neuron blocks, and meets at its own `std::barrier` after every phase; a "
      "barrier of all p, then every p-th slice",
      "3 rounds of a std::barrier of p threads, and shards per group x phases rounds of each group's (11 rounds at one "
      "shard of 784-256-128-10)",
-     "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier},
+     "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier, Axis::both},
 };
 }  // namespace
 
@@ -155,6 +157,12 @@ std::span<const PrimitiveUse> what_it_pays(std::string_view name) {
   for (const auto& p : kPatterns)
     if (p.name == name) return p.pays;
   return {};
+}
+
+Axis axis_of(std::string_view name) {
+  for (const auto& p : kPatterns)
+    if (p.name == name) return p.axis;
+  return Axis::none;
 }
 
 std::string library_of_build(const PatternInfo& p) {

@@ -25,6 +25,7 @@ struct PatternInfo {
   bool deterministic;           // bit-identical to sequential (same shard count)
   std::unique_ptr<Pattern> (*make)(int threads);
   std::span<const PrimitiveUse> pays;  // per_step priced, in bench_primitives' rows (none: sequential)
+  Axis axis = Axis::data;              // what its threads split (shards unless the row says)
 };
 
 std::span<const PatternInfo> all_patterns();
@@ -33,6 +34,9 @@ const PatternInfo& find_pattern(std::string_view name);
 // What the pattern of that name pays per step (PatternInfo::pays); nothing for a name
 // that is not a pattern (a results file may hold patterns this build does not have).
 std::span<const PrimitiveUse> what_it_pays(std::string_view name);
+// What the pattern of that name splits among its threads (PatternInfo::axis); none for a
+// name that is not a pattern.
+Axis axis_of(std::string_view name);
 
 // The library with the version this build was compiled against ("oneTBB 2021.8.0").
 std::string library_of_build(const PatternInfo& p);

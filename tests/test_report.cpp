@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "file_helpers.hpp"
+#include "measure/metrics.hpp"
 #include "measure/results.hpp"
 #include "report/report.hpp"
 #include "train/error.hpp"
@@ -158,6 +159,80 @@ TEST(Report, ChartsShowOneBlockCount) {
     EXPECT_NEAR(std::stod(f[6]), b, 1e-9) << line;
   }
   EXPECT_GT(found, 0) << read(s.dir / "r" / "fits.csv");
+}
+
+// The second axis: with a model-parallel pattern measured, the report sets the fastest
+// pattern of each axis side by side at every batch. Copies of openmp's cells at 2 blocks
+// stand for model_parallel and hybrid, made faster at batch 16, as fast at 64 and slower at
+// 256; the winners, and whether each win is beyond noise, must follow.
+TEST(Report, SetsTheFastestOfEachAxisSideBySide) {
+  Scratch s;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  const std::map<int, std::pair<double, double>> scale{{16, {0.5, 0.8}}, {64, {1.0, 1.3}}, {256, {1.5, 1.2}}};
+  std::vector<gd::Cell> added;
+  for (const gd::Cell& c : r.cells) {
+    if (c.pattern == "sequential") {
+      gd::Cell seq = c;  // sequential at 2 blocks, a little slower than at 1
+      seq.blocks = 2;
+      for (double& t : seq.rep_seconds) t *= 1.05;
+      added.push_back(seq);
+    }
+    if (c.pattern != "openmp" || c.threads != 2) continue;
+    for (const char* name : {"model_parallel", "hybrid"}) {
+      gd::Cell x = c;
+      x.pattern = name;
+      x.blocks = 2;
+      const auto [m, h] = scale.at(c.batch);
+      for (double& t : x.rep_seconds) t *= std::string(name) == "hybrid" ? h : m;
+      added.push_back(x);
+    }
+  }
+  r.cells.insert(r.cells.end(), added.begin(), added.end());
+  gd::compute_metrics(r);
+  const std::string in = (s.dir / "axes.json").string();
+  gd::write_results(in, r);
+  gd::ReportOptions opt;
+  opt.axis = [](const std::string& p) {
+    return p == "sequential"       ? gd::Axis::none
+           : p == "model_parallel" ? gd::Axis::model
+           : p == "hybrid"         ? gd::Axis::both
+                                   : gd::Axis::data;
+  };
+  gd::write_report({in}, (s.dir / "r").string(), opt);
+  const std::string md = read(s.dir / "r" / "report.md");
+  const auto at = md.find("### Data against model parallelism, p = 2");
+  ASSERT_NE(at, std::string::npos) << md;
+  const std::string sec = md.substr(at, md.find("\n### ", at + 1) - at);
+  EXPECT_NE(sec.find("at batch 16, model parallel (model\\_parallel (p = 2), 1 shard × 2 blocks; S\\_best 3.78), "
+                     "beyond noise ahead of data × model (hybrid (p = 2)"),
+            std::string::npos)
+      << sec;
+  // At 64 openmp and model_parallel ran the same times: within noise of each other.
+  EXPECT_NE(sec.find("at batch 64, data parallel (openmp (p = 2), 1 shard × 1 block; S\\_best 1.94), within noise of "
+                     "model parallel"),
+            std::string::npos)
+      << sec;
+  EXPECT_NE(sec.find("at batch 256, data parallel (openmp (p = 2), 4 shards × 1 block; S\\_best 2.01), beyond noise "
+                     "ahead of data × model (hybrid (p = 2), S\\_best 1.68)"),
+            std::string::npos)
+      << sec;
+  // The table: the reference and the three axes at each batch, and the fastest sequential run is at 1 block.
+  EXPECT_NE(sec.find("| 256 | sequential (the reference) | sequential (p = 1) | 1 shard × 1 block |"),
+            std::string::npos)
+      << sec;
+  for (const char* row :
+       {"| 16 | data parallel | openmp (p = 2) |", "| 16 | model parallel | model\\_parallel (p = 2) |",
+        "| 256 | data × model | hybrid (p = 2) | 4 shards × 2 blocks |"})
+    EXPECT_NE(sec.find(row), std::string::npos) << row << "\n" << sec;
+  const std::string svg = read(s.dir / "r" / "axes.svg");
+  for (const char* series : {">data parallel<", ">model parallel<", ">data × model<"})
+    EXPECT_NE(svg.find(series), std::string::npos) << series;
+
+  // Without a model-parallel pattern, or without the registry's axes, there is no such section.
+  gd::write_report({results_path("results-2core.json")}, (s.dir / "plain").string(), opt);
+  EXPECT_EQ(read(s.dir / "plain" / "report.md").find("Data against model parallelism"), std::string::npos);
+  gd::write_report({in}, (s.dir / "no-axes").string());
+  EXPECT_EQ(read(s.dir / "no-axes" / "report.md").find("Data against model parallelism"), std::string::npos);
 }
 
 TEST(Report, FilesOfAReport) {

@@ -30,6 +30,7 @@ void add_report(CLI::App& app) {
     options.title = o->title;
     options.stop = [] { return CtrlC::pressed(); };
     options.pays = [](const std::string& pattern) { return what_it_pays(pattern); };
+    options.axis = [](const std::string& pattern) { return axis_of(pattern); };
     // Ctrl-C abandons the report at the next chart: the temporary folder is removed and
     // an older report at --out stays as it was. The handler stays until the process ends,
     // so a Ctrl-C just after the report is in place changes nothing; a second one kills.

@@ -186,6 +186,20 @@ std::string results_to_json(const Results& r) {
   return j.dump(2) + "\n";
 }
 
+const char* axis_name(Axis a) {
+  switch (a) {
+    case Axis::none:
+      return "sequential";
+    case Axis::data:
+      return "data parallel";
+    case Axis::model:
+      return "model parallel";
+    case Axis::both:
+      return "data × model";
+  }
+  return "?";
+}
+
 std::string_view flag_name(Flag f) {
   switch (f) {
     case Flag::oversubscribed:

@@ -184,6 +184,13 @@ struct PrimitiveUse {
   double per_step = 1;  // may be a fraction where a row does more than the pattern needs
 };
 
+// What a pattern's threads split: the data (shards, the batch's samples), the model
+// (neuron blocks of every layer), or both. Sequential splits nothing; the machine's ceiling
+// (kIndependent) is no pattern. patterns/registry.cpp says it for each pattern; the report
+// sets the fastest of each kind side by side at every batch.
+enum class Axis { none, data, model, both };
+const char* axis_name(Axis a);  // "sequential", "data parallel", "model parallel", "data × model"
+
 struct Results {
   Environment environment;
   MatrixConfig config;

@@ -39,6 +39,10 @@ struct ReportOptions {
   // what_it_pays). The overhead section then prices every pattern's primitives and sets
   // that beside its overhead; without it, the two stand side by side unexplained.
   std::function<std::span<const PrimitiveUse>(const std::string& pattern)> pays;
+  // What a pattern's threads split (gdlab report passes the registry's axis_of). With it,
+  // a run that measured a model-parallel pattern gets a section setting the fastest
+  // pattern of each axis side by side at every batch.
+  std::function<Axis(const std::string& pattern)> axis;
 };
 
 // Reads every input with read_results (UsageError for a missing, corrupt or wrong-schema

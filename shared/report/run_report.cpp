@@ -34,6 +34,7 @@ void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>
   speedup_charts(doc, run_fits);
   efficiency_threads(doc);
   efficiency_batch(doc);
+  axes(doc);
   overhead(doc);
   throughput(doc);
   fits_table(doc, run_fits);

@@ -41,6 +41,7 @@ class RunReport {
   void speedup_charts(Doc& doc, std::vector<Fit>& fits);
   void efficiency_threads(Doc& doc);
   void efficiency_batch(Doc& doc);
+  void axes(Doc& doc);  // section_axes.cpp
   void overhead(Doc& doc);
   void throughput(Doc& doc);
   void pattern_tables(Doc& doc);
