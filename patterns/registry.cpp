@@ -21,6 +21,8 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 std::unique_ptr<Pattern> make_model_parallel(int threads);
 std::unique_ptr<Pattern> make_hybrid(int threads);
+std::unique_ptr<Pattern> make_mpi(int threads);
+std::unique_ptr<Pattern> make_mpi_allreduce(int threads);
 
 namespace {
 // What one step pays, in the rows of bench_primitives (bench/benchmarks/bench_primitives*.cpp): the pattern's per_step
@@ -141,28 +143,71 @@ const PatternInfo kPatterns[] = {
      "shard of 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier, Axis::both},
 };
+
+// Patterns whose workers are processes: one MPI rank each, --threads threads a rank. They
+// run only in a job that mpirun started (gdlab train --ranks N starts it).
+const PatternInfo kRankPatterns[] = {
+    {"mpi",
+     "patterns/mpi.cpp",
+     "one process per rank (`mpirun`), each a whole replica: rank r's threads run its block of shards; the owner "
+     "of each slice receives the others' block sums of it (`MPI_Isend`/`MPI_Irecv`), combines them by the tree and "
+     "updates it; `MPI_Allgatherv` of the weights",
+     "a reduce-scatter of the gradient in messages, an all-gather of the weights and one of the shards' losses; "
+     "threads - 1 thread spawns and joins in each rank",
+     "Open MPI",
+     "mpi",
+     true,
+     make_mpi,
+     {}},
+    {"mpi_allreduce",
+     "patterns/mpi_allreduce.cpp",
+     "one process per rank, each a whole replica: rank r's threads run its block of shards, one "
+     "`MPI_Allreduce(MPI_SUM)` of the gradient in the library's order, then every rank updates all the weights",
+     "one allreduce of the gradient and an all-gather of the shards' losses; threads - 1 thread spawns and joins "
+     "in each rank",
+     "Open MPI",
+     "mpi",
+     false,
+     make_mpi_allreduce,
+     {}},
+};
+
+// Both tables, thread patterns first.
+template <class F>
+const PatternInfo* first_of_all(F&& match) {
+  for (const auto& p : kPatterns)
+    if (match(p)) return &p;
+  for (const auto& p : kRankPatterns)
+    if (match(p)) return &p;
+  return nullptr;
+}
 }  // namespace
 
 std::span<const PatternInfo> all_patterns() { return kPatterns; }
+std::span<const PatternInfo> rank_patterns() { return kRankPatterns; }
 
 const PatternInfo& find_pattern(std::string_view name) {
-  for (const auto& p : kPatterns)
-    if (p.name == name) return p;
+  if (const PatternInfo* p = first_of_all([&](const PatternInfo& x) { return x.name == name; })) return *p;
   std::string known;
   for (const auto& p : kPatterns) known += (known.empty() ? "" : ", ") + std::string(p.name);
+  for (const auto& p : kRankPatterns) known += ", " + std::string(p.name);
   throw UsageError("unknown pattern '" + std::string(name) + "' (known: " + known + "; see gdlab patterns)");
 }
 
+bool is_rank_pattern(std::string_view name) {
+  for (const auto& p : kRankPatterns)
+    if (p.name == name) return true;
+  return false;
+}
+
 std::span<const PrimitiveUse> what_it_pays(std::string_view name) {
-  for (const auto& p : kPatterns)
-    if (p.name == name) return p.pays;
-  return {};
+  const PatternInfo* p = first_of_all([&](const PatternInfo& x) { return x.name == name; });
+  return p ? p->pays : std::span<const PrimitiveUse>{};
 }
 
 Axis axis_of(std::string_view name) {
-  for (const auto& p : kPatterns)
-    if (p.name == name) return p.axis;
-  return Axis::none;
+  const PatternInfo* p = first_of_all([&](const PatternInfo& x) { return x.name == name; });
+  return p ? p->axis : Axis::none;
 }
 
 std::string library_of_build(const PatternInfo& p) {
@@ -198,9 +243,12 @@ std::string cell(std::string_view text) {
 
 std::string patterns_markdown() {
   std::string s = "| pattern | file | mechanism | deterministic | what it pays per step |\n|---|---|---|---|---|\n";
-  for (const auto& p : kPatterns)
-    s += "| " + std::string(p.name) + " | `" + std::string(p.file) + "` | " + cell(p.mechanism) + " | " +
-         (p.deterministic ? "yes" : "**no**") + " | " + cell(p.per_step) + " |\n";
+  auto row = [](const PatternInfo& p) {
+    return "| " + std::string(p.name) + " | `" + std::string(p.file) + "` | " + cell(p.mechanism) + " | " +
+           (p.deterministic ? "yes" : "**no**") + " | " + cell(p.per_step) + " |\n";
+  };
+  for (const auto& p : kPatterns) s += row(p);
+  for (const auto& p : kRankPatterns) s += row(p);
   return s;
 }
 

@@ -28,7 +28,12 @@ struct PatternInfo {
   Axis axis = Axis::data;              // what its threads split (shards unless the row says)
 };
 
+// The patterns whose workers are threads of this process, and those whose workers are
+// MPI ranks, which run only in a job that mpirun started (gdlab train --ranks N). The
+// lookups below and the README's table take both.
 std::span<const PatternInfo> all_patterns();
+std::span<const PatternInfo> rank_patterns();
+bool is_rank_pattern(std::string_view name);
 // Throws UsageError listing the known names when `name` is not one of them.
 const PatternInfo& find_pattern(std::string_view name);
 // What the pattern of that name pays per step (PatternInfo::pays); nothing for a name

@@ -1,6 +1,7 @@
 # The floors of shared/ link only downward: train includes nothing of measure or report,
-# measure nothing of report. Every header is included by its floor's folder
-# ("measure/results.hpp"), so a look at the #include lines tells which floor a file reaches.
+# measure nothing of report, ranks (processes) nothing of measure or report. Every header
+# is included by its floor's folder ("measure/results.hpp"), so a look at the #include
+# lines tells which floor a file reaches.
 #
 #   cmake -DROOT=<source dir> -P tests/check_floors.cmake
 # Exits non-zero, naming each file and line, when an include reaches up a floor.
@@ -9,8 +10,9 @@ if(NOT ROOT)
 endif()
 set(forbidden_train "measure/" "report/")
 set(forbidden_measure "report/")
+set(forbidden_ranks "measure/" "report/")
 set(violations "")
-foreach(floor train measure)
+foreach(floor train measure ranks)
   file(GLOB_RECURSE sources "${ROOT}/shared/${floor}/*.hpp" "${ROOT}/shared/${floor}/*.cpp")
   if(NOT sources)
     message(FATAL_ERROR "no sources under ${ROOT}/shared/${floor}: is ROOT right?")
@@ -31,4 +33,4 @@ if(violations)
   list(JOIN violations "\n  " text)
   message(FATAL_ERROR "includes that break the floors (train <- measure <- report):\n  ${text}")
 endif()
-message(STATUS "floors hold: train includes no measure or report, measure no report")
+message(STATUS "floors hold: train and ranks include no measure or report, measure no report")

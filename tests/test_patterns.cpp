@@ -635,7 +635,7 @@ std::string squeeze(const std::string& text) {
 // prints it from the rows, so a change to a row changes the README only when it is pasted.
 TEST(Registry, ReadmeTableOfPatternsIsGdlabPatternsMarkdown) {
   const std::vector<std::string> want = lines_of(patterns_markdown());
-  ASSERT_EQ(want.size(), all_patterns().size() + 2);  // the header line, the rule, a row each
+  ASSERT_EQ(want.size(), all_patterns().size() + rank_patterns().size() + 2);  // the header line, the rule, a row each
   const std::vector<std::string> readme = lines_of(read_text(std::string(GDLAB_SOURCE_DIR) + "/README.md"));
   std::vector<std::string> table;
   for (auto at = std::find(readme.begin(), readme.end(), want[0]); at != readme.end() && at->starts_with("|"); ++at)
@@ -669,7 +669,12 @@ TEST(Registry, ReadmeTableOfPatternsIsGdlabPatternsMarkdown) {
 // The file header's "Per step it pays:" says what the row's per_step says (the README's
 // last column), so the student who reads the file reads the same cost.
 TEST(Registry, EachFileHeaderSaysWhatItsRowPaysPerStep) {
-  for (const auto& p : all_patterns()) {
+  std::vector<PatternInfo const*> rows;
+  for (const auto& p : all_patterns()) rows.push_back(&p);
+  for (const auto& p : rank_patterns()) rows.push_back(&p);
+  ASSERT_FALSE(rank_patterns().empty());
+  for (const PatternInfo* row : rows) {
+    const PatternInfo& p = *row;
     std::string header;  // the comment lines at the top of the file, joined
     for (const std::string& line : lines_of(read_text(std::string(GDLAB_SOURCE_DIR) + "/" + std::string(p.file)))) {
       if (!line.starts_with("//")) break;

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -13,7 +15,9 @@
 #include "commands.hpp"
 #include "measure/results.hpp"
 #include "progress.hpp"
+#include "ranks/ranks.hpp"
 #include "registry.hpp"
+#include "train/cpus.hpp"
 #include "train/data.hpp"
 #include "train/error.hpp"
 #include "train/gemm.hpp"
@@ -26,6 +30,7 @@ namespace {
 struct TrainOptions {
   std::string pattern = kSequential;
   int threads = 1;
+  std::optional<int> ranks;  // MPI processes (the rank patterns)
   std::string data = "synthetic";
   std::string layers;  // empty: a default that fits the data
   std::string activation = "relu";
@@ -84,8 +89,78 @@ double outside_share(const EpochStats& st) {
   return st.seconds > 0 ? 100 * std::max(0.0, st.seconds - st.step_seconds) / st.seconds : 0;
 }
 
+// The MPI patterns: which rank this process is, and whether it is the launcher (the
+// `gdlab train --ranks N` a user typed, which starts mpirun) or one of the ranks mpirun
+// started with the same command line.
+struct Job {
+  bool ranks = false;     // a rank pattern was asked for
+  bool launcher = false;  // ... and this process starts them
+  int rank = 0;           // in a rank: its number (only rank 0 prints, evaluates and saves)
+};
+
+Job plan_job(const TrainOptions& o) {
+  Job job;
+  job.ranks = is_rank_pattern(o.pattern);
+  if (o.ranks && (*o.ranks < 1 || *o.ranks > 256)) throw UsageError("--ranks must be between 1 and 256");
+  if (!job.ranks) {
+    if (o.ranks)
+      throw UsageError(
+          fmt::format("--ranks is for the patterns whose workers are processes (mpi, mpi_allreduce), "
+                      "not {}: use --threads",
+                      o.pattern));
+    return job;
+  }
+  if (!o.ranks) throw UsageError(fmt::format("--pattern {} runs as MPI ranks: give --ranks N", o.pattern));
+  job.launcher = !ranks::launched_by_mpirun();
+  job.rank = ranks::rank_from_environment();
+  if (job.launcher) {
+    if (!ranks::built_with_mpi())
+      throw UsageError(
+          "this build has no MPI patterns: install libopenmpi-dev and openmpi-bin, then rebuild (./gdlab "
+          "does both)");
+    if (ranks::find_mpirun().empty())
+      throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
+  }
+  return job;
+}
+
+// The launcher's part: the same command again as `ranks` processes under mpirun. Their
+// output comes through mpirun; a rank's failure makes mpirun end them all and exit non-zero.
+void launch(const TrainOptions& o) {
+  std::vector<std::string> args = program_args();
+  args[0] = std::filesystem::read_symlink("/proc/self/exe").string();
+  const auto cmd = ranks::mpirun_command(ranks::find_mpirun(), *o.ranks, o.threads, available_cpus(), args);
+  CtrlC ctrl_c;  // Ctrl-C reaches mpirun too, which stops every rank
+  const int status = ranks::run_job(cmd, [] { return CtrlC::pressed(); });
+  if (CtrlC::pressed()) {
+    fmt::print("interrupted: every rank stopped, nothing saved\n");
+    throw Interrupted();
+  }
+  if (status != 0)
+    throw std::runtime_error(
+        fmt::format("the MPI job failed (mpirun exited with status {}); the failing rank is "
+                    "named above",
+                    status));
+}
+
+// Test hook for the MPI faults (tests/test_mpi.cpp): GDLAB_RANK_FAULT=R:K:throw makes rank R's
+// first shard throw in step K; R:K:kill makes rank R kill itself (SIGKILL) after step K.
+struct RankFault {
+  int rank = -1;
+  long step = -1;
+  bool kill = false;
+};
+RankFault rank_fault() {
+  RankFault f;
+  const char* v = std::getenv("GDLAB_RANK_FAULT");
+  char how[16] = {};
+  if (v && std::sscanf(v, "%d:%ld:%15s", &f.rank, &f.step, how) == 3) f.kill = std::string(how) == "kill";
+  return f;
+}
+
 void run(const TrainOptions& o) {
   if (o.threads < 1 || o.threads > 256) throw UsageError("--threads must be between 1 and 256");
+  const Job job = plan_job(o);
   if (o.epochs < 1) throw UsageError("--epochs must be at least 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw UsageError("--lr must be a positive finite number");
   if (!std::isfinite(o.momentum) || o.momentum < 0 || o.momentum >= 1) throw UsageError("--momentum must be in [0, 1)");
@@ -138,7 +213,20 @@ void run(const TrainOptions& o) {
   cfg.seed = o.seed;
   cfg.max_steps = o.max_steps;
   Trainer trainer(*model, data.train, cfg);
+  if (job.launcher) return launch(o);  // every check above has passed: start the ranks
+  if (job.ranks) {                     // a rank: run_or_abort_job has started MPI
+    const int size = ranks::current_session()->size();
+    if (size != *o.ranks) throw UsageError(fmt::format("--ranks {} but mpirun started {} ranks", *o.ranks, size));
+    // Only rank 0 speaks; the others' output would repeat it.
+    if (job.rank != 0 && !std::freopen("/dev/null", "w", stdout)) throw std::runtime_error("cannot silence a rank");
+  }
   auto pattern = info.make(o.threads);  // threads and pools are created here, before any timing
+  const RankFault fault = job.ranks ? rank_fault() : RankFault{};
+  if (fault.rank == job.rank && !fault.kill) {
+    trainer.step().fault.kind = Fault::Kind::throw_error;
+    trainer.step().fault.shard = trainer.step().shard_block(job.rank * o.threads, *o.ranks * o.threads).first;
+    trainer.step().fault.at_step = fault.step;
+  }
 
   fmt::print(
       "train {} on {} ({} train / {} test samples), layers {} {} {}, batch {}, shards {} x blocks {}, "
@@ -146,17 +234,28 @@ void run(const TrainOptions& o) {
       model->layout.count, data.train.name, data.train.size(), data.test.size(), layers_string(model->spec.layers),
       to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), trainer.blocks(),
       info.name, o.threads, o.threads == 1 ? "" : "s", kernel_backend());
+  if (job.ranks) fmt::print("{} ranks x {} thread{} (mpirun)\n", *o.ranks, o.threads, o.threads == 1 ? "" : "s");
   {  // while the epochs run, Ctrl-C stops the training after the current step
-    CtrlC ctrl_c;
+    // Ranks take no Ctrl-C of their own: each would stop after a different step and leave
+    // the others waiting for it. mpirun stops them all, and the launcher reports it.
+    std::optional<CtrlC> ctrl_c;
+    if (!job.ranks) ctrl_c.emplace();
+    long steps_done = 0;
     for (int e = 1; e <= o.epochs; ++e) {
       Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
       EpochStats st = trainer.epoch(
-          *pattern, [&](long done, long) { bar.update(done); }, [] { return CtrlC::pressed(); });
+          *pattern,
+          [&](long done, long) {
+            bar.update(done);
+            if (fault.kill && fault.rank == job.rank && ++steps_done == fault.step) ::raise(SIGKILL);
+          },
+          [] { return CtrlC::pressed(); });
       bar.finish();
       if (st.interrupted) {
         fmt::print("interrupted in epoch {} after {} steps: threads stopped, nothing saved\n", e, st.steps);
         throw Interrupted();
       }
+      if (job.rank != 0) continue;  // rank 0 evaluates and prints for the job
       Evaluation test = trainer.evaluate(data.test);
       if (data.train.classification)
         fmt::print(
@@ -171,7 +270,7 @@ void run(const TrainOptions& o) {
     }
   }
   fmt::print("weights checksum {}\n", checksum_hex(model->checksum()));
-  if (!o.save.empty()) {
+  if (!o.save.empty() && job.rank == 0) {  // every rank holds the same weights: one writes them
     save_weights(o.save, *model);
     fmt::print("saved weights to {}\n", o.save);
   }
@@ -179,12 +278,31 @@ void run(const TrainOptions& o) {
 
 }  // namespace
 
+// In a rank, a failure ends the whole job at once, named by the rank: the other ranks
+// would otherwise wait for this one's messages forever.
+void run_or_abort_job(const TrainOptions& o) {
+  if (!is_rank_pattern(o.pattern) || !ranks::launched_by_mpirun()) return run(o);
+  // Outside the try: a failure must end the job with MPI_Abort before the session's
+  // MPI_Finalize, which would wait for every other rank, could run.
+  ranks::Session session;
+  try {
+    run(o);
+  } catch (const UsageError& e) {
+    ranks::abort_job(e.what(), 2);
+  } catch (const std::exception& e) {
+    ranks::abort_job(e.what(), 1);
+  }
+}
+
 void add_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   auto* cmd =
       app.add_subcommand("train", "Train the MLP with one concurrency pattern; print loss, accuracy, time per epoch");
   cmd->add_option("--pattern,-m", o->pattern, "Concurrency pattern (see 'gdlab patterns')")->capture_default_str();
-  cmd->add_option("--threads,-t", o->threads, "Worker threads the pattern uses")->capture_default_str();
+  cmd->add_option("--threads,-t", o->threads, "Worker threads the pattern uses (per rank with --ranks)")
+      ->capture_default_str();
+  cmd->add_option("--ranks", o->ranks,
+                  "MPI processes for --pattern mpi or mpi_allreduce: gdlab starts them with mpirun (Open MPI)");
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER of IDX files")
       ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
@@ -212,7 +330,7 @@ void add_train(CLI::App& app) {
       ->check(kNotEmpty);
   cmd->add_option("--load", o->load, "Start from the weights in FILE instead of a fresh initialisation")
       ->check(kNotEmpty);
-  cmd->callback([o] { run(*o); });
+  cmd->callback([o] { run_or_abort_job(*o); });
 }
 
 }  // namespace gd::cli

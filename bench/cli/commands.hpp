@@ -64,6 +64,11 @@ class CtrlC {
   bool restore_;
 };
 
+// The tool's own command line as main() received it: gdlab train --ranks N starts the same
+// command again in every rank.
+void set_program_args(int argc, char** argv);
+const std::vector<std::string>& program_args();
+
 void add_train(CLI::App& app);
 void add_patterns(CLI::App& app);
 void add_matrix(CLI::App& app);

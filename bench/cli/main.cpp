@@ -13,6 +13,7 @@
 
 int main(int argc, char** argv) {
   gd::keep_freed_memory();  // steady step times (shared/train/memory.hpp)
+  gd::cli::set_program_args(argc, argv);
   CLI::App app{
       "gdlab: one MLP trainer run by many concurrency patterns, measured side by side.\n"
       "Run 'gdlab SUBCOMMAND --help' for the options of each subcommand."};

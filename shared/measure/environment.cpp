@@ -88,6 +88,9 @@ std::map<std::string, std::string> library_versions() {
 #ifdef GDLAB_OPENMP_VERSION
   v["openmp"] = GDLAB_OPENMP_VERSION;
 #endif
+#ifdef GDLAB_MPI_VERSION
+  v["mpi"] = GDLAB_MPI_VERSION;  // Open MPI's version, or "not built"
+#endif
 #ifdef GDLAB_BENCHMARK_VERSION
   v["google_benchmark"] = GDLAB_BENCHMARK_VERSION;
 #endif

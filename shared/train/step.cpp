@@ -318,6 +318,40 @@ void Step::add_shard_to_gradient(int s) {
   grad_ += shard_grad_[s];
 }
 
+std::vector<std::pair<int, int>> Step::block_nodes(int first, int last) const {
+  std::vector<std::pair<int, int>> out;
+  // The largest nodes inside [first, last), left to right: exactly those mark_folded leaves
+  // on top (a node inside the block whose parent is not).
+  auto visit = [&](auto& self, int a, int b) -> void {
+    if (b <= first || last <= a || a >= b) return;
+    if (first <= a && b <= last) {
+      out.push_back({a, b});
+      return;
+    }
+    const int m = tree_mid(a, b);
+    self(self, a, m);
+    self(self, m, b);
+  };
+  visit(visit, 0, shards());
+  return out;
+}
+
+ShardTotals Step::shard_totals(int s) const {
+  ShardTotals t;
+  for (const ShardTotals& b : block_totals_[std::size_t(s)]) {
+    t.loss += b.loss;
+    t.correct += b.correct;
+    t.samples += b.samples;
+  }
+  return t;
+}
+
+void Step::set_shard_totals(int s, ShardTotals t) {
+  auto& blocks = block_totals_[std::size_t(s)];
+  std::fill(blocks.begin(), blocks.end(), ShardTotals{});
+  blocks[0] = t;
+}
+
 ShardTotals Step::totals() const {
   ShardTotals t;
   for (const auto& shard : block_totals_)

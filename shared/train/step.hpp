@@ -156,6 +156,20 @@ class Step {
   const float* summed_gradient(int k) const { return update_source_[std::size_t(k)]; }
   std::size_t param_floats() const { return std::size_t(grad_.size()); }
 
+  // For patterns whose workers are processes (patterns/mpi.cpp), which share no memory:
+  // a process runs run_shards(first, last) on its own copy of the step, and the owner of a
+  // slice needs those block sums in its copy before combine_slice. block_nodes(first, last)
+  // are the tree's nodes [a, b) whose sums run_shards(first, last) leaves in shard buffer
+  // a (one node when the block is a node of the tree, a few when it is not). Once another
+  // process's node sums are written into the same buffers here, adopt_block(first, last)
+  // tells the combine to read them.
+  std::vector<std::pair<int, int>> block_nodes(int first, int last) const;
+  void adopt_block(int first, int last) { mark_folded(0, shards(), first, last); }
+  std::pair<std::size_t, std::size_t> slice_floats(int k) const { return {slice_begin_[k], slice_begin_[k + 1]}; }
+  float* weights() { return model_.w.data(); }  // indexed like gradient()
+  ShardTotals shard_totals(int s) const;        // shard s's loss and hits in the last step
+  void set_shard_totals(int s, ShardTotals t);  // ... as another process computed them
+
   // Totals of the last step, summed in shard order.
   ShardTotals totals() const;
   long steps_prepared() const { return step_no_; }

@@ -1,0 +1,212 @@
+#include "ranks/ranks.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+
+#include "train/error.hpp"
+#include "train/first_error.hpp"
+
+#if GDLAB_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace gd::ranks {
+
+namespace {
+Session* g_session = nullptr;
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+}  // namespace
+
+bool built_with_mpi() { return GDLAB_HAVE_MPI != 0; }
+
+bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+
+int rank_from_environment() { return env_int("OMPI_COMM_WORLD_RANK", 0); }
+
+Session* current_session() { return g_session; }
+
+std::pair<int, int> slice_block(const Step& step, int r, int ranks) {
+  const long K = step.slices();  // rounded up, as Step::shard_block splits shards
+  return {int((K * r + ranks - 1) / ranks), int((K * (r + 1) + ranks - 1) / ranks)};
+}
+
+std::pair<std::size_t, std::size_t> owned_floats(const Step& step, int r, int ranks) {
+  const auto [first, last] = slice_block(step, r, ranks);
+  if (first == last) return {0, 0};
+  return {step.slice_floats(first).first, step.slice_floats(last - 1).second};
+}
+
+std::vector<std::pair<int, int>> worker_blocks(const Step& step, int o, int ranks, int threads) {
+  std::vector<std::pair<int, int>> out;
+  for (int i = 0; i < threads; ++i) {
+    const auto b = step.shard_block(o * threads + i, ranks * threads);
+    if (b.first < b.second) out.push_back(b);
+  }
+  return out;
+}
+
+void run_rank_shards(Step& step, int rank, int ranks, int threads) {
+  FirstError errors;
+  auto work = [&](int i) {
+    const auto [first, last] = step.shard_block(rank * threads + i, ranks * threads);
+    try {
+      step.run_shards(first, last);
+    } catch (...) {
+      errors.capture(first, std::current_exception());
+    }
+  };
+  {
+    std::vector<std::jthread> others;
+    for (int i = 1; i < threads; ++i) others.emplace_back(work, i);
+    work(0);
+  }  // joined here: no worker touches the step any more
+  errors.rethrow();
+}
+
+std::vector<std::string> mpirun_command(const std::string& mpirun, int ranks, int threads, int cpus,
+                                        const std::vector<std::string>& args) {
+  std::vector<std::string> cmd{mpirun, "-np", std::to_string(ranks)};
+  // Open MPI refuses to start as root unless told that it is meant.
+  if (::geteuid() == 0) cmd.push_back("--allow-run-as-root");
+  const bool over = long(ranks) * threads > cpus;
+  if (ranks > cpus) cmd.push_back("--oversubscribe");
+  // mpirun binds each rank to one core when there are at most two: a rank's other threads
+  // would then share that core. With several threads a rank, or more work than CPUs, the
+  // kernel places the threads.
+  if (threads > 1 || over) cmd.insert(cmd.end(), {"--bind-to", "none"});
+  // Shared memory between ranks without the kernel's cross-process copy (CMA), which many
+  // containers forbid (ptrace restrictions).
+  cmd.insert(cmd.end(), {"--mca", "btl_vader_single_copy_mechanism", "none"});
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return cmd;
+}
+
+std::string find_mpirun() {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (std::size_t at = 0; at <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', at), dirs.size());
+    const std::filesystem::path candidate = std::filesystem::path(dirs.substr(at, end - at)) / "mpirun";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    at = end + 1;
+  }
+  return "";
+}
+
+int run_job(const std::vector<std::string>& argv, bool (*interrupted)()) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("cannot start {}: {}", argv[0], std::strerror(errno)));
+  if (pid == 0) {
+    ::execv(args[0], args.data());
+    std::fprintf(stderr, "gdlab: cannot run %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(127);
+  }
+  bool forwarded = false;
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR)
+      throw std::runtime_error(fmt::format("waiting for {}: {}", argv[0], std::strerror(errno)));
+    if (!forwarded && interrupted && interrupted()) {
+      ::kill(pid, SIGINT);
+      forwarded = true;
+    }
+    ::usleep(20000);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+#if GDLAB_HAVE_MPI
+
+[[noreturn]] void abort_job(const std::string& what, int status) {
+  const int r = g_session ? g_session->rank() : rank_from_environment();
+  std::fprintf(stderr, "gdlab: rank %d: %s\n", r, what.c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::_Exit(status);  // MPI_Abort does not return; should it, the rank still ends here
+}
+
+void check(int rc, const char* call) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int n = 0;
+  MPI_Error_string(rc, text, &n);
+  throw std::runtime_error(fmt::format("{} failed: {}", call, std::string(text, std::size_t(n))));
+}
+
+Session::Session() {
+  if (!launched_by_mpirun())
+    throw UsageError("the MPI patterns run as ranks that mpirun starts: give --ranks N to gdlab train");
+  int provided = 0;
+  // The rank's worker threads never call MPI: only the thread that called MPI_Init does.
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+  g_session = this;
+}
+
+Session::~Session() {
+  g_session = nullptr;
+  MPI_Finalize();
+}
+
+void share_totals(Step& step, int ranks, int threads) {
+  // Rank o's shards are one block, [first of its first worker, last of its last).
+  std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
+  for (int o = 0; o < ranks; ++o) {
+    const int first = step.shard_block(o * threads, ranks * threads).first;
+    const int last = step.shard_block(o * threads + threads - 1, ranks * threads).second;
+    displs[std::size_t(o)] = first * int(sizeof(ShardTotals));
+    counts[std::size_t(o)] = (last - first) * int(sizeof(ShardTotals));
+  }
+  std::vector<ShardTotals> all(std::size_t(step.shards()));
+  for (int s = 0; s < step.shards(); ++s) all[std::size_t(s)] = step.shard_totals(s);
+  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all.data(), counts.data(), displs.data(), MPI_BYTE,
+                       MPI_COMM_WORLD),
+        "MPI_Allgatherv (the shards' losses)");
+  for (int s = 0; s < step.shards(); ++s) step.set_shard_totals(s, all[std::size_t(s)]);
+}
+
+#else
+
+void check(int, const char*) { throw std::logic_error("MPI call in a build without MPI"); }
+
+Session::Session() {
+  throw UsageError(
+      "this build has no MPI: install Open MPI (Debian: libopenmpi-dev openmpi-bin) and rebuild "
+      "(./gdlab does both)");
+}
+Session::~Session() = default;
+
+[[noreturn]] void abort_job(const std::string& what, int status) {
+  std::fprintf(stderr, "gdlab: %s\n", what.c_str());
+  std::_Exit(status);
+}
+
+void share_totals(Step&, int, int) { throw std::logic_error("MPI call in a build without MPI"); }
+
+#endif
+
+}  // namespace gd::ranks

@@ -1,0 +1,85 @@
+// Processes as workers: what the MPI patterns (patterns/mpi*.cpp) and `gdlab train --ranks`
+// share. A rank is one process with its own copy of the model, the data and the step; it
+// shares no memory with the others, so everything that crosses between ranks is a message.
+//
+// - Session: MPI_Init_thread / MPI_Finalize for a process that mpirun started, with the
+//   errors of MPI_COMM_WORLD returned (MPI_ERRORS_RETURN) rather than aborting, so that a
+//   failed call becomes an exception that names the rank and the call.
+// - The workers of a rank: ranks x threads workers in all; worker w = rank * threads + i
+//   runs the step's shard_block(w, ranks * threads). Rank r's shards are therefore one
+//   contiguous block, whatever the thread count, and every worker folds its own block by
+//   the step's tree, as a thread of a thread pattern does.
+// - The owners of the parameters: rank r owns the slices of slice_block(r, ranks), a
+//   contiguous run of floats; it combines and updates them and sends them to the others.
+//
+// Built without MPI (a build that did not find Open MPI, the sanitizer presets), the
+// patterns and the launcher say so when they are asked for, and everything else works.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "train/step.hpp"
+
+namespace gd::ranks {
+
+// Whether this build has MPI (Open MPI's libopenmpi-dev was found at configure time).
+bool built_with_mpi();
+// Whether this process was started by mpirun as one rank of a job (Open MPI's environment).
+bool launched_by_mpirun();
+// This process's rank as mpirun set it in the environment: 0 outside a job. Known before
+// MPI_Init, so the launcher can decide early which rank prints.
+int rank_from_environment();
+
+class Session {
+ public:
+  Session();  // throws UsageError when the build has no MPI or mpirun did not start us
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+// The one session of this process, or nullptr outside a job (patterns/mpi*.cpp read it).
+Session* current_session();
+
+// Throws std::runtime_error("rank R: CALL failed: MPI's message") when rc is not MPI_SUCCESS.
+void check(int rc, const char* call);
+
+// The slices rank r of `ranks` owns: [first, last), contiguous, the first ranks one more.
+std::pair<int, int> slice_block(const Step& step, int r, int ranks);
+// The floats those slices cover: [begin, end) of the parameter vector.
+std::pair<std::size_t, std::size_t> owned_floats(const Step& step, int r, int ranks);
+
+// Runs rank `rank`'s workers on `threads` threads (the caller is worker 0 of the rank;
+// the others are started for the step and joined), each one run_shards of its block.
+// A worker's failure is rethrown after all of them have stopped, the lowest shard's first.
+void run_rank_shards(Step& step, int rank, int ranks, int threads);
+// Every shard block run by rank o's workers: for the owners' adopt_block.
+std::vector<std::pair<int, int>> worker_blocks(const Step& step, int o, int ranks, int threads);
+
+// After the step: every rank learns every shard's loss and hits (MPI_Allgatherv), so
+// step.totals() is the whole batch's on every rank, summed in shard order.
+void share_totals(Step& step, int ranks, int threads);
+
+// The mpirun command line that starts `args` (this program's own arguments, the program
+// first) as `ranks` processes of `threads` threads each on a machine of `cpus` CPUs:
+// --allow-run-as-root for root, --oversubscribe past the CPUs, and no binding to one core
+// when a rank has several threads or the CPUs are oversubscribed.
+std::vector<std::string> mpirun_command(const std::string& mpirun, int ranks, int threads, int cpus,
+                                        const std::vector<std::string>& args);
+// The full path of `mpirun` found in PATH, or "" when there is none.
+std::string find_mpirun();
+// Runs `argv` as a child process and waits for it. When `interrupted()` becomes true while
+// it runs (Ctrl-C reached this process), the child gets one SIGINT too, for the case that
+// the terminal's did not reach it. Returns its exit status, or 128 + the signal that ended it.
+int run_job(const std::vector<std::string>& argv, bool (*interrupted)());
+
+// In a rank: says "gdlab: rank R: what" on stderr and ends the whole job (MPI_Abort) with
+// `status`. Every other rank is stopped by mpirun, which exits non-zero; never returns.
+[[noreturn]] void abort_job(const std::string& what, int status);
+
+}  // namespace gd::ranks

@@ -1,0 +1,186 @@
+// The MPI patterns, run as a user runs them: `gdlab train --pattern mpi --ranks N`, which
+// starts the real mpirun of Open MPI. Every run has a time limit (timeout, a watchdog for
+// the ones started in the background), and each test then looks through /proc for any
+// process of its run left behind.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "cli_helpers.hpp"
+#include "file_helpers.hpp"
+#include "watchdog.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A small job: 2048 synthetic samples, batch 64 in 5 shards (which no rank count above 1
+// splits into nodes of the tree only), two epochs. The seed marks the run's processes.
+std::string job(const std::string& pattern_args, long seed) {
+  return "train --data synthetic --samples 2048 --batch 64 --shards 5 --epochs 2 --seed " + std::to_string(seed) + " " +
+         pattern_args;
+}
+
+std::string checksum(const std::string& output) {
+  std::smatch m;
+  return std::regex_search(output, m, std::regex("weights checksum ([0-9a-f]+)")) ? m[1].str() : "";
+}
+
+// The processes whose command line holds `--seed SEED`: what a run left behind.
+std::vector<std::string> left_behind(long seed) {
+  std::vector<std::string> out;
+  const std::string mark = std::string("--seed") + '\0' + std::to_string(seed) + '\0';
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline", std::ios::binary);
+    const std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (cmd.find(mark) != std::string::npos) out.push_back(pid);
+  }
+  return out;
+}
+
+// Ended processes are reaped by mpirun or by us; give the kernel a moment to drop them.
+void expect_none_left(long seed) {
+  for (int i = 0; i < 50 && !left_behind(seed).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(left_behind(seed).empty()) << "processes of the run are still there";
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+const std::string kLimit = "timeout 120 ";
+
+}  // namespace
+
+// The same weights, bit for bit, as sequential with the same shards: at 1, 2 and 3 ranks
+// (3 is more ranks than this machine has cores: --oversubscribe), and at 2 ranks x 2 threads.
+TEST(Mpi, BitIdenticalToSequentialAtAnyRankCount) {
+  const auto seq = gdtest::run_gdlab(job("--pattern sequential", 11), {}, kLimit);
+  ASSERT_EQ(seq.status, 0) << seq.output;
+  const std::string want = checksum(seq.output);
+  ASSERT_FALSE(want.empty()) << seq.output;
+  for (const char* run : {"--ranks 1", "--ranks 2", "--ranks 3", "--ranks 2 --threads 2"}) {
+    const auto r = gdtest::run_gdlab(job(std::string("--pattern mpi ") + run, 11), {}, kLimit);
+    ASSERT_EQ(r.status, 0) << run << "\n" << r.output;
+    EXPECT_EQ(checksum(r.output), want) << run << "\n" << r.output;
+    // Rank 0 alone prints: one line per epoch, not one per rank.
+    EXPECT_EQ(count(r.output, "epoch 2/2"), 1) << run << "\n" << r.output;
+  }
+  expect_none_left(11);
+}
+
+// The textbook allreduce trains as well; its bits are the library's business, so the test
+// asks only that it learns like mpi (the same loss to two decimals after two epochs).
+TEST(Mpi, AllreduceTrainsLikeMpi) {
+  std::smatch m;
+  const auto a = gdtest::run_gdlab(job("--pattern mpi --ranks 3", 12), {}, kLimit);
+  const auto b = gdtest::run_gdlab(job("--pattern mpi_allreduce --ranks 3", 12), {}, kLimit);
+  ASSERT_EQ(a.status, 0) << a.output;
+  ASSERT_EQ(b.status, 0) << b.output;
+  const std::regex loss("epoch 2/2  loss ([0-9.]+)");
+  ASSERT_TRUE(std::regex_search(a.output, m, loss)) << a.output;
+  const double la = std::stod(m[1]);
+  ASSERT_TRUE(std::regex_search(b.output, m, loss)) << b.output;
+  EXPECT_NEAR(std::stod(m[1]), la, 0.01) << b.output;
+  expect_none_left(12);
+}
+
+// --save is written by rank 0 alone, and holds the job's weights.
+TEST(Mpi, SavesOnceWithTheJobsWeights) {
+  gdtest::Scratch s("test-mpi");
+  const fs::path file = s.dir / "w.bin";
+  const auto r = gdtest::run_gdlab(job("--pattern mpi --ranks 2 --save " + file.string(), 13), {}, kLimit);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(count(r.output, "saved weights"), 1) << r.output;
+  const auto loaded = gdtest::run_gdlab(
+      "train --data synthetic --samples 256 --batch 64 --epochs 1 --max-steps 1 "
+      "--load " +
+          file.string(),
+      {}, kLimit);
+  ASSERT_EQ(loaded.status, 0) << loaded.output;
+  EXPECT_NE(loaded.output.find("(checksum " + checksum(r.output) + ")"), std::string::npos) << loaded.output;
+  // Only the file: no temporary file of another rank beside it.
+  EXPECT_EQ(std::distance(fs::directory_iterator(s.dir), fs::directory_iterator()), 1);
+}
+
+// A rank whose shard throws: every rank ends within seconds, non-zero, the rank named.
+TEST(Mpi, AThrowingRankEndsTheJobNamingIt) {
+  for (const char* fault : {"1:3:throw", "0:2:throw"}) {
+    gdtest::Watchdog dog(std::string("a throwing rank ") + fault, std::chrono::seconds(60));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = gdtest::run_gdlab(job("--pattern mpi --ranks 2", 14), {},
+                                     std::string("GDLAB_RANK_FAULT=") + fault + " " + kLimit);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20)) << r.output;
+    EXPECT_EQ(r.status, 1) << r.output;
+    const std::string rank(1, fault[0]);
+    EXPECT_NE(r.output.find("gdlab: rank " + rank + ": shard "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("injected failure"), std::string::npos) << r.output;
+    EXPECT_EQ(checksum(r.output), "") << "a failed job prints no weights";
+    expect_none_left(14);
+  }
+}
+
+// A rank killed in the middle of an epoch (SIGKILL: no handler, no message of its own):
+// mpirun ends the others, and the launcher says the job failed.
+TEST(Mpi, AKilledRankEndsTheJob) {
+  gdtest::Watchdog dog("a killed rank", std::chrono::seconds(60));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = gdtest::run_gdlab(job("--pattern mpi --ranks 2", 15), {}, "GDLAB_RANK_FAULT=1:5:kill " + kLimit);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20)) << r.output;
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("rank 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the MPI job failed"), std::string::npos) << r.output;
+  expect_none_left(15);
+}
+
+// Ctrl-C (SIGINT to the job's process group, as a terminal sends it) stops every rank and
+// exits 130, with nothing saved.
+TEST(Mpi, CtrlCStopsEveryRank) {
+  gdtest::Scratch s("test-mpi");
+  const fs::path log = s.dir / "log", saved = s.dir / "w.bin";
+  const pid_t pid =
+      gdtest::spawn_gdlab({"train", "--data", "synthetic", "--samples", "8192", "--batch", "64", "--epochs", "500",
+                           "--seed", "16", "--pattern", "mpi", "--ranks", "2", "--save", saved.string()},
+                          s.dir, log);
+  // Wait until the ranks train (an epoch line), then press Ctrl-C.
+  for (int i = 0; i < 300 && gdtest::read(log).find("epoch 1/500") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_NE(gdtest::read(log).find("epoch 1/500"), std::string::npos) << gdtest::read(log);
+  ::kill(-pid, SIGINT);
+  const auto status = gdtest::wait_or_kill(pid, std::chrono::seconds(20));
+  ASSERT_TRUE(status.has_value()) << "still running 20 s after Ctrl-C:\n" << gdtest::read(log);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 130) << gdtest::read(log);
+  EXPECT_FALSE(fs::exists(saved));
+  expect_none_left(16);
+}
+
+// Bad input: exit 2 and one line saying what is wrong, before any rank starts.
+TEST(Mpi, BadInputExitsTwoWithOneLine) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--pattern mpi --ranks 0", "--ranks must be between 1 and 256"},
+      {"--pattern mpi --ranks 257", "--ranks must be between 1 and 256"},
+      {"--pattern mpi", "give --ranks N"},
+      {"--pattern openmp --ranks 2", "--ranks is for the patterns whose workers are processes"},
+  };
+  for (auto [args, says] : cases) {
+    const auto r = gdtest::run_gdlab(job(args, 17), {}, kLimit);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << "\n" << r.output;
+  }
+  // Without mpirun in PATH.
+  const auto r = gdtest::run_gdlab(job("--pattern mpi --ranks 2", 17), {}, kLimit + "env PATH=/nonexistent ");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("needs mpirun, which is not in PATH"), std::string::npos) << r.output;
+  expect_none_left(17);
+}
