@@ -171,8 +171,8 @@ TEST(Results, CsvHasOneRowPerCellWithNullsEmpty) {
   Results r = sample_results();
   std::string csv = results_to_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + long(r.cells.size()));
-  EXPECT_EQ(csv.rfind("pattern,threads,batch,shards,blocks,steps,", 0), 0u);
-  EXPECT_NE(csv.find("openmp,2,256,4,1,32,true,true,3,"), std::string::npos);
+  EXPECT_EQ(csv.rfind("pattern,threads,batch,shards,blocks,ranks,steps,", 0), 0u);
+  EXPECT_NE(csv.find("openmp,2,256,4,1,1,32,true,true,3,"), std::string::npos);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), cell_csv_header());
   EXPECT_NE(csv.find(",0123456789abcdef,true,noisy,"), std::string::npos);
   EXPECT_NE(csv.find(",0123456789abcdef,,,"), std::string::npos) << "null matches_sequential, no flags";
@@ -343,10 +343,15 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
 // ---- the matrix ------------------------------------------------------------------
 
 namespace {
-std::vector<PatternRef> registry_refs() {
+// The thread patterns; with_ranks adds the rank patterns, which only plan here (they run
+// inside an mpirun job, tests/test_mpi.cpp).
+std::vector<PatternRef> registry_refs(bool with_ranks = false) {
   std::vector<PatternRef> refs;
   for (const PatternInfo& p : all_patterns())
     refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
+  if (with_ranks)
+    for (const PatternInfo& p : rank_patterns())
+      refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }, true});
   return refs;
 }
 
@@ -417,6 +422,63 @@ TEST(Matrix, PlanHasACellPerBlockCountAndOldFilesReadAsOneBlock) {
   EXPECT_EQ(old.cells.at(0).blocks, 1);
   EXPECT_EQ(old.config.blocks, std::vector<int>{1});
   fs::remove(f);
+  fs::remove(csv_path_for(f.string()));
+}
+
+// A rank pattern gets a cell per rank count and thread count; the others, and sequential,
+// one process. p = ranks x threads in E and the flags, and an older file reads as 1 rank.
+TEST(Matrix, PlanHasACellPerRankCountAndPIsRanksTimesThreads) {
+  MatrixConfig c = small_config();
+  c.patterns = {"sequential", "openmp", "mpi"};
+  c.threads = {1, 2};
+  c.batches = {32};
+  c.shards = {2};
+  c.ranks = {1, 3};
+  std::multiset<std::tuple<std::string, int, int>> got;
+  for (const Cell& x : plan_cells(c, registry_refs(true))) got.insert({x.pattern, x.threads, x.ranks});
+  const std::multiset<std::tuple<std::string, int, int>> want{
+      {"sequential", 1, 1}, {"sequential", 1, 1} /* and with 1 shard */,
+      {"openmp", 1, 1},     {"openmp", 2, 1},
+      {"mpi", 1, 1},        {"mpi", 2, 1},
+      {"mpi", 1, 3},        {"mpi", 2, 3}};
+  EXPECT_EQ(got, want);
+
+  Results r;
+  r.config = c;
+  r.config.reps = 1;
+  r.environment.cpus_available = 4;
+  auto cell = [](const char* pattern, int threads, int ranks, double seconds) {
+    Cell x;
+    x.pattern = pattern;
+    x.threads = threads;
+    x.ranks = ranks;
+    x.batch = 32;
+    x.shards = 2;
+    x.steps = 1;
+    x.rep_seconds = {seconds};
+    x.rep_cpu_seconds = {seconds * threads * ranks};
+    return x;
+  };
+  r.cells = {cell("sequential", 1, 1, 6.0), cell("mpi", 2, 3, 1.25)};
+  compute_metrics(r);
+  EXPECT_DOUBLE_EQ(*r.cells[1].speedup, 4.8);
+  EXPECT_DOUBLE_EQ(*r.cells[1].efficiency, 0.8);  // 4.8 / (3 x 2)
+  EXPECT_TRUE(r.cells[1].has(Flag::oversubscribed)) << "6 workers on 4 CPUs";
+
+  const fs::path f = fs::temp_directory_path() / ("gdlab_ranks_" + std::to_string(::getpid()) + ".json");
+  write_results(f.string(), r);
+  EXPECT_EQ(read_results(f.string()).cells.at(1).ranks, 3);
+  {  // drop every "ranks", as an older writer wrote the file
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(f));
+    j["config"].erase("ranks");
+    for (auto& x : j["cells"]) x.erase("ranks");
+    std::ofstream(f) << j.dump(1);
+  }
+  const Results old = read_results(f.string());
+  EXPECT_EQ(old.cells.at(1).ranks, 1);
+  EXPECT_EQ(old.config.ranks, std::vector<int>{1});
+  fs::remove(f);
+  fs::remove(csv_path_for(f.string()));
 }
 
 TEST(Matrix, PlanRunsSequentialOnceAndWithOneShard) {
@@ -777,7 +839,9 @@ TEST(Matrix, NoPatternWorksOnMoreThreadsThanItsP) {
     const int threads = p.name == "sequential" ? 1 : 2;
     const RepOutcome o = run_repetition(p, threads, spec, train, order, 64, 2, 1, 200, 1);
     // A spawn-per-step pattern's workers come and go between the census readings.
-    if (p.name == "sequential") EXPECT_EQ(o.threads_at_work, 1);
+    if (p.name == "sequential") {
+      EXPECT_EQ(o.threads_at_work, 1);
+    }
     EXPECT_LE(o.threads_at_work, threads) << p.name;
   }
 }

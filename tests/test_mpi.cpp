@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "cli_helpers.hpp"
 #include "file_helpers.hpp"
+#include "measure/results.hpp"
 #include "watchdog.hpp"
 
 namespace fs = std::filesystem;
@@ -183,4 +186,50 @@ TEST(Mpi, BadInputExitsTwoWithOneLine) {
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("needs mpirun, which is not in PATH"), std::string::npos) << r.output;
   expect_none_left(17);
+}
+
+// Ranks as an axis of the matrix: each rank count is one mpirun job, its cells record
+// `ranks`, p = ranks x threads in E, and the deterministic mpi matches sequential.
+TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
+  const fs::path d = fs::temp_directory_path() / ("gdlab_mpi_matrix_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  const auto r = gdtest::run_gdlab(
+      "matrix --patterns sequential,mpi,mpi_allreduce --threads 1,2 --ranks 1,2 --batch 64 --shards 4 "
+      "--layers 784-32-10 --samples 512 --steps 3 --warmup 1 --reps 1 --out m.json --seed 18",
+      d, kLimit);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const gd::Results res = gd::read_results((d / "m.json").string());
+  EXPECT_EQ(res.config.ranks, (std::vector<int>{1, 2}));
+  std::set<std::tuple<std::string, int, int>> seen;
+  for (const gd::Cell& c : res.cells) {
+    seen.insert({c.pattern, c.ranks, c.threads});
+    if (c.pattern == "mpi") {
+      EXPECT_EQ(c.matches_sequential, std::optional<bool>(true)) << c.ranks << "x" << c.threads;
+    }
+    if (c.pattern == gd::kSequential) continue;
+    ASSERT_TRUE(c.speedup.has_value() && c.efficiency.has_value()) << c.pattern;
+    EXPECT_DOUBLE_EQ(*c.efficiency, *c.speedup / (c.ranks * c.threads)) << c.pattern;
+  }
+  for (const char* p : {"mpi", "mpi_allreduce"})
+    for (int ranks : {1, 2})
+      for (int threads : {1, 2}) EXPECT_TRUE(seen.count({p, ranks, threads})) << p << " " << ranks << "x" << threads;
+  EXPECT_NE(r.output.find("2x2"), std::string::npos) << "the summary shows p as ranks x threads\n" << r.output;
+  EXPECT_FALSE(fs::exists(d / "m.json.ranks2.json")) << "a job's part file is merged and removed";
+  fs::remove_all(d);
+  expect_none_left(18);
+}
+
+TEST(Mpi, MatrixBadRankArgumentsExitTwo) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"matrix --patterns mpi --threads 1", "run as processes: give --ranks"},
+      {"matrix --patterns openmp --ranks 2", "add mpi or mpi_allreduce to --patterns"},
+      {"matrix --patterns mpi --ranks 0", "--ranks"},
+      {"matrix --resume --ranks 2 --out x.json", "--resume"},
+  };
+  for (auto [args, says] : cases) {
+    const auto r = gdtest::run_gdlab(std::string(args) + " --seed 19", {}, kLimit);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << args << "\n" << r.output;
+  }
+  expect_none_left(19);
 }

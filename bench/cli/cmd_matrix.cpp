@@ -2,17 +2,22 @@
 // the harness (shared/measure/harness.hpp) and written to one results file (bench/RESULTS.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
 #include "measure/harness.hpp"
+#include "measure/metrics.hpp"
 #include "measure/results.hpp"
 #include "progress.hpp"
+#include "ranks/ranks.hpp"
 #include "registry.hpp"
 #include "train/cpus.hpp"
 #include "train/data.hpp"
@@ -29,10 +34,13 @@ struct MatrixOptions {
   std::string batches = "16,64,256";
   std::string shards = "auto";
   std::string blocks = "1";
-  std::string layers;  // empty: a default that fits the data
+  std::string ranks = "1";
+  bool ranks_given = false;  // --ranks on the command line: "all" then takes the rank patterns too
+  std::string layers;        // empty: a default that fits the data
   std::string data = "synthetic";
   long samples = 0;
   long steps = 0;
+  long rep_samples = 0;  // 0: the default (or --quick's)
   long warmup = 3;
   int reps = 5;
   long seed = 1;
@@ -55,6 +63,8 @@ std::vector<PatternRef> registry_refs() {
   std::vector<PatternRef> refs;
   for (const PatternInfo& p : all_patterns())
     refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }});
+  for (const PatternInfo& p : rank_patterns())
+    refs.push_back({std::string(p.name), p.deterministic, [make = p.make](int t) { return make(t); }, true});
   const PatternInfo& sequential = find_pattern(kSequential);
   refs.push_back(independent_ref({kSequential, true, sequential.make}));  // not a pattern: the machine's ceiling
   return refs;
@@ -64,6 +74,8 @@ MatrixConfig config_from(const MatrixOptions& o) {
   MatrixConfig c;
   if (o.patterns == "all") {
     for (const PatternInfo& p : all_patterns()) c.patterns.emplace_back(p.name);
+    if (o.ranks_given)
+      for (const PatternInfo& p : rank_patterns()) c.patterns.emplace_back(p.name);
     c.patterns.emplace_back(kIndependent);
   } else {
     for (const std::string& name : split(o.patterns)) {
@@ -83,6 +95,13 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.batches = int_list(o.batches, "--batch", 1, 1 << 16);
   c.shards = int_list(o.shards, "--shards", 1, 1 << 16, true);
   c.blocks = int_list(o.blocks, "--blocks", 1, 1 << 16, true);
+  c.ranks = int_list(o.ranks, "--ranks", 1, 256);
+  const bool rank_patterns_asked =
+      std::any_of(c.patterns.begin(), c.patterns.end(), [](const std::string& p) { return is_rank_pattern(p); });
+  if (rank_patterns_asked && !o.ranks_given)
+    throw UsageError("the MPI patterns (mpi, mpi_allreduce) run as processes: give --ranks, e.g. --ranks 1,2");
+  if (o.ranks_given && !rank_patterns_asked)
+    throw UsageError("--ranks measures the MPI patterns: add mpi or mpi_allreduce to --patterns");
   c.layers = o.layers.empty() ? "" : layers_string(parse_layers(o.layers));  // empty: set once the data is loaded
   c.data = o.data;
   c.samples = o.samples;
@@ -91,6 +110,9 @@ MatrixConfig config_from(const MatrixOptions& o) {
   c.warmup = o.warmup;
   c.reps = o.reps;
   if (o.quick) c.rep_samples = 2048;
+  if (o.rep_samples < 0 || o.rep_samples > 100'000'000)
+    throw UsageError(fmt::format("--rep-samples {}: use 0 (the default) or up to 100000000", o.rep_samples));
+  if (o.rep_samples > 0) c.rep_samples = o.rep_samples;
   // The upper bounds only catch typos: each is far beyond a useful measurement.
   if (o.steps < 0 || o.steps > 1'000'000)
     throw UsageError(fmt::format("--steps {}: use 0 (automatic) or 1..1000000 steps per repetition", o.steps));
@@ -154,7 +176,166 @@ void check_out_target(const std::string& out) {
   }
 }
 
+std::string list_text(const std::vector<int>& v) {  // 0 written as "auto"
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : ",") + (x == 0 ? std::string("auto") : std::to_string(x));
+  return s;
+}
+
+// The rank patterns' cells run in MPI jobs, one per rank count: gdlab matrix again under
+// mpirun, with this run's configuration spelled out (also after --resume), measuring only
+// the cells of its own rank count and writing them to `out`.
+std::vector<std::string> job_command(const MatrixConfig& c, int ranks, const std::string& out) {
+  std::string patterns;
+  for (const auto& p : c.patterns) patterns += (patterns.empty() ? "" : ",") + p;
+  std::vector<std::string> args{std::filesystem::read_symlink("/proc/self/exe").string(),
+                                "matrix",
+                                "--patterns",
+                                patterns,
+                                "--threads",
+                                list_text(c.threads),
+                                "--batch",
+                                list_text(c.batches),
+                                "--shards",
+                                list_text(c.shards),
+                                "--blocks",
+                                list_text(c.blocks),
+                                "--ranks",
+                                list_text(c.ranks),
+                                "--layers",
+                                c.layers,
+                                "--data",
+                                c.data,
+                                "--samples",
+                                std::to_string(c.samples),
+                                "--steps",
+                                std::to_string(c.steps),
+                                "--rep-samples",
+                                std::to_string(c.rep_samples),
+                                "--warmup",
+                                std::to_string(c.warmup),
+                                "--reps",
+                                std::to_string(c.reps),
+                                "--seed",
+                                std::to_string(c.seed),
+                                "--kernels",
+                                std::string(kernels_name(kernels())),
+                                "--out",
+                                out,
+                                "--force"};
+  int threads = 1;
+  for (int t : c.threads) threads = std::max(threads, t);
+  return ranks::mpirun_command(ranks::find_mpirun(), ranks, threads, available_cpus(), args);
+}
+
+bool rank_cell(const Cell& c) { return is_rank_pattern(c.pattern); }
+
+// Runs the MPI job of each rank count that has cells to measure and takes its cells into
+// r. A job that fails leaves its cells skipped, with the reason. Returns false when Ctrl-C
+// stopped a job (its cells stay as they were, for --resume).
+bool run_rank_jobs(Results& r, const std::string& out, const MatrixHooks& hooks) {
+  for (int ranks : r.config.ranks) {
+    auto mine = [&](const Cell& c) { return rank_cell(c) && c.ranks == ranks; };
+    if (missing_repetitions(r, mine) == 0) continue;
+    if (hooks.stop && hooks.stop()) return false;
+    if (ranks::find_mpirun().empty())
+      throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
+    const std::string part = fmt::format("{}.ranks{}.json", out, ranks);
+    fmt::print("matrix: the MPI patterns at {} rank{}, in a job of their own (mpirun)\n", ranks, ranks == 1 ? "" : "s");
+    std::fflush(stdout);
+    const int status = ranks::run_job(job_command(r.config, ranks, part), [] { return CtrlC::pressed(); });
+    std::error_code ec;
+    if (CtrlC::pressed()) {
+      std::filesystem::remove(part, ec);
+      std::filesystem::remove(csv_path_for(part), ec);
+      return false;
+    }
+    std::optional<Results> got;
+    if (status == 0) got = read_results(part);
+    std::filesystem::remove(part, ec);
+    std::filesystem::remove(csv_path_for(part), ec);
+    for (std::size_t i = 0; i < r.cells.size(); ++i) {
+      if (!mine(r.cells[i])) continue;
+      const Cell* measured = nullptr;
+      if (got)
+        for (const Cell& c : got->cells)
+          if (c.key() == r.cells[i].key() && int(c.rep_seconds.size()) >= r.config.reps) measured = &c;
+      if (measured) {
+        r.cells[i] = *measured;
+        continue;
+      }
+      const Cell& c = r.cells[i];
+      Skipped sk{c.pattern,
+                 c.threads,
+                 c.batch,
+                 c.shards,
+                 fmt::format("the MPI job of {} ranks failed (mpirun exited with status {})", ranks, status),
+                 c.blocks,
+                 c.ranks};
+      if (hooks.warn)
+        hooks.warn(fmt::format("skipped {} {}x{} batch={} shards={}: {}", c.pattern, c.ranks, c.threads, c.batch,
+                               c.shards, sk.reason));
+      r.skipped.push_back(std::move(sk));
+      r.cells.erase(r.cells.begin() + long(i--));
+    }
+    compute_metrics(r);
+    if (hooks.checkpoint) hooks.checkpoint(r);
+  }
+  return true;
+}
+
+// In a rank of such a job: measure the cells of this rank count, every rank in step, and
+// let rank 0 write them. A failure in a rank ends the job (the others would wait for it).
+void run_as_rank(const MatrixOptions& o) {
+  ranks::Session session;
+  try {
+    if (session.rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+      throw std::runtime_error("cannot silence a rank");
+    apply_kernels(o.kernels);
+    Results r;
+    r.config = config_from(o);
+    r.environment = capture_environment(o.command_line);
+    DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
+    truncate(data.train, std::size_t(r.config.samples));
+    r.cells = plan_cells(r.config, registry_refs());
+    MatrixHooks hooks;
+    hooks.runs_here = [&](const Cell& c) { return rank_cell(c) && c.ranks == session.size(); };
+    hooks.combine = [](RepOutcome& x) {
+      ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
+    };
+    // Every rank makes the same cells in the same order; a step that fails in one rank
+    // must end them all, not be skipped by this rank alone.
+    std::vector<PatternRef> refs;
+    for (PatternRef ref : registry_refs()) {
+      if (ref.ranks)
+        ref.make = [make = ref.make](int t) -> std::unique_ptr<Pattern> {
+          struct EndsTheJob final : Pattern {
+            std::unique_ptr<Pattern> inner;
+            void step(Step& s) override {
+              try {
+                inner->step(s);
+              } catch (const std::exception& e) {
+                ranks::abort_job(e.what(), 1);
+              }
+            }
+          };
+          auto p = std::make_unique<EndsTheJob>();
+          p->inner = make(t);
+          return p;
+        };
+      refs.push_back(std::move(ref));
+    }
+    run_matrix(r, refs, data.train, hooks);
+    if (session.rank() == 0) write_results(o.out, r);
+  } catch (const UsageError& e) {
+    ranks::abort_job(e.what(), 2);
+  } catch (const std::exception& e) {
+    ranks::abort_job(e.what(), 1);
+  }
+}
+
 void run(const MatrixOptions& o, const CLI::App& cmd) {
+  if (ranks::launched_by_mpirun()) return run_as_rank(o);
   check_out_target(o.out);
   const std::vector<PatternRef> refs = registry_refs();
   Results r;
@@ -162,8 +343,9 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   Results previous;
   if (o.resume) {
     // The matrix is the file's: options that define it would be ignored, so refuse them.
-    for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--blocks", "--layers", "--data",
-                            "--samples", "--steps", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
+    for (const char* opt :
+         {"--patterns", "--threads", "--batch", "--shards", "--blocks", "--ranks", "--layers", "--data", "--samples",
+          "--steps", "--rep-samples", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
       if (cmd.count(opt) > 0)
         throw UsageError(fmt::format("--resume continues the matrix stored in {}: drop {}", o.out, opt));
     previous = read_results(o.out);
@@ -221,7 +403,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   }
 
   const int cpus = r.environment.cpus_available;
-  const long to_run = missing_repetitions(r);
+  const long to_run = missing_repetitions(r, [](const Cell& c) { return !rank_cell(c); });
   fmt::print(
       "matrix: {} cells ({} patterns, threads {}, batches {}), {} repetitions each, {} to run; {} CPUs available\n",
       r.cells.size(), r.config.patterns.size(), join(r.config.threads), join(r.config.batches), r.config.reps, to_run,
@@ -233,6 +415,10 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     if (t > cpus)
       fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t,
                  cpus);
+  if (std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
+    fmt::print(stderr,
+               "note: the MPI patterns' cells run after the others, in one mpirun job per rank count: their "
+               "repetitions are not interleaved with the other cells'\n");
   std::fflush(stdout);
 
   Progress bar("matrix", to_run);
@@ -259,12 +445,15 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     bar.finish();
     fmt::print(stderr, "warning: {}\n", s);
   };
+  hooks.runs_here = [](const Cell& c) { return !rank_cell(c); };
   const auto t0 = std::chrono::steady_clock::now();
   bool finished = false;
   {
     // While the matrix runs, Ctrl-C stops it after the repetition that is running.
     CtrlC ctrl_c("\ngdlab matrix: stopping after the current repetition (Ctrl-C again to abort)\n");
     finished = run_matrix(r, refs, data.train, hooks);
+    bar.finish();
+    if (finished) finished = run_rank_jobs(r, o.out, hooks);
   }
   bar.finish();
   write_results(o.out, r);
@@ -307,12 +496,18 @@ void add_matrix(CLI::App& app) {
                   "Neuron-block counts, e.g. auto,1,2,4 (auto: about 64 neurons of the narrowest hidden layer a "
                   "block; model_parallel and hybrid split them among their threads)")
       ->capture_default_str();
+  cmd->add_option("--ranks", o->ranks,
+                  "MPI rank counts for the MPI patterns, e.g. 1,2,3 (each runs in an mpirun job of its own; "
+                  "p = ranks x threads)");
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
       ->check(kNotEmpty);
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER")
       ->capture_default_str();
   cmd->add_option("--samples", o->samples, "Use only the first N training samples (0: all)")->capture_default_str();
   cmd->add_option("--steps", o->steps, "Timed steps per repetition (0: about 8192 samples' worth, at least 10)")
+      ->capture_default_str();
+  cmd->add_option("--rep-samples", o->rep_samples,
+                  "With --steps 0: samples per repetition (0: 8192, or 2048 with --quick)")
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "Untimed steps before each repetition")->capture_default_str();
   cmd->add_option("--reps", o->reps, "Repetitions per cell (odd)")->capture_default_str();
@@ -339,6 +534,7 @@ void add_matrix(CLI::App& app) {
       if (cmd->count("--out") == 0) opts.out = "results/quick.json";
     }
     opts.command_line = own_command_line();
+    opts.ranks_given = cmd->count("--ranks") > 0;
     run(opts, *cmd);
   });
 }

@@ -27,15 +27,16 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
     const int real = b == 0 ? default_blocks(parse_layers(c.layers)) : b;
     if (std::find(block_counts.begin(), block_counts.end(), real) == block_counts.end()) block_counts.push_back(real);
   }
-  auto add = [&](const PatternRef& p, int threads, int batch, int shards, int blocks) {
+  auto add = [&](const PatternRef& p, int threads, int batch, int shards, int blocks, int ranks = 1) {
     for (const Cell& x : cells)
-      if (x.key() == CellKey{p.name, threads, batch, shards, blocks}) return;
+      if (x.key() == CellKey{p.name, threads, batch, shards, blocks, ranks}) return;
     Cell x;
     x.pattern = p.name;
     x.threads = threads;
     x.batch = batch;
     x.shards = shards;
     x.blocks = blocks;
+    x.ranks = ranks;
     x.steps = c.steps > 0 ? c.steps : auto_steps(batch, c.rep_samples);
     x.deterministic = p.deterministic;
     cells.push_back(std::move(x));
@@ -58,6 +59,9 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
             if (p.name == name) {
               if (p.name == kSequential)
                 add(p, 1, batch, shards, blocks);
+              else if (p.ranks)
+                for (int ranks : c.ranks)
+                  for (int t : c.threads) add(p, t, batch, shards, blocks, ranks);
               else
                 for (int t : c.threads) add(p, t, batch, shards, blocks);
             }
@@ -201,9 +205,10 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
   return o;
 }
 
-long missing_repetitions(const Results& r) {
+long missing_repetitions(const Results& r, const std::function<bool(const Cell&)>& only) {
   long n = 0;
-  for (const Cell& c : r.cells) n += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
+  for (const Cell& c : r.cells)
+    if (!only || only(c)) n += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
   return n;
 }
 
@@ -216,12 +221,13 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
     if (hooks.warn) hooks.warn(s);
   };
 
-  const long total = missing_repetitions(r);
+  const long total = missing_repetitions(r, hooks.runs_here);
   long done = 0;
   compute_metrics(r);
   for (int round = 0; round < r.config.reps; ++round) {
     for (std::size_t i = 0; i < r.cells.size(); ++i) {
       if (int(r.cells[i].rep_seconds.size()) > round) continue;  // measured before a resume
+      if (hooks.runs_here && !hooks.runs_here(r.cells[i])) continue;
       if (hooks.stop && hooks.stop()) return false;
       Cell& c = r.cells[i];
       if (hooks.progress) hooks.progress(done, total, c);
@@ -232,6 +238,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         if (!ref) throw UsageError("unknown pattern '" + c.pattern + "'");
         RepOutcome o = run_repetition(*ref, c.threads, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
                                       std::uint64_t(r.config.seed), {}, c.blocks);
+        if (hooks.combine) hooks.combine(o);
         if (c.rep_seconds.empty()) {
           c.checksum = o.checksum;
           c.final_loss = o.loss;
@@ -247,12 +254,12 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
           c.rep_useful_parallelism.push_back(sum / o.seconds);
           // Imbalance compares p workers; a pattern that starts fresh threads every step
           // (more threads than p worked) has no fixed workers to compare.
-          const double mean = sum / double(c.threads);  // a worker that never worked counts as 0
-          if (o.busy_seconds.size() <= std::size_t(c.threads)) c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
+          const double mean = sum / double(c.workers());  // a worker that never worked counts as 0
+          if (o.busy_seconds.size() <= std::size_t(c.workers())) c.rep_imbalance.push_back(mean > 0 ? max / mean : 1.0);
         }
       } catch (const std::exception& e) {
         // The pattern refused this configuration or failed: record why, move on.
-        Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what(), c.blocks};
+        Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what(), c.blocks, c.ranks};
         warn(fmt::format("skipped {} p={} batch={} shards={} blocks={}: {}", s.pattern, s.threads, s.batch, s.shards,
                          s.blocks, s.reason));
         done += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));

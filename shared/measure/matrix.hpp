@@ -32,6 +32,9 @@ struct PatternRef {
   std::string name;
   bool deterministic = true;
   std::function<std::unique_ptr<Pattern>(int threads)> make;
+  // Its workers are MPI ranks: its cells (one per config.ranks count) run in an MPI job of
+  // that many processes (gdlab matrix starts one per count), not in this process.
+  bool ranks = false;
 };
 
 // Timed steps per repetition when config.steps is 0: enough steps to train on about
@@ -40,7 +43,8 @@ long auto_steps(int batch, long rep_samples);
 
 // The cells of a configuration, in run order: for each batch, each shard count, each
 // pattern, each thread count. `sequential` runs only with 1 thread, and also with 1
-// shard at every batch (the fastest sequential configuration, for speedup_best).
+// shard at every batch (the fastest sequential configuration, for speedup_best). A rank
+// pattern gets a cell per rank count too.
 // Shard counts larger than the batch are left out. Every cell gets its steps.
 std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef>& patterns);
 
@@ -85,6 +89,13 @@ struct MatrixHooks {
   std::function<void(long done, long total, const Cell& next)> progress;  // before each repetition
   std::function<void(const Results&)> checkpoint;                         // after each repetition
   std::function<void(const std::string&)> warn;                           // a cell was skipped, ...
+  // Set: only the cells it accepts run here; the others are left as they are (another
+  // run measures them: the rank patterns' cells, in their MPI job).
+  std::function<bool(const Cell&)> runs_here;
+  // Set: called on each repetition's outcome before it is recorded. In an MPI job it sums
+  // the CPU times and threads of every rank and gathers their busy times, so A and U count
+  // every process.
+  std::function<void(RepOutcome&)> combine;
 };
 
 // Runs every missing repetition of the cells in r (those with fewer than config.reps),
@@ -94,8 +105,8 @@ struct MatrixHooks {
 // each repetition, so the checkpoint may write it.
 bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks);
 
-// Repetitions still to run.
-long missing_repetitions(const Results& r);
+// Repetitions still to run (of the cells `only` accepts, when it is given).
+long missing_repetitions(const Results& r, const std::function<bool(const Cell&)>& only = {});
 
 // Merges a resumed file's cells into a fresh plan: the plan must be the file's own
 // (same config), cells keep their repetitions. Throws UsageError if they disagree.

@@ -55,14 +55,14 @@ void compute_metrics(Results& r) {
     if (!c.rep_useful_parallelism.empty()) c.useful_parallelism = median_of(c.rep_useful_parallelism);
     if (!c.rep_imbalance.empty()) c.imbalance = median_of(c.rep_imbalance);
     c.samples_per_second = c.step_seconds.median > 0 ? c.batch / c.step_seconds.median : 0;
-    if (c.threads > cpus) c.flags.push_back(Flag::oversubscribed);
-    if (c.threads > 1 && c.parallelism < kLowParallelism * std::min(c.threads, cpus))
+    if (c.workers() > cpus) c.flags.push_back(Flag::oversubscribed);
+    if (c.workers() > 1 && c.parallelism < kLowParallelism * std::min(c.workers(), cpus))
       c.flags.push_back(Flag::low_parallelism);
     if (c.step_seconds.median > 0 && (c.step_seconds.max - c.step_seconds.min) / c.step_seconds.median > kNoisySpread)
       c.flags.push_back(Flag::noisy);
     if (!c.complete) c.flags.push_back(Flag::incomplete);
     if (reps_differ) c.flags.push_back(Flag::reps_differ);
-    if (c.threads_at_work > c.threads) c.flags.push_back(Flag::hidden_threads);
+    if (c.threads_at_work > c.workers()) c.flags.push_back(Flag::hidden_threads);
   }
   // Pass 2: against the sequential and the 1-thread cells.
   for (Cell& c : r.cells) {
@@ -71,10 +71,10 @@ void compute_metrics(Results& r) {
     if (const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks})) {
       const double t_seq = seq->step_seconds.median;
       c.speedup = speedup(t_seq, t_p);
-      c.efficiency = efficiency(*c.speedup, c.threads);
-      c.karp_flatt = karp_flatt(*c.speedup, c.threads);
+      c.efficiency = efficiency(*c.speedup, c.workers());
+      c.karp_flatt = karp_flatt(*c.speedup, c.workers());
       // In per-step times: (p T_p - T_seq) / (p steps) = (p t_p - t_seq) / p.
-      c.overhead_per_step_seconds = overhead_per_step(t_p, t_seq, c.threads, 1);
+      c.overhead_per_step_seconds = overhead_per_step(t_p, t_seq, c.workers(), 1);
       if (c.pattern != kSequential && seq->steps == c.steps && !seq->checksum.empty()) {
         c.matches_sequential = c.checksum == seq->checksum;
         if (c.deterministic && !*c.matches_sequential) c.flags.push_back(Flag::checksum_differs);
@@ -86,7 +86,7 @@ void compute_metrics(Results& r) {
           (best == 0 || s.step_seconds.median < best))
         best = s.step_seconds.median;
     if (best > 0) c.speedup_best = speedup(best, t_p);
-    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards, c.blocks}))
+    if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards, c.blocks, c.ranks}))
       c.speedup_relative = speedup(one->step_seconds.median, t_p);
   }
 }

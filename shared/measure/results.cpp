@@ -123,10 +123,11 @@ std::string results_to_json(const Results& r) {
                       {"hostname", e.hostname},
                       {"load_average", e.load_average}};
   const MatrixConfig& c = r.config;
-  j["config"] = {{"patterns", c.patterns}, {"threads", c.threads},         {"batches", c.batches}, {"shards", c.shards},
-                 {"blocks", c.blocks},     {"layers", c.layers},           {"data", c.data},       {"seed", c.seed},
-                 {"steps", c.steps},       {"rep_samples", c.rep_samples}, {"samples", c.samples}, {"warmup", c.warmup},
-                 {"reps", c.reps}};
+  j["config"] = {
+      {"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},         {"shards", c.shards},
+      {"blocks", c.blocks},     {"ranks", c.ranks},     {"layers", c.layers},           {"data", c.data},
+      {"seed", c.seed},         {"steps", c.steps},     {"rep_samples", c.rep_samples}, {"samples", c.samples},
+      {"warmup", c.warmup},     {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
     Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
@@ -139,6 +140,7 @@ std::string results_to_json(const Results& r) {
                      {"batch", x.batch},
                      {"shards", x.shards},
                      {"blocks", x.blocks},
+                     {"ranks", x.ranks},
                      {"steps", x.steps},
                      {"deterministic", x.deterministic},
                      {"complete", x.complete},
@@ -177,6 +179,7 @@ std::string results_to_json(const Results& r) {
                        {"batch", s.batch},
                        {"shards", s.shards},
                        {"blocks", s.blocks},
+                       {"ranks", s.ranks},
                        {"reason", s.reason}});
   j["skipped"] = std::move(skipped);
   Json prims = Json::array();
@@ -277,6 +280,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   c.batches = in.list<int>(cj, "batches", cw);
   c.shards = in.list<int>(cj, "shards", cw);
   if (cj.contains("blocks")) c.blocks = in.list<int>(cj, "blocks", cw);
+  if (cj.contains("ranks")) c.ranks = in.list<int>(cj, "ranks", cw);
   c.layers = in.str(cj, "layers", cw);
   c.data = in.str(cj, "data", cw);
   c.seed = in.integer(cj, "seed", cw);
@@ -296,6 +300,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.batch = int(in.integer(x, "batch", w));
     k.shards = int(in.integer(x, "shards", w));
     if (x.contains("blocks")) k.blocks = int(in.integer(x, "blocks", w));
+    if (x.contains("ranks")) k.ranks = int(in.integer(x, "ranks", w));
     k.steps = in.integer(x, "steps", w);
     k.deterministic = in.boolean(x, "deterministic", w);
     k.complete = in.boolean(x, "complete", w);
@@ -308,8 +313,8 @@ Results results_from_json(const std::string& text, const std::string& source) {
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
       in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
-    if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.blocks < 1 || k.steps < 1)
-      in.fail(w, "threads, batch, shards, blocks and steps must be positive");
+    if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.blocks < 1 || k.ranks < 1 || k.steps < 1)
+      in.fail(w, "threads, batch, shards, blocks, ranks and steps must be positive");
     const Json& ss = in.field(x, "step_seconds", w);
     const std::string sw = w + ".step_seconds";
     auto stat = [&](const char* key) { return in.opt_number(ss, key, sw).value_or(0.0); };
@@ -346,6 +351,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
                            int(in.integer(sk[i], "batch", w)), int(in.integer(sk[i], "shards", w)),
                            in.str(sk[i], "reason", w)});
       if (sk[i].contains("blocks")) r.skipped.back().blocks = int(in.integer(sk[i], "blocks", w));
+      if (sk[i].contains("ranks")) r.skipped.back().ranks = int(in.integer(sk[i], "ranks", w));
     }
   }
   if (j.contains("primitives")) {

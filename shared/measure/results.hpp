@@ -22,6 +22,7 @@
 //     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
 //     "shards": [0],            // shard counts to measure; 0 = default_shards(batch) (batch/64, >= 1)
 //     "blocks": [1],            // neuron-block counts; 0 = default_blocks(layers); absent: [1]
+//     "ranks": [1],             // MPI rank counts for the rank patterns (mpi, ...); absent: [1]
 //     "layers": "784-256-128-10", "data": "synthetic", "seed": 1,
 //     "steps": 0,               // timed steps per repetition; 0 = auto, see each cell's "steps"
 //     "rep_samples": 8192,      // with steps 0: steps = max(10, ceil(rep_samples / batch))
@@ -31,6 +32,7 @@
 //   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
 //                            // ceiling: p sequential copies at once (shared/measure/matrix.hpp)
 //     "pattern": "openmp", "threads": 2, "batch": 256, "shards": 4, "blocks": 1, "steps": 32,
+//     "ranks": 1,               // processes (MPI ranks), each of "threads" threads; absent: 1
 //     "deterministic": true,
 //     "complete": true,         // false: fewer repetitions than config.reps (interrupted run)
 //     "rep_seconds": [..],      // wall time of the `steps` timed steps, one per repetition
@@ -46,7 +48,7 @@
 //     "speedup",                // S = T_seq / T_p, sequential with the same batch, shards and blocks
 //     "speedup_best",           // T_seq_best / T_p, fastest sequential run of that batch (any shards, blocks)
 //     "speedup_relative",       // T_1 / T_p, the same pattern with 1 thread
-//     "efficiency",             // E = S / p
+//     "efficiency",             // E = S / p, p = threads x ranks
 //     "karp_flatt",             // e = (1/S - 1/p) / (1 - 1/p), null for p = 1
 //     "overhead_per_step_seconds",  // (p*T_p - T_seq) / (p*steps)
 //     "samples_per_second",     // batch / median step time
@@ -56,7 +58,7 @@
 //     "flags": ["oversubscribed", "low_parallelism", "noisy", "incomplete",
 //               "checksum_differs", "reps_differ"]
 //   } ],
-//   "skipped": [ {"pattern","threads","batch","shards","blocks","reason"} ],   // cells that could not run
+//   "skipped": [ {"pattern","threads","batch","shards","blocks","ranks","reason"} ],   // cells that could not run
 //   "primitives": [ {"name": "std::thread create+join", "threads": 2, "microseconds": 36.0} ]
 // }
 //
@@ -109,6 +111,7 @@ struct MatrixConfig {
   std::vector<int> batches;
   std::vector<int> shards{0};  // 0 = default_shards(batch)
   std::vector<int> blocks{1};  // neuron blocks per layer; 0 = default_blocks(layers)
+  std::vector<int> ranks{1};   // MPI rank counts, for the patterns whose workers are processes
   std::string layers = "784-256-128-10";
   std::string data = "synthetic";
   long seed = 1;
@@ -127,7 +130,7 @@ struct StepStats {
 // What identifies a cell: the pattern and the configuration it measures.
 struct CellKey {
   std::string pattern;
-  int threads = 1, batch = 0, shards = 1, blocks = 1;
+  int threads = 1, batch = 0, shards = 1, blocks = 1, ranks = 1;
   bool operator==(const CellKey&) const = default;
 };
 
@@ -138,6 +141,7 @@ struct Cell {
   int batch = 0;
   int shards = 1;
   int blocks = 1;
+  int ranks = 1;  // processes, each of `threads` threads: p = threads x ranks
   long steps = 0;
   bool deterministic = true;
   // Raw measurements, one entry per repetition.
@@ -158,7 +162,8 @@ struct Cell {
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
   std::vector<Flag> flags;
-  CellKey key() const { return {pattern, threads, batch, shards, blocks}; }
+  CellKey key() const { return {pattern, threads, batch, shards, blocks, ranks}; }
+  int workers() const { return threads * ranks; }  // p in S, E and the flags
   bool has(Flag f) const;
 };
 
@@ -167,7 +172,8 @@ struct Skipped {
   int threads = 1, batch = 0, shards = 1;
   std::string reason;
   int blocks = 1;
-  CellKey key() const { return {pattern, threads, batch, shards, blocks}; }
+  int ranks = 1;
+  CellKey key() const { return {pattern, threads, batch, shards, blocks, ranks}; }
 };
 
 struct Primitive {

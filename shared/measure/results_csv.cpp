@@ -37,6 +37,7 @@ const Column kCellColumns[] = {
     {"batch", [](const Cell& c) { return std::to_string(c.batch); }},
     {"shards", [](const Cell& c) { return std::to_string(c.shards); }},
     {"blocks", [](const Cell& c) { return std::to_string(c.blocks); }},
+    {"ranks", [](const Cell& c) { return std::to_string(c.ranks); }},
     {"steps", [](const Cell& c) { return std::to_string(c.steps); }},
     {"deterministic", [](const Cell& c) { return yes_no(c.deterministic); }},
     {"complete", [](const Cell& c) { return yes_no(c.complete); }},

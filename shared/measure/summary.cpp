@@ -22,6 +22,11 @@ std::string time_str(double s) {
 }
 }  // namespace
 
+// p as the table shows it: the thread count, or ranks x threads for a job of processes.
+static std::string workers_text(const Cell& c) {
+  return c.ranks > 1 ? fmt::format("{}x{}", c.ranks, c.threads) : std::to_string(c.threads);
+}
+
 std::string summary_table(const Results& r) {
   std::string out;
   std::vector<int> batches;
@@ -29,7 +34,7 @@ std::string summary_table(const Results& r) {
     if (std::find(batches.begin(), batches.end(), c.batch) == batches.end()) batches.push_back(c.batch);
   for (int batch : batches) {
     out += fmt::format("\nbatch {}\n", batch);
-    out += fmt::format("{:<18} {:>2} {:>6} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n",
+    out += fmt::format("{:<18} {:>4} {:>6} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n",
                        "pattern", "p", "shards", "blocks", "time/step", "95% CI of median", "S", "S_best", "E", "A",
                        "U", "e(KF)", "overhead", "match", "flags");
     for (const Cell& c : r.cells) {
@@ -38,8 +43,8 @@ std::string summary_table(const Results& r) {
       const std::string match =
           c.matches_sequential ? (*c.matches_sequential ? "yes" : (c.deterministic ? "NO" : "no")) : "-";
       out += fmt::format(
-          "{:<18} {:>2} {:>6} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>5} {:>6} {:>10} {:>6}  {}\n", c.pattern,
-          c.threads, c.shards, c.blocks, time_str(c.step_seconds.median),
+          "{:<18} {:>4} {:>6} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5.2f} {:>5} {:>6} {:>10} {:>6}  {}\n", c.pattern,
+          workers_text(c), c.shards, c.blocks, time_str(c.step_seconds.median),
           c.rep_seconds.empty() ? std::string("-")
                                 : time_str(c.step_seconds.ci95_low) + " - " + time_str(c.step_seconds.ci95_high),
           opt2(c.speedup), opt2(c.speedup_best), opt2(c.efficiency), c.parallelism, opt2(c.useful_parallelism),
@@ -76,7 +81,7 @@ std::vector<std::string> flag_warnings(const Results& r) {
     std::vector<std::string> who;
     for (const Cell& c : r.cells)
       if (c.has(k.flag))
-        who.push_back(fmt::format("{} p={} b={} s={}{}{}", c.pattern, c.threads, c.batch, c.shards,
+        who.push_back(fmt::format("{} p={} b={} s={}{}{}", c.pattern, workers_text(c), c.batch, c.shards,
                                   c.blocks > 1 ? fmt::format(" k={}", c.blocks) : "",
                                   k.flag == Flag::low_parallelism ? fmt::format(" (A={:.2f})", c.parallelism) : ""));
     if (who.empty()) continue;

@@ -189,7 +189,28 @@ void share_totals(Step& step, int ranks, int threads) {
   for (int s = 0; s < step.shards(); ++s) step.set_shard_totals(s, all[std::size_t(s)]);
 }
 
+void combine_outcome(double& seconds, double& cpu_seconds, int& threads_at_work, std::vector<double>& busy_seconds) {
+  check(MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce (wall time)");
+  check(MPI_Allreduce(MPI_IN_PLACE, &cpu_seconds, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce (CPU time)");
+  check(MPI_Allreduce(MPI_IN_PLACE, &threads_at_work, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce (threads)");
+  const int size = g_session ? g_session->size() : 1;
+  int mine = int(busy_seconds.size());
+  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size));
+  check(MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather (busy counts)");
+  int total = 0;
+  for (int o = 0; o < size; ++o) displs[std::size_t(o)] = total, total += counts[std::size_t(o)];
+  std::vector<double> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(busy_seconds.data(), mine, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE,
+                       MPI_COMM_WORLD),
+        "MPI_Allgatherv (busy times)");
+  busy_seconds = std::move(all);
+}
+
 #else
+
+void combine_outcome(double&, double&, int&, std::vector<double>&) {
+  throw std::logic_error("MPI call in a build without MPI");
+}
 
 void check(int, const char*) { throw std::logic_error("MPI call in a build without MPI"); }
 

@@ -65,6 +65,11 @@ std::vector<std::pair<int, int>> worker_blocks(const Step& step, int o, int rank
 // step.totals() is the whole batch's on every rank, summed in shard order.
 void share_totals(Step& step, int ranks, int threads);
 
+// One measured repetition, made the whole job's (every rank calls it at the same point):
+// the longest rank's wall time, the sum of the ranks' CPU times and of their threads at
+// work, and every rank's threads' busy times, rank 0's first.
+void combine_outcome(double& seconds, double& cpu_seconds, int& threads_at_work, std::vector<double>& busy_seconds);
+
 // The mpirun command line that starts `args` (this program's own arguments, the program
 // first) as `ranks` processes of `threads` threads each on a machine of `cpus` CPUs:
 // --allow-run-as-root for root, --oversubscribe past the CPUs, and no binding to one core
