@@ -15,6 +15,7 @@
 // Per step it pays: a reduce-scatter of the gradient in messages, an all-gather of the weights and one of the shards'
 // losses; threads - 1 thread spawns and joins in each rank.
 #include <memory>
+#include <optional>
 
 #include "ranks/ranks.hpp"
 #include "train/error.hpp"
@@ -35,6 +36,7 @@ class Mpi final : public Pattern {
     // Reduce-scatter: my slices of the others' block sums come in, into the same shard
     // buffers they have in the sender's copy; their slices of mine go out.
     const auto [mine, mine_end] = ranks::owned_floats(step, me_, ranks_);
+    std::optional<ranks::CommClock> wire(std::in_place);  // the time on the wire, for the matrix
     std::vector<MPI_Request> requests;
     for (int o = 0; o < ranks_; ++o) {
       if (o == me_) continue;
@@ -51,6 +53,7 @@ class Mpi final : public Pattern {
                        "MPI_Isend");
     }
     ranks::check(MPI_Waitall(int(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    wire.reset();
     for (int o = 0; o < ranks_; ++o)
       if (o != me_)
         for (auto [first, last] : ranks::worker_blocks(step, o, ranks_, threads_)) step.adopt_block(first, last);
@@ -67,9 +70,11 @@ class Mpi final : public Pattern {
       displs.push_back(int(b));
       counts.push_back(int(e - b));
     }
+    wire.emplace();
     ranks::check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, step.weights(), counts.data(), displs.data(),
                                 MPI_FLOAT, MPI_COMM_WORLD),
                  "MPI_Allgatherv (the weights)");
+    wire.reset();
     ranks::share_totals(step, ranks_, threads_);
   }
   // [/lesson:mpi_step]

@@ -30,9 +30,12 @@ class MpiAllreduce final : public Pattern {
     step.clear_gradient();
     for (auto [first, last] : ranks::worker_blocks(step, me_, ranks_, threads_))
       for (auto [a, b] : step.block_nodes(first, last)) step.add_shard_to_gradient(a);
-    ranks::check(
-        MPI_Allreduce(MPI_IN_PLACE, step.gradient(), int(step.param_floats()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
-        "MPI_Allreduce");
+    {
+      ranks::CommClock wire;  // the time on the wire, for the matrix
+      ranks::check(
+          MPI_Allreduce(MPI_IN_PLACE, step.gradient(), int(step.param_floats()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+    }
     for (int k = 0; k < step.slices(); ++k) step.update_slice(k);
     ranks::share_totals(step, ranks_, threads_);
   }

@@ -14,6 +14,7 @@
 
 #include "measure/harness.hpp"
 #include "measure/results.hpp"
+#include "measure/transport.hpp"
 #include "registry.hpp"
 #include "train/cpus.hpp"
 #include "train/data.hpp"
@@ -165,6 +166,84 @@ TEST(Results, RoundTripsThroughWriteAndRead) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"run.csv", "run.json"}));
   fs::remove_all(d);
+}
+
+// A rank cell's time on the wire and the transport measured for the communication model
+// survive the file; a file without them reads as before.
+TEST(Results, RoundTripsTheCommunicationModel) {
+  fs::path d = temp_dir("roundtrip_comm");
+  Results r = sample_results();
+  r.cells[0].pattern = "mpi";
+  r.cells[0].ranks = 2;
+  r.cells[0].rep_comm_seconds = {0.01, 0.0125, 0.00625};
+  r.cells[0].comm_seconds_per_step = 0.01 / 32;
+  r.transport = fit_transport({{8, 1e-6}, {65536, 11e-6}, {524288, 81e-6}});
+  r.transport->ranks = 2;
+  r.transport->allreduce = {{1024, 3e-6}, {940584, 150e-6}};
+  r.transport->allreduce_beta_bytes_per_second = fit_allreduce_beta(*r.transport);
+  const std::string path = (d / "run.json").string();
+  write_results(path, r);
+  const Results back = read_results(path);
+  EXPECT_EQ(back.cells[0].rep_comm_seconds, r.cells[0].rep_comm_seconds);
+  EXPECT_EQ(back.cells[0].comm_seconds_per_step, r.cells[0].comm_seconds_per_step);
+  EXPECT_TRUE(back.cells[1].rep_comm_seconds.empty());
+  EXPECT_FALSE(back.cells[1].comm_seconds_per_step.has_value());
+  ASSERT_TRUE(back.transport.has_value());
+  EXPECT_EQ(back.transport->ranks, 2);
+  EXPECT_EQ(back.transport->alpha_seconds, r.transport->alpha_seconds);
+  EXPECT_EQ(back.transport->beta_bytes_per_second, r.transport->beta_bytes_per_second);
+  EXPECT_EQ(back.transport->allreduce_beta_bytes_per_second, r.transport->allreduce_beta_bytes_per_second);
+  EXPECT_EQ(back.transport->pingpong, r.transport->pingpong);
+  EXPECT_EQ(back.transport->allreduce, r.transport->allreduce);
+  EXPECT_EQ(results_to_json(back), read_text(path));
+  EXPECT_FALSE(read_results((d / "run.json").string()).cells.empty());
+  // A transport that cannot price a message is refused with its field named.
+  std::string bad = read_text(path);
+  const auto at = bad.find("\"beta_bytes_per_second\"");
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(bad.find(':', at) + 1, bad.find(',', at) - bad.find(':', at) - 1, " 0");
+  write_text(d / "bad.json", bad);
+  expect_usage_error((d / "bad.json").string(), "transport");
+  fs::remove_all(d);
+}
+
+// The communication model: α is the smallest message's time, β the slope of the large
+// messages' extra time, and the ring allreduce costs 2(p-1)α + 2(p-1)/p n/β.
+TEST(Transport, FitsLatencyAndBandwidthAndPricesTheRing) {
+  // A transport of exactly 2 µs + n / (4 GB/s), sampled from 8 bytes to 4 MiB.
+  std::vector<std::pair<double, double>> pts;
+  for (double n = 8; n <= 4 << 20; n *= 8) pts.push_back({n, 2e-6 + n / 4e9});
+  std::reverse(pts.begin(), pts.end());  // any order
+  const Transport t = fit_transport(pts);
+  EXPECT_NEAR(t.alpha_seconds, 2e-6 + 8 / 4e9, 1e-12);
+  EXPECT_NEAR(t.beta_bytes_per_second, 4e9, 4e9 * 1e-4);
+  EXPECT_EQ(t.pingpong.front().first, 8) << "kept sorted by size";
+  EXPECT_THROW(fit_transport({}), UsageError);
+
+  // The allreduce's β: an allreduce at 3 ranks of exactly the ring formula at 1 GB/s.
+  Transport a = t;
+  a.ranks = 3;
+  for (double n : {1024.0, 65536.0, 1e6, 4e6})
+    a.allreduce.push_back({n, ring_allreduce_seconds(3, n, t.alpha_seconds, 1e9)});
+  EXPECT_NEAR(fit_allreduce_beta(a), 1e9, 1e9 * 1e-9);
+  a.ranks = 1;
+  EXPECT_EQ(fit_allreduce_beta(a), 0) << "one rank exchanges nothing";
+
+  EXPECT_EQ(ring_allreduce_seconds(1, 1e6, 1e-6, 1e9), 0);
+  EXPECT_DOUBLE_EQ(ring_allreduce_seconds(2, 1e6, 1e-6, 1e9), 2 * 1e-6 + 1 * 1e6 / 1e9);
+  EXPECT_DOUBLE_EQ(ring_allreduce_seconds(4, 1e6, 1e-6, 1e9), 6 * 1e-6 + 1.5 * 1e6 / 1e9);
+  // The volume term tends to 2 n / β: more ranks never send less than twice the gradient.
+  EXPECT_LT(ring_allreduce_seconds(64, 1e6, 0, 1e9), 2e-3);
+  EXPECT_GT(ring_allreduce_seconds(64, 1e6, 0, 1e9), 1.9e-3);
+
+  const Prediction x = predict_step(1e-3, 4, 1e6, 1e-6, 1e9);
+  EXPECT_DOUBLE_EQ(x.comm_seconds, ring_allreduce_seconds(4, 1e6, 1e-6, 1e9));
+  EXPECT_DOUBLE_EQ(x.step_seconds, 0.25e-3 + x.comm_seconds);
+  EXPECT_DOUBLE_EQ(x.speedup, 1e-3 / x.step_seconds);
+  EXPECT_DOUBLE_EQ(x.efficiency, x.speedup / 4);
+  // A faster network predicts a higher efficiency.
+  EXPECT_GT(predict_step(1e-3, 8, 1e6, kNetworks[1].alpha_seconds, kNetworks[1].beta_bytes_per_second).efficiency,
+            predict_step(1e-3, 8, 1e6, kNetworks[0].alpha_seconds, kNetworks[0].beta_bytes_per_second).efficiency);
 }
 
 TEST(Results, CsvHasOneRowPerCellWithNullsEmpty) {

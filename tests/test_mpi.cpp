@@ -206,6 +206,17 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
     if (c.pattern == "mpi") {
       EXPECT_EQ(c.matches_sequential, std::optional<bool>(true)) << c.ranks << "x" << c.threads;
     }
+    // The time on the wire, per step: every cell of an MPI pattern has it, and it is part of the step.
+    if (c.pattern == "mpi" || c.pattern == "mpi_allreduce") {
+      ASSERT_TRUE(c.comm_seconds_per_step.has_value()) << c.pattern << " " << c.ranks << "x" << c.threads;
+      EXPECT_EQ(c.rep_comm_seconds.size(), c.rep_seconds.size());
+      if (c.ranks > 1) {
+        EXPECT_GT(*c.comm_seconds_per_step, 0) << c.pattern;
+      }
+      EXPECT_LT(*c.comm_seconds_per_step, c.step_seconds.median) << c.pattern;
+    } else {
+      EXPECT_FALSE(c.comm_seconds_per_step.has_value()) << c.pattern;
+    }
     if (c.pattern == gd::kSequential) continue;
     ASSERT_TRUE(c.speedup.has_value() && c.efficiency.has_value()) << c.pattern;
     EXPECT_DOUBLE_EQ(*c.efficiency, *c.speedup / (c.ranks * c.threads)) << c.pattern;
@@ -214,6 +225,26 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
     for (int ranks : {1, 2})
       for (int threads : {1, 2}) EXPECT_TRUE(seen.count({p, ranks, threads})) << p << " " << ranks << "x" << threads;
   EXPECT_NE(r.output.find("2x2"), std::string::npos) << "the summary shows p as ranks x threads\n" << r.output;
+  // The job of 2 ranks measured the loopback transport for the communication model.
+  ASSERT_TRUE(res.transport.has_value());
+  EXPECT_EQ(res.transport->ranks, 2);
+  EXPECT_GT(res.transport->alpha_seconds, 0);
+  EXPECT_LT(res.transport->alpha_seconds, 1e-3) << "one small message on one machine";
+  EXPECT_GT(res.transport->beta_bytes_per_second, 1e7);
+  EXPECT_GT(res.transport->allreduce_beta_bytes_per_second, 1e7);
+  EXPECT_EQ(res.transport->pingpong.size(), 10u) << "16 bytes to 4 MiB, 4 times larger each";
+  ASSERT_FALSE(res.transport->allreduce.empty());
+  for (auto [bytes, seconds] : res.transport->allreduce) EXPECT_GT(seconds, 0) << bytes;
+  // The report draws processes beside threads and predicts more ranks from the transport.
+  const auto rep = gdtest::run_gdlab("report m.json --out rep", d, kLimit);
+  ASSERT_EQ(rep.status, 0) << rep.output;
+  const std::string md = gdtest::read(d / "rep" / "report.md");
+  EXPECT_NE(md.find("Processes: MPI ranks beside threads"), std::string::npos) << md;
+  EXPECT_NE(md.find("2 ranks × 1 thread"), std::string::npos);
+  EXPECT_NE(md.find("10 Gbit/s Ethernet"), std::string::npos) << "the prediction for a real network";
+  EXPECT_NE(md.find("Measured against the model"), std::string::npos);
+  EXPECT_TRUE(fs::exists(d / "rep" / "ranks-speedup.svg"));
+  EXPECT_TRUE(fs::exists(d / "rep" / "ranks-efficiency.svg"));
   EXPECT_FALSE(fs::exists(d / "m.json.ranks2.json")) << "a job's part file is merged and removed";
   fs::remove_all(d);
   expect_none_left(18);

@@ -177,7 +177,9 @@ TEST(NeuronBlocks, HybridPlanGivesEveryThreadWorkUpToShardsTimesBlocks) {
         }
         EXPECT_EQ(s.blocks.first, next_block) << where << ", thread " << t;
         next_block = s.blocks.first + s.blocks.second;
-        if (s.rank + 1 == s.group_size) EXPECT_EQ(next_block, blocks) << where << ", group " << s.group;
+        if (s.rank + 1 == s.group_size) {
+          EXPECT_EQ(next_block, blocks) << where << ", group " << s.group;
+        }
       }
       EXPECT_EQ(next_shard, shards) << where;
     }

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "matrix_ranks.hpp"
 #include "measure/harness.hpp"
 #include "measure/metrics.hpp"
 #include "measure/results.hpp"
@@ -26,31 +27,8 @@
 #include "train/gemm.hpp"
 
 namespace gd::cli {
+
 namespace {
-
-struct MatrixOptions {
-  std::string patterns = "all";
-  std::string threads;  // empty: 1, 2, 4, ... up to the available CPUs
-  std::string batches = "16,64,256";
-  std::string shards = "auto";
-  std::string blocks = "1";
-  std::string ranks = "1";
-  bool ranks_given = false;  // --ranks on the command line: "all" then takes the rank patterns too
-  std::string layers;        // empty: a default that fits the data
-  std::string data = "synthetic";
-  long samples = 0;
-  long steps = 0;
-  long rep_samples = 0;  // 0: the default (or --quick's)
-  long warmup = 3;
-  int reps = 5;
-  long seed = 1;
-  std::string out = "results/matrix.json";
-  std::string primitives;
-  std::string kernels;  // empty: the build's default backend
-  bool quick = false, resume = false, force = false;
-  std::string command_line;
-};
-
 std::vector<int> default_threads() {
   std::vector<int> t{1};
   const int cpus = available_cpus();
@@ -58,6 +36,7 @@ std::vector<int> default_threads() {
   if (t.back() != cpus) t.push_back(cpus);
   return t;
 }
+}  // namespace
 
 std::vector<PatternRef> registry_refs() {
   std::vector<PatternRef> refs;
@@ -127,6 +106,8 @@ MatrixConfig config_from(const MatrixOptions& o) {
   return c;
 }
 
+namespace {
+
 // The command line as the process got it (/proc/self/cmdline: arguments separated by NULs).
 std::string own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -173,164 +154,6 @@ void check_out_target(const std::string& out) {
       break;
     }
     if (p == p.parent_path()) break;
-  }
-}
-
-std::string list_text(const std::vector<int>& v) {  // 0 written as "auto"
-  std::string s;
-  for (int x : v) s += (s.empty() ? "" : ",") + (x == 0 ? std::string("auto") : std::to_string(x));
-  return s;
-}
-
-// The rank patterns' cells run in MPI jobs, one per rank count: gdlab matrix again under
-// mpirun, with this run's configuration spelled out (also after --resume), measuring only
-// the cells of its own rank count and writing them to `out`.
-std::vector<std::string> job_command(const MatrixConfig& c, int ranks, const std::string& out) {
-  std::string patterns;
-  for (const auto& p : c.patterns) patterns += (patterns.empty() ? "" : ",") + p;
-  std::vector<std::string> args{std::filesystem::read_symlink("/proc/self/exe").string(),
-                                "matrix",
-                                "--patterns",
-                                patterns,
-                                "--threads",
-                                list_text(c.threads),
-                                "--batch",
-                                list_text(c.batches),
-                                "--shards",
-                                list_text(c.shards),
-                                "--blocks",
-                                list_text(c.blocks),
-                                "--ranks",
-                                list_text(c.ranks),
-                                "--layers",
-                                c.layers,
-                                "--data",
-                                c.data,
-                                "--samples",
-                                std::to_string(c.samples),
-                                "--steps",
-                                std::to_string(c.steps),
-                                "--rep-samples",
-                                std::to_string(c.rep_samples),
-                                "--warmup",
-                                std::to_string(c.warmup),
-                                "--reps",
-                                std::to_string(c.reps),
-                                "--seed",
-                                std::to_string(c.seed),
-                                "--kernels",
-                                std::string(kernels_name(kernels())),
-                                "--out",
-                                out,
-                                "--force"};
-  int threads = 1;
-  for (int t : c.threads) threads = std::max(threads, t);
-  return ranks::mpirun_command(ranks::find_mpirun(), ranks, threads, available_cpus(), args);
-}
-
-bool rank_cell(const Cell& c) { return is_rank_pattern(c.pattern); }
-
-// Runs the MPI job of each rank count that has cells to measure and takes its cells into
-// r. A job that fails leaves its cells skipped, with the reason. Returns false when Ctrl-C
-// stopped a job (its cells stay as they were, for --resume).
-bool run_rank_jobs(Results& r, const std::string& out, const MatrixHooks& hooks) {
-  for (int ranks : r.config.ranks) {
-    auto mine = [&](const Cell& c) { return rank_cell(c) && c.ranks == ranks; };
-    if (missing_repetitions(r, mine) == 0) continue;
-    if (hooks.stop && hooks.stop()) return false;
-    if (ranks::find_mpirun().empty())
-      throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
-    const std::string part = fmt::format("{}.ranks{}.json", out, ranks);
-    fmt::print("matrix: the MPI patterns at {} rank{}, in a job of their own (mpirun)\n", ranks, ranks == 1 ? "" : "s");
-    std::fflush(stdout);
-    const int status = ranks::run_job(job_command(r.config, ranks, part), [] { return CtrlC::pressed(); });
-    std::error_code ec;
-    if (CtrlC::pressed()) {
-      std::filesystem::remove(part, ec);
-      std::filesystem::remove(csv_path_for(part), ec);
-      return false;
-    }
-    std::optional<Results> got;
-    if (status == 0) got = read_results(part);
-    std::filesystem::remove(part, ec);
-    std::filesystem::remove(csv_path_for(part), ec);
-    for (std::size_t i = 0; i < r.cells.size(); ++i) {
-      if (!mine(r.cells[i])) continue;
-      const Cell* measured = nullptr;
-      if (got)
-        for (const Cell& c : got->cells)
-          if (c.key() == r.cells[i].key() && int(c.rep_seconds.size()) >= r.config.reps) measured = &c;
-      if (measured) {
-        r.cells[i] = *measured;
-        continue;
-      }
-      const Cell& c = r.cells[i];
-      Skipped sk{c.pattern,
-                 c.threads,
-                 c.batch,
-                 c.shards,
-                 fmt::format("the MPI job of {} ranks failed (mpirun exited with status {})", ranks, status),
-                 c.blocks,
-                 c.ranks};
-      if (hooks.warn)
-        hooks.warn(fmt::format("skipped {} {}x{} batch={} shards={}: {}", c.pattern, c.ranks, c.threads, c.batch,
-                               c.shards, sk.reason));
-      r.skipped.push_back(std::move(sk));
-      r.cells.erase(r.cells.begin() + long(i--));
-    }
-    compute_metrics(r);
-    if (hooks.checkpoint) hooks.checkpoint(r);
-  }
-  return true;
-}
-
-// In a rank of such a job: measure the cells of this rank count, every rank in step, and
-// let rank 0 write them. A failure in a rank ends the job (the others would wait for it).
-void run_as_rank(const MatrixOptions& o) {
-  ranks::Session session;
-  try {
-    if (session.rank() != 0 && !std::freopen("/dev/null", "w", stdout))
-      throw std::runtime_error("cannot silence a rank");
-    apply_kernels(o.kernels);
-    Results r;
-    r.config = config_from(o);
-    r.environment = capture_environment(o.command_line);
-    DataSplit data = load_data(r.config.data, std::uint64_t(r.config.seed));
-    truncate(data.train, std::size_t(r.config.samples));
-    r.cells = plan_cells(r.config, registry_refs());
-    MatrixHooks hooks;
-    hooks.runs_here = [&](const Cell& c) { return rank_cell(c) && c.ranks == session.size(); };
-    hooks.combine = [](RepOutcome& x) {
-      ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
-    };
-    // Every rank makes the same cells in the same order; a step that fails in one rank
-    // must end them all, not be skipped by this rank alone.
-    std::vector<PatternRef> refs;
-    for (PatternRef ref : registry_refs()) {
-      if (ref.ranks)
-        ref.make = [make = ref.make](int t) -> std::unique_ptr<Pattern> {
-          struct EndsTheJob final : Pattern {
-            std::unique_ptr<Pattern> inner;
-            void step(Step& s) override {
-              try {
-                inner->step(s);
-              } catch (const std::exception& e) {
-                ranks::abort_job(e.what(), 1);
-              }
-            }
-          };
-          auto p = std::make_unique<EndsTheJob>();
-          p->inner = make(t);
-          return p;
-        };
-      refs.push_back(std::move(ref));
-    }
-    run_matrix(r, refs, data.train, hooks);
-    if (session.rank() == 0) write_results(o.out, r);
-  } catch (const UsageError& e) {
-    ranks::abort_job(e.what(), 2);
-  } catch (const std::exception& e) {
-    ranks::abort_job(e.what(), 1);
   }
 }
 

@@ -98,8 +98,13 @@ struct Run {
     for (long k = 0; k < steps && !(stop && *stop); ++k) loss += trainee.run_step(*pattern);
   }
   RepOutcome outcome(double seconds, double cpu_seconds, long steps) const {
-    return {seconds, cpu_seconds, loss / double(steps * trainee.batch), checksum_hex(trainee.model.checksum()),
-            trainee.step.busy.seconds()};
+    return {seconds,
+            cpu_seconds,
+            loss / double(steps * trainee.batch),
+            checksum_hex(trainee.model.checksum()),
+            trainee.step.busy.seconds(),
+            0,
+            std::nullopt};
   }
 };
 
@@ -248,6 +253,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         c.threads_at_work = std::max(c.threads_at_work, o.threads_at_work);
         c.rep_seconds.push_back(o.seconds);
         c.rep_cpu_seconds.push_back(o.cpu_seconds);
+        if (o.comm_seconds) c.rep_comm_seconds.push_back(*o.comm_seconds);
         if (!o.busy_seconds.empty() && o.seconds > 0) {
           double sum = 0, max = 0;
           for (double b : o.busy_seconds) sum += b, max = std::max(max, b);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,12 +56,13 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
 inline constexpr double kAtWork = 0.25;
 
 struct RepOutcome {
-  double seconds = 0;                // wall time of the timed steps
-  double cpu_seconds = 0;            // process CPU time over the same steps
-  double loss = 0;                   // mean training loss per sample over the timed steps
-  std::string checksum;              // of the final weights
-  std::vector<double> busy_seconds;  // per thread that worked: Step::busy (shared/train/step.hpp)
-  int threads_at_work = 0;           // threads that used more than kAtWork of the wall time (thread_census.hpp)
+  double seconds = 0;                  // wall time of the timed steps
+  double cpu_seconds = 0;              // process CPU time over the same steps
+  double loss = 0;                     // mean training loss per sample over the timed steps
+  std::string checksum;                // of the final weights
+  std::vector<double> busy_seconds;    // per thread that worked: Step::busy (shared/train/step.hpp)
+  int threads_at_work = 0;             // threads that used more than kAtWork of the wall time (thread_census.hpp)
+  std::optional<double> comm_seconds;  // a rank cell: the time on the wire, mean over ranks (ranks.hpp)
 };
 
 // One repetition of one cell (the method above). `order` is the sample order: step k

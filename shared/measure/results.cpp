@@ -130,11 +130,12 @@ std::string results_to_json(const Results& r) {
       {"warmup", c.warmup},     {"reps", c.reps}};
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
-    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array();
+    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array(), rw = Json::array();
     for (double v : x.rep_seconds) rs.push_back(num(v));
     for (double v : x.rep_cpu_seconds) rc.push_back(num(v));
     for (double v : x.rep_useful_parallelism) ru.push_back(num(v));
     for (double v : x.rep_imbalance) ri.push_back(num(v));
+    for (double v : x.rep_comm_seconds) rw.push_back(num(v));
     cells.push_back({{"pattern", x.pattern},
                      {"threads", x.threads},
                      {"batch", x.batch},
@@ -170,6 +171,10 @@ std::string results_to_json(const Results& r) {
                      {"matches_sequential", x.matches_sequential ? Json(*x.matches_sequential) : Json(nullptr)},
                      {"flags", flag_names(x.flags)}});
     if (x.threads_at_work > 0) cells.back()["threads_at_work"] = x.threads_at_work;  // absent: not counted
+    if (!x.rep_comm_seconds.empty()) {                                               // absent: no rank cell
+      cells.back()["rep_comm_seconds"] = rw;
+      cells.back()["comm_seconds_per_step"] = opt(x.comm_seconds_per_step);
+    }
   }
   j["cells"] = std::move(cells);
   Json skipped = Json::array();
@@ -186,6 +191,19 @@ std::string results_to_json(const Results& r) {
   for (const Primitive& p : r.primitives)
     prims.push_back({{"name", p.name}, {"threads", p.threads}, {"microseconds", num(p.microseconds)}});
   j["primitives"] = std::move(prims);
+  if (const auto& t = r.transport) {
+    auto points = [](const std::vector<std::pair<double, double>>& v) {
+      Json a = Json::array();
+      for (auto [bytes, s] : v) a.push_back({{"bytes", num(bytes)}, {"seconds", num(s)}});
+      return a;
+    };
+    j["transport"] = {{"ranks", t->ranks},
+                      {"alpha_seconds", num(t->alpha_seconds)},
+                      {"beta_bytes_per_second", num(t->beta_bytes_per_second)},
+                      {"allreduce_beta_bytes_per_second", num(t->allreduce_beta_bytes_per_second)},
+                      {"pingpong", points(t->pingpong)},
+                      {"allreduce", points(t->allreduce)}};
+  }
   return j.dump(2) + "\n";
 }
 
@@ -308,9 +326,13 @@ Results results_from_json(const std::string& text, const std::string& source) {
     k.rep_cpu_seconds = in.numbers(x, "rep_cpu_seconds", w);
     if (x.contains("rep_useful_parallelism")) k.rep_useful_parallelism = in.numbers(x, "rep_useful_parallelism", w);
     if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
+    if (x.contains("rep_comm_seconds")) k.rep_comm_seconds = in.numbers(x, "rep_comm_seconds", w);
     if (x.contains("threads_at_work")) k.threads_at_work = int(in.integer(x, "threads_at_work", w));
     if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
+    if (x.contains("comm_seconds_per_step")) k.comm_seconds_per_step = in.opt_number(x, "comm_seconds_per_step", w);
+    if (!k.rep_comm_seconds.empty() && k.rep_comm_seconds.size() != k.rep_seconds.size())
+      in.fail(w, "rep_comm_seconds and rep_seconds differ in length");
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
       in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
     if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.blocks < 1 || k.ranks < 1 || k.steps < 1)
@@ -361,6 +383,27 @@ Results results_from_json(const std::string& text, const std::string& source) {
       r.primitives.push_back(
           {in.str(pj[i], "name", w), int(in.integer(pj[i], "threads", w)), in.number(pj[i], "microseconds", w)});
     }
+  }
+  if (j.contains("transport")) {
+    const Json& tj = in.field(j, "transport", "top level");
+    Transport t;
+    t.ranks = int(in.integer(tj, "ranks", "transport"));
+    t.alpha_seconds = in.number(tj, "alpha_seconds", "transport");
+    t.beta_bytes_per_second = in.number(tj, "beta_bytes_per_second", "transport");
+    if (tj.contains("allreduce_beta_bytes_per_second"))
+      t.allreduce_beta_bytes_per_second = in.number(tj, "allreduce_beta_bytes_per_second", "transport");
+    for (const char* key : {"pingpong", "allreduce"}) {
+      const Json& a = in.array(tj, key, "transport");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string w = fmt::format("transport.{}[{}]", key, i);
+        (std::string(key) == "pingpong" ? t.pingpong : t.allreduce)
+            .push_back({in.number(a[i], "bytes", w), in.number(a[i], "seconds", w)});
+      }
+    }
+    if (t.allreduce_beta_bytes_per_second == 0) t.allreduce_beta_bytes_per_second = fit_allreduce_beta(t);
+    if (t.alpha_seconds <= 0 || t.beta_bytes_per_second <= 0 || t.allreduce_beta_bytes_per_second <= 0)
+      in.fail("transport", "alpha_seconds and both beta_bytes_per_second must be positive");
+    r.transport = std::move(t);
   }
   return r;
 }

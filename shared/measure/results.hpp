@@ -71,6 +71,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "measure/transport.hpp"
 
 namespace gd {
 
@@ -149,8 +150,9 @@ struct Cell {
   std::vector<double> rep_cpu_seconds;
   std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
-  int threads_at_work = 0;  // most threads that worked in one repetition; above p: "hidden_threads"
-  std::string checksum;     // of the final weights; every repetition must agree (else "reps_differ")
+  std::vector<double> rep_comm_seconds;  // a rank cell's time on the wire, mean over ranks; empty otherwise
+  int threads_at_work = 0;               // most threads that worked in one repetition; above p: "hidden_threads"
+  std::string checksum;                  // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
   // Derived (shared/measure/metrics.hpp: compute_metrics).
   bool complete = false;
@@ -158,6 +160,7 @@ struct Cell {
   double cpu_seconds_median = 0;
   double parallelism = 0;
   std::optional<double> useful_parallelism, imbalance;  // medians of the rep_ arrays
+  std::optional<double> comm_seconds_per_step;          // median of rep_comm_seconds / steps
   std::optional<double> speedup, speedup_best, speedup_relative, efficiency, karp_flatt, overhead_per_step_seconds;
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
@@ -203,6 +206,7 @@ struct Results {
   std::vector<Cell> cells;
   std::vector<Skipped> skipped;
   std::vector<Primitive> primitives;
+  std::optional<Transport> transport;  // measured by a job of 2 or more ranks (measure/transport.hpp)
 };
 
 // The JSON text (schema above) and the CSV (header line, then one line per cell).

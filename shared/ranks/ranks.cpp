@@ -4,14 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -137,6 +139,23 @@ int run_job(const std::vector<std::string>& argv, bool (*interrupted)()) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+namespace {
+std::atomic<double> g_comm{0};
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+CommClock::CommClock() : start_(now_seconds()) {}
+CommClock::~CommClock() {
+  const double d = now_seconds() - start_;
+  double old = g_comm.load(std::memory_order_relaxed);
+  while (!g_comm.compare_exchange_weak(old, old + d, std::memory_order_relaxed)) {
+  }
+}
+double comm_seconds() { return g_comm.load(std::memory_order_relaxed); }
+void reset_comm_seconds() { g_comm.store(0, std::memory_order_relaxed); }
+
 #if GDLAB_HAVE_MPI
 
 [[noreturn]] void abort_job(const std::string& what, int status) {
@@ -173,6 +192,7 @@ Session::~Session() {
 }
 
 void share_totals(Step& step, int ranks, int threads) {
+  CommClock wire;
   // Rank o's shards are one block, [first of its first worker, last of its last).
   std::vector<int> counts(static_cast<std::size_t>(ranks)), displs(static_cast<std::size_t>(ranks));
   for (int o = 0; o < ranks; ++o) {
@@ -206,6 +226,54 @@ void combine_outcome(double& seconds, double& cpu_seconds, int& threads_at_work,
   busy_seconds = std::move(all);
 }
 
+double mean_comm_seconds() {
+  double total = comm_seconds();
+  check(MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce (comm time)");
+  return total / (g_session ? g_session->size() : 1);
+}
+
+namespace {
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+double pingpong_seconds(std::size_t bytes, int reps) {
+  const int me = g_session ? g_session->rank() : 0;
+  std::vector<char> buf(std::max<std::size_t>(bytes, 1));
+  std::vector<double> one_way;
+  check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  for (int i = 0; i < reps + 1; ++i) {  // the first round trip sets the connection up: not counted
+    const double t0 = MPI_Wtime();
+    if (me == 0) {
+      check(MPI_Send(buf.data(), int(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD), "MPI_Send");
+      check(MPI_Recv(buf.data(), int(bytes), MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+    } else if (me == 1) {
+      check(MPI_Recv(buf.data(), int(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+      check(MPI_Send(buf.data(), int(bytes), MPI_BYTE, 0, 0, MPI_COMM_WORLD), "MPI_Send");
+    }
+    if (i > 0) one_way.push_back((MPI_Wtime() - t0) / 2);
+  }
+  double m = median_of(one_way);
+  check(MPI_Bcast(&m, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast");  // rank 0's measure for all
+  return m;
+}
+
+double allreduce_seconds(std::size_t floats, int reps) {
+  std::vector<float> v(floats, 1.0f);
+  std::vector<double> t;
+  check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  for (int i = 0; i < reps + 1; ++i) {
+    const double t0 = MPI_Wtime();
+    check(MPI_Allreduce(MPI_IN_PLACE, v.data(), int(floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    double d = MPI_Wtime() - t0;
+    check(MPI_Allreduce(MPI_IN_PLACE, &d, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce (time)");
+    if (i > 0) t.push_back(d);
+  }
+  return median_of(t);
+}
+
 #else
 
 void combine_outcome(double&, double&, int&, std::vector<double>&) {
@@ -227,6 +295,10 @@ Session::~Session() = default;
 }
 
 void share_totals(Step&, int, int) { throw std::logic_error("MPI call in a build without MPI"); }
+
+double mean_comm_seconds() { throw std::logic_error("MPI call in a build without MPI"); }
+double pingpong_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
+double allreduce_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
 
 #endif
 

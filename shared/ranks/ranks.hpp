@@ -70,6 +70,31 @@ void share_totals(Step& step, int ranks, int threads);
 // work, and every rank's threads' busy times, rank 0's first.
 void combine_outcome(double& seconds, double& cpu_seconds, int& threads_at_work, std::vector<double>& busy_seconds);
 
+// The time this process spends on communication: a pattern marks each exchange with a
+// CommClock, whose scope's seconds are added up (the matrix records them per step). The
+// wait for a slower rank's message counts too: to this rank it is time on the wire.
+class CommClock {
+ public:
+  CommClock();
+  ~CommClock();
+  CommClock(const CommClock&) = delete;
+  CommClock& operator=(const CommClock&) = delete;
+
+ private:
+  double start_;
+};
+double comm_seconds();  // added up since the last reset
+void reset_comm_seconds();
+// The mean of comm_seconds over every rank (every rank calls it at the same point).
+double mean_comm_seconds();
+
+// The loopback transport, for the communication model (every rank calls these at the same
+// point; ranks other than 0 and 1 wait). One-way time of a `bytes` message between ranks 0
+// and 1: the median of `reps` ping-pongs, halved.
+double pingpong_seconds(std::size_t bytes, int reps);
+// The median time of one MPI_Allreduce(MPI_SUM) of `floats` floats over every rank.
+double allreduce_seconds(std::size_t floats, int reps);
+
 // The mpirun command line that starts `args` (this program's own arguments, the program
 // first) as `ranks` processes of `threads` threads each on a machine of `cpus` CPUs:
 // --allow-run-as-root for root, --oversubscribe past the CPUs, and no binding to one core

@@ -35,6 +35,7 @@ void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>
   efficiency_threads(doc);
   efficiency_batch(doc);
   axes(doc);
+  processes(doc);
   overhead(doc);
   throughput(doc);
   fits_table(doc, run_fits);

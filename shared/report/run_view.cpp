@@ -21,7 +21,10 @@ bool faster_beyond_noise(const Cell& c, const Cell& ref) {
   return c.step_seconds.ci95_high < ref.step_seconds.ci95_low;
 }
 
-std::string cell_name(const Cell& c) { return fmt::format("{} (p = {})", c.pattern, c.threads); }
+std::string cell_name(const Cell& c) {
+  if (c.ranks > 1) return fmt::format("{} (p = {}: {} ranks × {})", c.pattern, c.workers(), c.ranks, c.threads);
+  return fmt::format("{} (p = {})", c.pattern, c.threads);
+}
 std::string workload_name(int batch, int shards) {
   return fmt::format("batch {}, {} shard{}", batch, shards, shards == 1 ? "" : "s");
 }

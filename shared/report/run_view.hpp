@@ -28,13 +28,15 @@ class RunView {
   explicit RunView(const ReportRun& run) : run(run), r(run.results) {
     for (const auto& p : r.config.patterns) add_pattern(p);
     // The charts and tables show one neuron-block count: the fewest measured (normally 1,
-    // the data-parallel view); cells of other block counts are in the run's cells.csv.
-    for (const auto& c : r.cells) blocks = std::min(blocks, c.blocks);
+    // the data-parallel view); cells of other block counts are in the run's cells.csv. They
+    // show one process too: the cells of several MPI ranks have a section of their own.
+    for (const auto& c : r.cells)
+      if (c.ranks == 1) blocks = std::min(blocks, c.blocks);
     if (r.cells.empty()) blocks = 1;
     std::set<int> threads;
     std::set<std::pair<int, int>> workloads;
     for (const auto& c : r.cells) {
-      if (c.blocks != blocks) continue;
+      if (c.blocks != blocks || c.ranks != 1) continue;
       add_pattern(c.pattern);
       threads.insert(c.threads);
       workloads.insert({c.batch, c.shards});
@@ -51,7 +53,7 @@ class RunView {
     // was measured, else the one with the most cells, ties to the fewer shards.
     std::map<std::pair<int, int>, int> count;
     for (const auto& c : r.cells)
-      if (c.blocks == blocks) ++count[{c.batch, c.shards}];
+      if (c.blocks == blocks && c.ranks == 1) ++count[{c.batch, c.shards}];
     for (auto [w, n] : count) {
       const int def = default_shards(w.first);
       auto it = primary.find(w.first);
@@ -114,7 +116,7 @@ bool overlap(const Cell& a, const Cell& b);
 // Faster than `ref` beyond noise: the whole 95% CI of the median lies below ref's.
 bool faster_beyond_noise(const Cell& c, const Cell& ref);
 
-std::string cell_name(const Cell& c);              // "openmp (p = 2)"
+std::string cell_name(const Cell& c);              // "openmp (p = 2)", "mpi (p = 4: 2 ranks × 2)"
 std::string workload_name(int batch, int shards);  // "batch 256, 4 shards"
 std::string weights_text(const Cell& c);           // "= sequential", "differs (by design)", ...
 std::string flags_text(const Cell& c);             // "noisy, incomplete"

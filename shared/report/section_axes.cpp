@@ -45,7 +45,7 @@ bool faster(const Cell* a, const Cell* b) { return !b || a->step_seconds.median 
 Fastest fastest(const RunView& v, int p, const std::function<Axis(const std::string&)>& axis_of) {
   Fastest f;
   for (const Cell& c : v.r.cells) {
-    if (c.rep_seconds.empty() || !c.complete) continue;
+    if (c.rep_seconds.empty() || !c.complete || c.ranks != 1) continue;  // processes: section_ranks.cpp
     if (c.pattern == kSequential) {
       if (c.threads == 1 && faster(&c, f.sequential[c.batch])) f.sequential[c.batch] = &c;
       continue;
