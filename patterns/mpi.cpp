@@ -1,6 +1,7 @@
 // mpi - one process per rank, each with a whole copy of the model and the data
 // (`gdlab train --pattern mpi --ranks N` starts them with mpirun). Rank r's workers
-// (--threads of them) run its contiguous block of shards and fold it by the step's tree.
+// (--threads of them) run its contiguous block of shards and fold it by the step's tree;
+// with --inner NAME, that thread pattern's threads do, each given the same block.
 // Each slice of the parameters has an owner rank: it receives every other rank's block
 // sums of its slices, combines them by the same tree and updates them; MPI_Allgatherv then
 // gives every rank the updated weights.
@@ -18,6 +19,7 @@
 #include <optional>
 
 #include "ranks/ranks.hpp"
+#include "registry.hpp"
 #include "train/error.hpp"
 #include "train/pattern.hpp"
 
@@ -28,11 +30,12 @@ namespace gd {
 
 class Mpi final : public Pattern {
  public:
-  Mpi(const ranks::Session& s, int threads) : me_(s.rank()), ranks_(s.size()), threads_(threads) {}
+  Mpi(const ranks::Session& s, int threads)
+      : me_(s.rank()), ranks_(s.size()), threads_(threads), inner_(make_inner_pattern(s.inner(), threads)) {}
 
   // [lesson:mpi_step]
   void step(Step& step) override {
-    ranks::run_rank_shards(step, me_, ranks_, threads_);
+    ranks::run_rank_shards(step, me_, ranks_, threads_, inner_.get());  // --inner, if given, runs them
     // Reduce-scatter: my slices of the others' block sums come in, into the same shard
     // buffers they have in the sender's copy; their slices of mine go out.
     const auto [mine, mine_end] = ranks::owned_floats(step, me_, ranks_);
@@ -81,6 +84,7 @@ class Mpi final : public Pattern {
 
  private:
   int me_, ranks_, threads_;
+  std::unique_ptr<Pattern> inner_;  // the thread pattern inside this rank, or none
 };
 
 std::unique_ptr<Pattern> make_mpi(int threads) {

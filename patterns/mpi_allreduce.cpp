@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "ranks/ranks.hpp"
+#include "registry.hpp"
 #include "train/error.hpp"
 #include "train/pattern.hpp"
 
@@ -22,11 +23,12 @@ namespace gd {
 
 class MpiAllreduce final : public Pattern {
  public:
-  MpiAllreduce(const ranks::Session& s, int threads) : me_(s.rank()), ranks_(s.size()), threads_(threads) {}
+  MpiAllreduce(const ranks::Session& s, int threads)
+      : me_(s.rank()), ranks_(s.size()), threads_(threads), inner_(make_inner_pattern(s.inner(), threads)) {}
 
   // [lesson:mpi_allreduce_step]
   void step(Step& step) override {
-    ranks::run_rank_shards(step, me_, ranks_, threads_);
+    ranks::run_rank_shards(step, me_, ranks_, threads_, inner_.get());  // --inner, if given, runs them
     step.clear_gradient();
     for (auto [first, last] : ranks::worker_blocks(step, me_, ranks_, threads_))
       for (auto [a, b] : step.block_nodes(first, last)) step.add_shard_to_gradient(a);
@@ -43,6 +45,7 @@ class MpiAllreduce final : public Pattern {
 
  private:
   int me_, ranks_, threads_;
+  std::unique_ptr<Pattern> inner_;  // the thread pattern inside this rank, or none
 };
 
 std::unique_ptr<Pattern> make_mpi_allreduce(int threads) {

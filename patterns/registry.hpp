@@ -36,6 +36,11 @@ std::span<const PatternInfo> rank_patterns();
 bool is_rank_pattern(std::string_view name);
 // Throws UsageError listing the known names when `name` is not one of them.
 const PatternInfo& find_pattern(std::string_view name);
+// The thread pattern `--inner NAME` runs inside each rank of a rank pattern; throws
+// UsageError, listing those that can, when it is not one of them.
+const PatternInfo& find_inner_pattern(std::string_view name);
+// That pattern made for `threads` threads; nullptr for "" (the rank's own threads).
+std::unique_ptr<Pattern> make_inner_pattern(std::string_view name, int threads);
 // What the pattern of that name pays per step (PatternInfo::pays); nothing for a name
 // that is not a pattern (a results file may hold patterns this build does not have).
 std::span<const PrimitiveUse> what_it_pays(std::string_view name);

@@ -66,13 +66,15 @@ const std::string kLimit = "timeout 120 ";
 }  // namespace
 
 // The same weights, bit for bit, as sequential with the same shards: at 1, 2 and 3 ranks
-// (3 is more ranks than this machine has cores: --oversubscribe), and at 2 ranks x 2 threads.
+// (3 is more ranks than this machine has cores: --oversubscribe), and at 2 ranks x 2 threads,
+// with the ranks' own threads or a thread pattern inside each rank (--inner).
 TEST(Mpi, BitIdenticalToSequentialAtAnyRankCount) {
   const auto seq = gdtest::run_gdlab(job("--pattern sequential", 11), {}, kLimit);
   ASSERT_EQ(seq.status, 0) << seq.output;
   const std::string want = checksum(seq.output);
   ASSERT_FALSE(want.empty()) << seq.output;
-  for (const char* run : {"--ranks 1", "--ranks 2", "--ranks 3", "--ranks 2 --threads 2"}) {
+  for (const char* run : {"--ranks 1", "--ranks 2", "--ranks 3", "--ranks 2 --threads 2",
+                          "--ranks 2 --threads 2 --inner openmp", "--ranks 3 --threads 2 --inner thread_condvar"}) {
     const auto r = gdtest::run_gdlab(job(std::string("--pattern mpi ") + run, 11), {}, kLimit);
     ASSERT_EQ(r.status, 0) << run << "\n" << r.output;
     EXPECT_EQ(checksum(r.output), want) << run << "\n" << r.output;
@@ -174,6 +176,9 @@ TEST(Mpi, BadInputExitsTwoWithOneLine) {
       {"--pattern mpi --ranks 257", "--ranks must be between 1 and 256"},
       {"--pattern mpi", "give --ranks N"},
       {"--pattern openmp --ranks 2", "--ranks is for the patterns whose workers are processes"},
+      {"--pattern mpi --ranks 2 --inner mpi", "--inner mpi cannot run inside a rank: choose one of"},
+      {"--pattern mpi --ranks 2 --inner tbb", "--inner tbb cannot run inside a rank"},
+      {"--pattern openmp --inner openmp", "--inner is for the patterns whose workers are processes"},
   };
   for (auto [args, says] : cases) {
     const auto r = gdtest::run_gdlab(job(args, 17), {}, kLimit);

@@ -542,6 +542,115 @@ TEST(SpinWait, SpinningPoolWorkersStillSleepAndWake) {
   for (int i = 0; i < 200; ++i) EXPECT_EQ(burst[std::size_t(i)].get(), i * i);
 }
 
+namespace {
+// Inside an MPI rank (`--inner`) a thread pattern sees a Step::RankView. These run ranks in
+// one process, on one step: RanksInTurn runs every rank's view in turn and then the
+// combine and update the ranks' owners would (all their block sums are in this step's
+// buffers already); OneRank runs one rank's view only.
+class RanksInTurn final : public Pattern {
+ public:
+  RanksInTurn(std::unique_ptr<Pattern> inner, int ranks) : inner_(std::move(inner)), ranks_(ranks) {}
+  void step(Step& step) override {
+    for (int r = 0; r < ranks_; ++r) {
+      Step::RankView view(step, r, ranks_);
+      inner_->step(step);
+    }
+    for (int k = 0; k < step.slices(); ++k) {
+      step.combine_slice(k);
+      step.update_slice(k);
+    }
+  }
+
+ private:
+  std::unique_ptr<Pattern> inner_;
+  int ranks_;
+};
+
+class OneRank final : public Pattern {
+ public:
+  OneRank(std::unique_ptr<Pattern> inner, int rank, int ranks) : inner_(std::move(inner)), rank_(rank), ranks_(ranks) {}
+  void step(Step& step) override {
+    Step::RankView view(step, rank_, ranks_);
+    inner_->step(step);
+  }
+
+ private:
+  std::unique_ptr<Pattern> inner_;
+  int rank_, ranks_;
+};
+
+std::vector<std::string> inner_names() {
+  std::vector<std::string> out;
+  for (const auto& p : all_patterns()) try {
+      find_inner_pattern(p.name);
+      out.emplace_back(p.name);
+    } catch (const UsageError&) {
+    }
+  return out;
+}
+}  // namespace
+
+// A pattern that fits inside a rank gives sequential's bits at any ranks x threads: had its
+// view let it combine or update a slice, a slice would be updated twice (and its sum read
+// before every rank had run its shards).
+TEST(InsideARank, EachPatternThatFitsGivesSequentialsBits) {
+  const auto fits = inner_names();
+  EXPECT_GE(fits.size(), 8u);
+  for (const std::string& name : fits)
+    for (int shards : {3, 8}) {
+      const Result want = train("sequential", 1, shards);
+      for (int ranks : {1, 2, 3})
+        for (int threads : {1, 2, 3}) {
+          Model m({{784, 24, 10}});
+          m.init(3);
+          TrainConfig cfg;
+          cfg.batch = 96;
+          cfg.shards = shards;
+          cfg.max_steps = 6;
+          Trainer t(m, data().train, cfg);
+          gdtest::Watchdog dog(name + " inside ranks", 60s);
+          RanksInTurn p(make_inner_pattern(name, threads), ranks);
+          t.epoch(p);
+          EXPECT_EQ(m.checksum(), want.checksum)
+              << name << ": " << ranks << " ranks x " << threads << " threads, " << shards << " shards";
+        }
+    }
+}
+
+// ...and its threads run the rank's block of shards, no other: with shard 3 of 4 failing,
+// rank 0 of 2 (shards 0 and 1) steps cleanly, and rank 1 reports shard 3.
+TEST(InsideARank, ARanksThreadsRunOnlyItsBlock) {
+  for (const std::string& name : inner_names())
+    for (int threads : {1, 2}) {
+      Small small;
+      Trainer& t = small.trainer;
+      gdtest::Watchdog dog(name + " in one rank", 30s);
+      t.step().fault = {Fault::Kind::throw_error, 3, -1};
+      OneRank first(make_inner_pattern(name, threads), 0, 2);
+      EXPECT_NO_THROW(t.epoch(first)) << name << ", " << threads << " threads";
+      OneRank second(make_inner_pattern(name, threads), 1, 2);
+      try {
+        t.epoch(second);
+        ADD_FAILURE() << name << ": rank 1's shard 3 did not run";
+      } catch (const ShardError& e) {
+        EXPECT_EQ(e.shard, 3) << name;
+      }
+    }
+}
+
+TEST(InsideARank, PatternsThatDoNotFitAreAUsageErrorListingThoseThatDo) {
+  for (const char* name : {"mpi", "mpi_allreduce", "sequential", "tbb", "thread_mutex", "hybrid", "nonsense"}) {
+    try {
+      find_inner_pattern(name);
+      ADD_FAILURE() << name << " was taken";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot run inside a rank: choose one of"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("openmp"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(make_inner_pattern("", 2), nullptr);
+}
+
 INSTANTIATE_TEST_SUITE_P(Patterns, Deterministic, ::testing::ValuesIn(names(true)), param_name);
 INSTANTIATE_TEST_SUITE_P(Patterns, Arrival, ::testing::ValuesIn(names(false)), param_name);
 INSTANTIATE_TEST_SUITE_P(Patterns, Every, ::testing::ValuesIn([] {

@@ -31,6 +31,7 @@ struct TrainOptions {
   std::string pattern = kSequential;
   int threads = 1;
   std::optional<int> ranks;  // MPI processes (the rank patterns)
+  std::string inner;         // the thread pattern inside each rank; "": the rank's own threads
   std::string data = "synthetic";
   std::string layers;  // empty: a default that fits the data
   std::string activation = "relu";
@@ -103,6 +104,11 @@ Job plan_job(const TrainOptions& o) {
   job.ranks = is_rank_pattern(o.pattern);
   if (o.ranks && (*o.ranks < 1 || *o.ranks > 256)) throw UsageError("--ranks must be between 1 and 256");
   if (!job.ranks) {
+    if (!o.inner.empty())
+      throw UsageError(
+          fmt::format("--inner is for the patterns whose workers are processes (mpi, mpi_allreduce), "
+                      "not {}",
+                      o.pattern));
     if (o.ranks)
       throw UsageError(
           fmt::format("--ranks is for the patterns whose workers are processes (mpi, mpi_allreduce), "
@@ -111,6 +117,7 @@ Job plan_job(const TrainOptions& o) {
     return job;
   }
   if (!o.ranks) throw UsageError(fmt::format("--pattern {} runs as MPI ranks: give --ranks N", o.pattern));
+  if (!o.inner.empty()) find_inner_pattern(o.inner);  // one that can run inside a rank, or a UsageError
   job.launcher = !ranks::launched_by_mpirun();
   job.rank = ranks::rank_from_environment();
   if (job.launcher) {
@@ -234,7 +241,9 @@ void run(const TrainOptions& o) {
       model->layout.count, data.train.name, data.train.size(), data.test.size(), layers_string(model->spec.layers),
       to_string(model->spec.activation), to_string(model->spec.loss), o.batch, trainer.shards(), trainer.blocks(),
       info.name, o.threads, o.threads == 1 ? "" : "s", kernel_backend());
-  if (job.ranks) fmt::print("{} ranks x {} thread{} (mpirun)\n", *o.ranks, o.threads, o.threads == 1 ? "" : "s");
+  if (job.ranks)
+    fmt::print("{} ranks x {} thread{} (mpirun), {}\n", *o.ranks, o.threads, o.threads == 1 ? "" : "s",
+               o.inner.empty() ? "each rank's own threads" : o.inner + " inside each rank");
   {  // while the epochs run, Ctrl-C stops the training after the current step
     // Ranks take no Ctrl-C of their own: each would stop after a different step and leave
     // the others waiting for it. mpirun stops them all, and the launcher reports it.
@@ -285,6 +294,7 @@ void run_or_abort_job(const TrainOptions& o) {
   // Outside the try: a failure must end the job with MPI_Abort before the session's
   // MPI_Finalize, which would wait for every other rank, could run.
   ranks::Session session;
+  session.set_inner(o.inner);  // the rank pattern's constructor reads it
   try {
     run(o);
   } catch (const UsageError& e) {
@@ -303,6 +313,10 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--ranks", o->ranks,
                   "MPI processes for --pattern mpi or mpi_allreduce: gdlab starts them with mpirun (Open MPI)");
+  cmd->add_option("--inner", o->inner,
+                  "With --ranks: the thread pattern that runs each rank's shards on its --threads, e.g. openmp "
+                  "(default: threads the rank starts for each step)")
+      ->check(kNotEmpty);
   cmd->add_option("--data", o->data, "synthetic | xor | spirals | linear | fashion-mnist | FOLDER of IDX files")
       ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")

@@ -63,7 +63,12 @@ std::vector<std::pair<int, int>> worker_blocks(const Step& step, int o, int rank
   return out;
 }
 
-void run_rank_shards(Step& step, int rank, int ranks, int threads) {
+void run_rank_shards(Step& step, int rank, int ranks, int threads, Pattern* inner) {
+  if (inner) {
+    Step::RankView view(step, rank, ranks);
+    inner->step(step);
+    return;
+  }
   FirstError errors;
   auto work = [&](int i) {
     const auto [first, last] = step.shard_block(rank * threads + i, ranks * threads);

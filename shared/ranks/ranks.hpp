@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "train/pattern.hpp"
 #include "train/step.hpp"
 
 namespace gd::ranks {
@@ -39,9 +40,14 @@ class Session {
   Session& operator=(const Session&) = delete;
   int rank() const { return rank_; }
   int size() const { return size_; }
+  // The thread pattern that runs each rank's shards (`--inner NAME`); "" for the rank's
+  // own threads, started for each step (run_rank_shards).
+  const std::string& inner() const { return inner_; }
+  void set_inner(std::string name) { inner_ = std::move(name); }
 
  private:
   int rank_ = 0, size_ = 1;
+  std::string inner_;
 };
 // The one session of this process, or nullptr outside a job (patterns/mpi*.cpp read it).
 Session* current_session();
@@ -57,7 +63,9 @@ std::pair<std::size_t, std::size_t> owned_floats(const Step& step, int r, int ra
 // Runs rank `rank`'s workers on `threads` threads (the caller is worker 0 of the rank;
 // the others are started for the step and joined), each one run_shards of its block.
 // A worker's failure is rethrown after all of them have stopped, the lowest shard's first.
-void run_rank_shards(Step& step, int rank, int ranks, int threads);
+// With an inner pattern (made for `threads`), that pattern runs them instead, through a
+// Step::RankView: its threads get the same blocks, so the bits are the same.
+void run_rank_shards(Step& step, int rank, int ranks, int threads, Pattern* inner = nullptr);
 // Every shard block run by rank o's workers: for the owners' adopt_block.
 std::vector<std::pair<int, int>> worker_blocks(const Step& step, int o, int ranks, int threads);
 

@@ -119,6 +119,10 @@ void Step::prepare(const int* indices, int n) {
 }
 
 std::pair<int, int> Step::shard_block(int t, int p) const {
+  if (view_ranks_ > 0) {  // inside a rank: its workers are r*p .. r*p + p-1 of R*p
+    t += view_rank_ * p;
+    p *= view_ranks_;
+  }
   const long S = shards();  // rounded up, so the first threads get the extra shards
   return {int((S * t + p - 1) / p), int((S * (t + 1) + p - 1) / p)};
 }

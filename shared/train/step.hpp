@@ -134,14 +134,14 @@ class Step {
   void prepare(const int* indices, int n);
 
   int shards() const { return int(shard_grad_.size()); }
-  int slices() const { return int(slice_begin_.size()) - 1; }
+  int slices() const { return view_ranks_ > 0 ? 0 : int(slice_begin_.size()) - 1; }  // 0 in a RankView
   int blocks() const { return blocks_; }
   int phases() const { return 2 * int(model_.layout.blocks.size()) + 2; }
 
   void run_block(int s, int q, int j);                  // phase q of shard s, block j
   void run_shard(int s);                                // map one shard: its phases' blocks in order
   void run_shards(int first, int last);                 // map shards [first, last), then fold them
-  std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last)
+  std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last) (see RankView)
   void combine_slice(int k);                            // combine, deterministic order
   void update_slice(int k);                             // update
 
@@ -170,6 +170,27 @@ class Step {
   ShardTotals shard_totals(int s) const;        // shard s's loss and hits in the last step
   void set_shard_totals(int s, ShardTotals t);  // ... as another process computed them
 
+  // A thread pattern run inside one rank of a process pattern (`--inner`): while a
+  // RankView of rank r among R lives, the step shows the pattern only that rank's map.
+  // shard_block(t, p) is worker r*p + t of R*p, so the pattern's p threads cut rank r's
+  // block of shards exactly as the rank's own workers would, and slices() is 0, so the
+  // pattern's combine and update loops have nothing to do: the rank combines and updates
+  // after the exchange. Only patterns whose threads take their shards from shard_block
+  // and their slices from slices() fit (patterns/registry.cpp lists them).
+  class RankView {
+   public:
+    RankView(Step& step, int rank, int ranks) : step_(step) {
+      step_.view_rank_ = rank;
+      step_.view_ranks_ = ranks;
+    }
+    ~RankView() { step_.view_ranks_ = 0; }
+    RankView(const RankView&) = delete;
+    RankView& operator=(const RankView&) = delete;
+
+   private:
+    Step& step_;
+  };
+
   // Totals of the last step, summed in shard order.
   ShardTotals totals() const;
   long steps_prepared() const { return step_no_; }
@@ -187,6 +208,7 @@ class Step {
   const int* indices_ = nullptr;
   int n_ = 0;
   long step_no_ = -1;
+  int view_rank_ = 0, view_ranks_ = 0;  // the RankView in force; 0 ranks: none
   std::vector<Workspace> ws_;
   std::vector<Params> shard_grad_;
   void fold(int a, int b, int first, int last, int end, std::size_t off, std::size_t n);
