@@ -161,6 +161,10 @@ const std::vector<Case> kSurvey = {
 
   // ---- train: numbers ----------------------------------------------------------------------------------
   {"train --threads",     "oversized", "train --data xor --threads 100000",           "--threads must be between 1 and 256"},
+  {"train --prefetch",    "out of range", "train --data xor --prefetch -1",           "--prefetch must be between 0 and 1024"},
+  {"train --prefetch",    "oversized", "train --data xor --prefetch 1025",            "--prefetch must be between 0 and 1024"},
+  {"train --augment",     "wrong type", "train --data xor --augment shift",           "--augment shift needs images, and xor is not image data"},
+  {"train --augment",     "wrong type", "train --augment tilt",                       "--augment must be none, shift or affine (got 'tilt')"},
   {"train --threads",     "wrong type", "train --data xor --threads two",             "Could not convert: --threads = two"},
   {"train --batch",       "oversized", "train --data xor --batch 1e12",               "Could not convert: --batch = 1e12"},
   {"train --batch",       "oversized", "train --data xor --batch 2000000000",         "--batch 2000000000 is larger than the 400 training samples"},

@@ -100,14 +100,21 @@ TEST(Cli, DivergingTrainingFailsNamingTheShardAndSavesNothing) {
 
 // Ctrl-C during training: the step in flight finishes, the threads are joined, nothing
 // is saved, and the exit status is 130.
+// With the pipeline on (a producer thread and an evaluator beside the training), the
+// same: the producer and the evaluator stop too.
 TEST(Cli, SigintStopsTrainingCleanly) {
   gdtest::Scratch s("sigint");
   const std::filesystem::path out = s.dir / "out.txt", w = s.dir / "w.bin";
-  for (const char* pattern : {"thread_condvar", "openmp", "async_futures"}) {
+  for (const char* pattern : {"thread_condvar", "openmp", "async_futures", "pipelined thread_pool"}) {
     std::filesystem::remove(w);
     std::filesystem::remove(out);  // the last pattern's log would say training had begun
-    const pid_t pid = gdtest::spawn_gdlab(
-        {"train", "--pattern", pattern, "--threads", "2", "--epochs", "1000", "--save", w.string()}, s.dir, out);
+    std::vector<std::string> args{"train", "--threads", "2", "--epochs", "1000", "--save", w.string(), "--pattern"};
+    const std::string name = pattern;
+    if (name.rfind("pipelined ", 0) == 0)
+      args.insert(args.end(), {name.substr(10), "--prefetch", "4", "--augment", "affine"});
+    else
+      args.push_back(name);
+    const pid_t pid = gdtest::spawn_gdlab(args, s.dir, out);
     ASSERT_GT(pid, 0);
     // Wait until training has begun (the first epoch's line is out), then interrupt.
     for (int i = 0; i < 400 && gdtest::read(out).find("epoch 1/1000") == std::string::npos; ++i)

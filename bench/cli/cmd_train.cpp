@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <optional>
 
@@ -39,6 +40,8 @@ struct TrainOptions {
   int batch = 256;
   int shards = 0;
   int blocks = 1;
+  int prefetch = 0;  // batches a producer thread prepares ahead; 0: no pipeline
+  std::string augment = "none";
   int epochs = 3;
   float lr = 0.05f, momentum = 0.9f, weight_decay = 0.0f;
   std::uint64_t seed = 1;
@@ -88,6 +91,11 @@ void check_save_target(const std::string& path) {
 // bookkeeping, the progress bar), in percent.
 double outside_share(const EpochStats& st) {
   return st.seconds > 0 ? 100 * std::max(0.0, st.seconds - st.step_seconds) / st.seconds : 0;
+}
+
+// The time spent preparing the batches, when that is a stage of its own (--augment, --prefetch).
+std::string preparing(const EpochStats& st) {
+  return st.prepare_seconds > 0 ? fmt::format("  {:.2f} s preparing batches", st.prepare_seconds) : "";
 }
 
 // The MPI patterns: which rank this process is, and whether it is the launcher (the
@@ -219,6 +227,8 @@ void run(const TrainOptions& o) {
   cfg.hyper = {o.lr, o.momentum, o.weight_decay};
   cfg.seed = o.seed;
   cfg.max_steps = o.max_steps;
+  cfg.prefetch = o.prefetch;
+  cfg.augment = parse_augment(o.augment);
   Trainer trainer(*model, data.train, cfg);
   if (job.launcher) return launch(o);  // every check above has passed: start the ranks
   if (job.ranks) {                     // a rank: run_or_abort_job has started MPI
@@ -244,11 +254,40 @@ void run(const TrainOptions& o) {
   if (job.ranks)
     fmt::print("{} ranks x {} thread{} (mpirun), {}\n", *o.ranks, o.threads, o.threads == 1 ? "" : "s",
                o.inner.empty() ? "each rank's own threads" : o.inner + " inside each rank");
+  // The pipeline: a producer thread prepares the batches, and each epoch's test evaluation
+  // runs on a snapshot of the weights while the next epoch trains; both count in p.
+  const bool pipeline = o.prefetch > 0;
+  if (pipeline) {
+    const int p = o.threads * (job.ranks ? *o.ranks : 1) + 2 * (job.ranks ? *o.ranks : 1);
+    fmt::print(
+        "pipeline: a producer thread prepares batches {} ahead (augment {}), the test set is evaluated beside "
+        "the next epoch: p = {} threads{}\n",
+        o.prefetch, o.augment, p,
+        p > available_cpus() ? fmt::format(" on {} CPUs, oversubscribed", available_cpus()) : "");
+  }
+  auto report = [&](int e, const EpochStats& st, const Evaluation& test) {
+    if (data.train.classification)
+      fmt::print(
+          "epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s  {:.1f}% outside "
+          "the step{}\n",
+          e, o.epochs, st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second,
+          outside_share(st), preparing(st));
+    else
+      fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s  {:.1f}% outside the step{}\n",
+                 e, o.epochs, st.loss, test.loss, st.seconds, st.samples_per_second, outside_share(st), preparing(st));
+    std::fflush(stdout);
+  };
   {  // while the epochs run, Ctrl-C stops the training after the current step
     // Ranks take no Ctrl-C of their own: each would stop after a different step and leave
     // the others waiting for it. mpirun stops them all, and the launcher reports it.
     std::optional<CtrlC> ctrl_c;
     if (!job.ranks) ctrl_c.emplace();
+    struct Evaluating {  // an epoch whose test evaluation runs on a snapshot of its weights
+      int epoch;
+      EpochStats stats;
+      std::future<Evaluation> test;
+    };
+    std::optional<Evaluating> evaluating;  // its future waits for the evaluation when it goes
     long steps_done = 0;
     for (int e = 1; e <= o.epochs; ++e) {
       Progress bar(fmt::format("epoch {}/{}", e, o.epochs), trainer.steps_per_epoch());
@@ -265,18 +304,16 @@ void run(const TrainOptions& o) {
         throw Interrupted();
       }
       if (job.rank != 0) continue;  // rank 0 evaluates and prints for the job
-      Evaluation test = trainer.evaluate(data.test);
-      if (data.train.classification)
-        fmt::print(
-            "epoch {}/{}  loss {:.4f}  train {:.2f}%  test {:.2f}%  {:.2f} s  {:.0f} samples/s  {:.1f}% outside "
-            "the step\n",
-            e, o.epochs, st.loss, 100 * st.train_accuracy, 100 * test.accuracy, st.seconds, st.samples_per_second,
-            outside_share(st));
-      else
-        fmt::print("epoch {}/{}  loss {:.5f}  test loss {:.5f}  {:.2f} s  {:.0f} samples/s  {:.1f}% outside the step\n",
-                   e, o.epochs, st.loss, test.loss, st.seconds, st.samples_per_second, outside_share(st));
-      std::fflush(stdout);
+      if (!pipeline) {
+        report(e, st, trainer.evaluate(data.test));
+        continue;
+      }
+      // The previous epoch's evaluation has run beside this epoch: its line comes now.
+      if (evaluating) report(evaluating->epoch, evaluating->stats, evaluating->test.get());
+      evaluating.emplace(Evaluating{
+          e, st, std::async(std::launch::async, [&data, snapshot = *model] { return evaluate(snapshot, data.test); })});
     }
+    if (evaluating) report(evaluating->epoch, evaluating->stats, evaluating->test.get());
   }
   fmt::print("weights checksum {}\n", checksum_hex(model->checksum()));
   if (!o.save.empty() && job.rank == 0) {  // every rank holds the same weights: one writes them
@@ -329,6 +366,14 @@ void add_train(CLI::App& app) {
   cmd->add_option("--blocks", o->blocks,
                   "Neuron blocks per layer, the model-parallel axis (fixes the operations like --shards; "
                   "at most the narrowest layer's neurons)")
+      ->capture_default_str();
+  cmd->add_option("--prefetch", o->prefetch,
+                  "Batches a producer thread prepares ahead of the step, 0-1024; with it the test set is "
+                  "evaluated beside the next epoch (0: no pipeline)")
+      ->capture_default_str();
+  cmd->add_option("--augment", o->augment,
+                  "Random change to each training image: none | shift (up to 2 pixels) | affine (up to 15 degrees, "
+                  "scale 0.9-1.1)")
       ->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "Epochs")->capture_default_str();
   cmd->add_option("--lr", o->lr, "Learning rate")->capture_default_str();

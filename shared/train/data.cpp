@@ -22,6 +22,7 @@ double normal(std::mt19937_64& rng) {  // Box-Muller, also library-independent
 void fill_synthetic(Dataset& d, int n, const std::vector<std::vector<float>>& proto, std::mt19937_64& rng) {
   d.name = "synthetic";
   d.features = 784;
+  d.width = d.height = 28;
   d.outputs = 10;
   d.x.resize(std::size_t(n) * 784);
   d.labels.resize(n);
@@ -218,6 +219,8 @@ Dataset read_idx_pair(const std::string& images, const std::string& labels, cons
   Dataset d;
   d.name = name;
   d.features = int(rows * cols);
+  d.width = int(cols);
+  d.height = int(rows);
   d.outputs = 0;
   d.x.resize(std::size_t(n) * rows * cols);
   for (std::size_t i = 0; i < d.x.size(); ++i) d.x[i] = img[16 + i] * (1.0f / 255.0f);

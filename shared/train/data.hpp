@@ -9,8 +9,9 @@ namespace gd {
 
 struct Dataset {
   std::string name;
-  int features = 0;  // inputs per sample
-  int outputs = 0;   // classes (classification) or target width (regression)
+  int features = 0;           // inputs per sample
+  int outputs = 0;            // classes (classification) or target width (regression)
+  int width = 0, height = 0;  // images: pixels a row and rows (width * height = features); 0: not images
   bool classification = true;
   std::vector<float> x;        // samples x features, row-major: sample i at x[i*features]
   std::vector<int> labels;     // classification: one per sample, in [0, outputs)

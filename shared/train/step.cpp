@@ -109,7 +109,10 @@ Step::Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper
   }
 }
 
-void Step::prepare(const int* indices, int n) {
+void Step::prepare(const int* indices, int n, const Dataset* from) {
+  if (from && (from->features != data_.features || from->classification != data_.classification))
+    throw std::logic_error("Step::prepare: a batch of another shape than the step's data");
+  source_ = from ? from : &data_;
   indices_ = indices;
   n_ = n;
   // Until a combine says otherwise, the update reads gradient() (openmp_reduction fills it).
@@ -223,15 +226,15 @@ void Step::gather(int s, int first, int count, int j) {
   if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
 
   Matrix& x = ws_[s].a[0];
-  const int F = data_.features, O = int(model_.outputs());
+  const int F = source_->features, O = int(model_.outputs());
   const auto [column, columns] = block_rows(count, blocks_, j);
   for (int c = column; c < column + columns; ++c) {
     const int i = indices_[first + c];
-    std::copy_n(&data_.x[std::size_t(i) * F], F, x.col(c).data());
-    if (data_.classification)
-      shard_labels_[s][c] = data_.labels[i];
+    std::copy_n(&source_->x[std::size_t(i) * F], F, x.col(c).data());
+    if (source_->classification)
+      shard_labels_[s][c] = source_->labels[i];
     else
-      std::copy_n(&data_.targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(c) * O]);
+      std::copy_n(&source_->targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(c) * O]);
   }
   if (faulty && fault.kind == Fault::Kind::nan_input && columns > 0)
     x(0, column) = std::numeric_limits<float>::quiet_NaN();

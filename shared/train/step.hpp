@@ -130,8 +130,9 @@ class Step {
   // blocks: neuron blocks per layer, from 1 to the narrowest layer's neurons.
   Step(Model& model, const Dataset& data, int batch, int shards, Hyper hyper, int blocks = 1);
 
-  // Called by the trainer (not by patterns) before each step: the samples of this batch.
-  void prepare(const int* indices, int n);
+  // Called by the trainer (not by patterns) before each step: the samples of this batch,
+  // indices into the step's data set, or into `from` (a prepared batch of the same shape).
+  void prepare(const int* indices, int n, const Dataset* from = nullptr);
 
   int shards() const { return int(shard_grad_.size()); }
   int slices() const { return view_ranks_ > 0 ? 0 : int(slice_begin_.size()) - 1; }  // 0 in a RankView
@@ -205,6 +206,7 @@ class Step {
   Hyper hyper_;
   int batch_;
   int blocks_;
+  const Dataset* source_ = nullptr;  // where this step's indices point: data_ or a prepared batch
   const int* indices_ = nullptr;
   int n_ = 0;
   long step_no_ = -1;
