@@ -12,6 +12,7 @@
 #include <future>
 #include <limits>
 #include <optional>
+#include <thread>
 
 #include "commands.hpp"
 #include "measure/results.hpp"
@@ -258,12 +259,16 @@ void run(const TrainOptions& o) {
   // runs on a snapshot of the weights while the next epoch trains; both count in p.
   const bool pipeline = o.prefetch > 0;
   if (pipeline) {
-    const int p = o.threads * (job.ranks ? *o.ranks : 1) + 2 * (job.ranks ? *o.ranks : 1);
+    const int ranks = job.ranks ? *o.ranks : 1;
+    const int p = ranks * (o.threads + 1) + 1;  // every rank's threads and producer, rank 0's evaluator
+    // A rank may be bound to its own cores: the job has those of every rank, at most the machine's.
+    const int cpus = job.ranks
+                         ? std::min(ranks * available_cpus(), int(std::max(1u, std::thread::hardware_concurrency())))
+                         : available_cpus();
     fmt::print(
         "pipeline: a producer thread prepares batches {} ahead (augment {}), the test set is evaluated beside "
         "the next epoch: p = {} threads{}\n",
-        o.prefetch, o.augment, p,
-        p > available_cpus() ? fmt::format(" on {} CPUs, oversubscribed", available_cpus()) : "");
+        o.prefetch, o.augment, p, p > cpus ? fmt::format(" on {} CPUs, oversubscribed", cpus) : "");
   }
   auto report = [&](int e, const EpochStats& st, const Evaluation& test) {
     if (data.train.classification)
