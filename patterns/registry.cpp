@@ -20,6 +20,7 @@ std::unique_ptr<Pattern> make_tbb(int threads);
 std::unique_ptr<Pattern> make_boost_thread(int threads);
 std::unique_ptr<Pattern> make_model_parallel(int threads);
 std::unique_ptr<Pattern> make_hybrid(int threads);
+std::unique_ptr<Pattern> make_hogwild(int threads);
 std::unique_ptr<Pattern> make_mpi(int threads);
 std::unique_ptr<Pattern> make_mpi_allreduce(int threads);
 
@@ -39,6 +40,9 @@ constexpr PrimitiveUse kSpawn[] = {{kThreadCreateJoinStack, 1}};
 constexpr PrimitiveUse kCondvar[] = {{kSpinCondvarHandoff, 1.5}};
 constexpr PrimitiveUse kSemaphore[] = {{kSpinSemaphoreHandoff, 2}};
 constexpr PrimitiveUse kPool[] = {{kPoolPhase, 2}};
+// One pool phase a step. Not priced: each thread's copy of the weights (memory traffic of
+// the model's size, not a primitive's).
+constexpr PrimitiveUse kHogwild[] = {{kPoolPhase, 1}};
 constexpr PrimitiveUse kAsioPool[] = {{kAsioPhase, 2}};
 // The map's tasks run shards and page their stacks in; the combine's and update's touch
 // little stack. At batch 16 (one shard) only one of the map's p tasks does: there the
@@ -141,6 +145,13 @@ const PatternInfo kPatterns[] = {
      "3 rounds of a std::barrier of p threads, and shards per group x phases rounds of each group's (11 rounds at one "
      "shard of 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier, Axis::both},
+    {"hogwild", "patterns/hogwild.cpp",
+     "asynchronous SGD: the project's pool of p-1 threads + the caller; thread t runs its block of shards on its own "
+     "snapshot of the weights and updates the shared weights at once through relaxed `std::atomic_ref<float>`, "
+     "no combine, no lock, no barrier between the threads",
+     "p-1 task submissions (a lock and a notify each) and as many future waits, and one copy of the weights per "
+     "thread (the snapshot)",
+     "std::thread, std::atomic_ref", "", false, make_hogwild, kHogwild, Axis::data, true},
 };
 
 // Patterns whose workers are processes: one MPI rank each, --threads threads a rank. They

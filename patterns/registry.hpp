@@ -26,6 +26,9 @@ struct PatternInfo {
   std::unique_ptr<Pattern> (*make)(int threads);
   std::span<const PrimitiveUse> pays;  // per_step priced, in bench_primitives' rows (none: sequential)
   Axis axis = Axis::data;              // what its threads split (shards unless the row says)
+  // Asynchronous SGD (hogwild): its threads update the weights without meeting, so its
+  // answer is not sequential's even within rounding; it is held to an accuracy instead.
+  bool asynchronous = false;
 };
 
 // The patterns whose workers are threads of this process, and those whose workers are

@@ -181,33 +181,41 @@ void Step::run_shard(int s) {
     for (int j = 0; j < blocks_; ++j) run_block(s, q, j);
 }
 
+void Step::run_shard_with(int s, const Model& weights) {
+  if (weights.layout.size != model_.layout.size) throw std::logic_error("Step::run_shard_with: another model's shape");
+  for (int q = 0; q < phases(); ++q)
+    for (int j = 0; j < blocks_; ++j) run_block_with(weights, s, q, j);
+}
+
 std::string Step::where(int j) const { return blocks_ > 1 ? "block " + std::to_string(j) + ": " : ""; }
 
-void Step::run_block(int s, int q, int j) {
+void Step::run_block(int s, int q, int j) { run_block_with(model_, s, q, j); }
+
+void Step::run_block_with(const Model& m, int s, int q, int j) {
   BusyClock::Scope timed(busy);
   try {
     auto [first, count] = shard_range(s);
-    const int L = int(model_.layout.blocks.size());
+    const int L = int(m.layout.blocks.size());
     if (count == 0) {  // a short last batch can leave a shard without samples
       if (q == 0 && j == 0) shard_grad_[s].setZero();
       if (q == L + 1) block_totals_[s][j] = {};
       return;
     }
     Workspace& ws = ws_[s];
-    const Workspace::Products& p = ws.products(model_, count, &shard_grad_[s], blocks_);
+    const Workspace::Products& p = ws.products(m, count, &shard_grad_[s], blocks_);
     if (q == 0) {
       gather(s, first, count, j);
     } else if (q <= L) {
-      forward_block(model_, ws, p, count, std::size_t(q - 1), j, blocks_);
+      forward_block(m, ws, p, count, std::size_t(q - 1), j, blocks_);
     } else if (q == L + 1) {
       const auto [column, columns] = block_rows(count, blocks_, j);
       ShardTotals& t = block_totals_[s][j];
-      t = loss_columns(model_, ws, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
+      t = loss_columns(m, ws, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
       if (!std::isfinite(t.loss))
         throw ShardError(
             s, where(j) + "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
     } else {
-      backward_block(model_, ws, p, count, std::size_t(2 * L + 1 - q), j, blocks_, &shard_grad_[s]);
+      backward_block(m, ws, p, count, std::size_t(2 * L + 1 - q), j, blocks_, &shard_grad_[s]);
     }
   } catch (const ShardError&) {
     throw;

@@ -139,8 +139,11 @@ class Step {
   int blocks() const { return blocks_; }
   int phases() const { return 2 * int(model_.layout.blocks.size()) + 2; }
 
-  void run_block(int s, int q, int j);                  // phase q of shard s, block j
-  void run_shard(int s);                                // map one shard: its phases' blocks in order
+  void run_block(int s, int q, int j);  // phase q of shard s, block j
+  void run_shard(int s);                // map one shard: its phases' blocks in order
+  // run_shard against `weights` (the same shape as the step's model) instead of the model:
+  // for patterns that give each thread a private copy of the weights (patterns/hogwild.cpp).
+  void run_shard_with(int s, const Model& weights);
   void run_shards(int first, int last);                 // map shards [first, last), then fold them
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last) (see RankView)
   void combine_slice(int k);                            // combine, deterministic order
@@ -168,6 +171,9 @@ class Step {
   void adopt_block(int first, int last) { mark_folded(0, shards(), first, last); }
   std::pair<std::size_t, std::size_t> slice_floats(int k) const { return {slice_begin_[k], slice_begin_[k + 1]}; }
   float* weights() { return model_.w.data(); }  // indexed like gradient()
+  const ModelSpec& model_spec() const { return model_.spec; }
+  Hyper hyper() const { return hyper_; }
+  int samples() const { return n_; }            // in the batch prepared last
   ShardTotals shard_totals(int s) const;        // shard s's loss and hits in the last step
   void set_shard_totals(int s, ShardTotals t);  // ... as another process computed them
 
@@ -217,9 +223,10 @@ class Step {
   void mark_folded(int a, int b, int first, int last);
   const float* tree_sum(int a, int b, std::size_t off, int n, float* dest, float* scratch) const;
   void gather(int s, int first, int count, int j);
-  std::string where(int j) const;                       // "block j: " when there are blocks, else ""
-  std::vector<std::vector<ShardTotals>> block_totals_;  // [shard][block]: its columns' loss
-  std::vector<int> held_;                               // shard buffer a holds the sum of shards [a, held_[a])
+  void run_block_with(const Model& m, int s, int q, int j);  // run_block, reading the weights of m
+  std::string where(int j) const;                            // "block j: " when there are blocks, else ""
+  std::vector<std::vector<ShardTotals>> block_totals_;       // [shard][block]: its columns' loss
+  std::vector<int> held_;                                    // shard buffer a holds the sum of shards [a, held_[a])
   std::vector<std::vector<int>> shard_labels_;
   std::vector<std::vector<float>> shard_targets_;
   std::vector<std::size_t> slice_begin_;
