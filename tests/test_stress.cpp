@@ -20,10 +20,13 @@ constexpr int kSteps = 1000;
 // For the patterns whose summation order changes from run to run: their weights end about 1e-6 from
 // sequential's after these 1000 steps (measured at 1 to 16 threads).
 constexpr float kTolerance = 1e-4f;
+// For asynchronous SGD (hogwild): how far below sequential's test accuracy its model may end.
+constexpr double kAsyncAccuracyDrop = 0.05;
 
 struct Outcome {
   std::vector<std::uint64_t> sums;  // the weights' checksum after each epoch
   Params weights;                   // at the end
+  double accuracy = 0;              // on the test set, at the end
 };
 
 // A run long enough to take kSteps steps, in `shards` shards of `blocks` neuron blocks.
@@ -44,6 +47,7 @@ Outcome run(const std::string& pattern, int threads, int shards, int blocks) {
     r.sums.push_back(m.checksum());
   }
   r.weights = m.w;
+  r.accuracy = evaluate(m, d.test).accuracy;
   return r;
 }
 
@@ -64,6 +68,14 @@ TEST_P(Stress, OneToSixteenThreadsThousandStepsTinyShards) {
     gdtest::Watchdog dog(GetParam() + " at " + std::to_string(threads) + " threads", 120s);
     const Outcome got = run(GetParam(), threads, shards, blocks);
     ASSERT_EQ(got.sums.size(), reference.sums.size());
+    if (info.asynchronous) {
+      // Stale and lost updates by design: the weights take another path, so hold the model to
+      // what it learned, and to finite weights.
+      EXPECT_TRUE(got.weights.allFinite()) << threads << " threads";
+      EXPECT_GE(got.accuracy, reference.accuracy - kAsyncAccuracyDrop)
+          << threads << " threads: test accuracy " << got.accuracy << " against sequential's " << reference.accuracy;
+      continue;
+    }
     if (!info.deterministic) {
       // Only the rounding of the sums differs from sequential's: the weights stay close.
       const float off = (got.weights - reference.weights).cwiseAbs().maxCoeff();
