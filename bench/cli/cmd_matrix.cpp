@@ -103,6 +103,15 @@ MatrixConfig config_from(const MatrixOptions& o) {
                     "sample)",
                     o.reps));
   if (o.samples < 0) throw UsageError("--samples must not be negative");
+  if (o.target_accuracy_given && !(o.target_accuracy > 0 && o.target_accuracy <= 1))
+    throw UsageError(
+        fmt::format("--target-accuracy {}: use a test accuracy above 0 and at most 1, e.g. 0.85", o.target_accuracy));
+  if (o.eval_every < 1 || o.eval_every > 1'000'000)
+    throw UsageError(fmt::format("--eval-every {}: use 1..1000000 steps between evaluations", o.eval_every));
+  if (o.epochs < 1 || o.epochs > 10'000)
+    throw UsageError(fmt::format("--epochs {}: use 1..10000 epochs a run may take to reach the target", o.epochs));
+  c.target_accuracy = o.target_accuracy;
+  if (c.target_accuracy > 0) c.eval_every = o.eval_every, c.epochs = o.epochs;
   return c;
 }
 
@@ -166,9 +175,9 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   Results previous;
   if (o.resume) {
     // The matrix is the file's: options that define it would be ignored, so refuse them.
-    for (const char* opt :
-         {"--patterns", "--threads", "--batch", "--shards", "--blocks", "--ranks", "--layers", "--data", "--samples",
-          "--steps", "--rep-samples", "--warmup", "--reps", "--seed", "--quick", "--kernels"})
+    for (const char* opt : {"--patterns", "--threads", "--batch", "--shards", "--blocks", "--ranks", "--layers",
+                            "--data", "--samples", "--steps", "--rep-samples", "--warmup", "--reps", "--seed",
+                            "--quick", "--kernels", "--target-accuracy", "--eval-every", "--epochs"})
       if (cmd.count(opt) > 0)
         throw UsageError(fmt::format("--resume continues the matrix stored in {}: drop {}", o.out, opt));
     previous = read_results(o.out);
@@ -238,6 +247,12 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     if (t > cpus)
       fmt::print(stderr, "warning: {} threads on {} available CPUs: those cells are oversubscribed (flagged)\n", t,
                  cpus);
+  if (r.config.target_accuracy > 0 && data.test.size() == 0)
+    throw UsageError(fmt::format("--target-accuracy evaluates on a test set, and {} has none", data.train.name));
+  if (r.config.target_accuracy > 0 && std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
+    fmt::print(stderr,
+               "note: time to accuracy is measured for the thread patterns; the MPI patterns' cells measure step "
+               "time only\n");
   if (std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
     fmt::print(stderr,
                "note: the MPI patterns' cells run after the others, in one mpirun job per rank count: their "
@@ -274,7 +289,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   {
     // While the matrix runs, Ctrl-C stops it after the repetition that is running.
     CtrlC ctrl_c("\ngdlab matrix: stopping after the current repetition (Ctrl-C again to abort)\n");
-    finished = run_matrix(r, refs, data.train, hooks);
+    finished = run_matrix(r, refs, data.train, hooks, &data.test);
     bar.finish();
     if (finished) finished = run_rank_jobs(r, o.out, hooks);
   }
@@ -283,6 +298,7 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   fmt::print("{}", summary_table(r));
+  if (r.config.target_accuracy > 0) fmt::print("\n{}", accuracy_table(r));
   fmt::print(
       "\nS = T_seq/T_p against sequential with the same batch, shards and blocks; S_best against the fastest "
       "sequential run of the batch;\nE = S/p; A = CPU/wall; U = time in step work (all threads)/wall, so A - U is "
@@ -338,6 +354,15 @@ void add_matrix(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed for data, initial weights and sample order")
       ->check(seed_range(std::uint64_t(std::numeric_limits<long>::max())))
       ->capture_default_str();
+  cmd->add_option("--target-accuracy", o->target_accuracy,
+                  "After the step times, measure each cell's time to this test accuracy (e.g. 0.85): 5 runs, "
+                  "the fastest and slowest dropped, the mean of the rest (MLPerf's rule)");
+  cmd->add_option("--eval-every", o->eval_every,
+                  "With --target-accuracy: steps between evaluations on the test set (their time counts)")
+      ->capture_default_str();
+  cmd->add_option("--epochs", o->epochs,
+                  "With --target-accuracy: epochs a run may take before it counts as not reached")
+      ->capture_default_str();
   cmd->add_option("--out", o->out, "Results file (JSON; the CSV is written beside it)")->capture_default_str();
   cmd->add_option("--primitives", o->primitives,
                   "Merge primitive costs from Google Benchmark JSON (bench_primitives --benchmark_out=F "
@@ -358,6 +383,10 @@ void add_matrix(CLI::App& app) {
     }
     opts.command_line = own_command_line();
     opts.ranks_given = cmd->count("--ranks") > 0;
+    opts.target_accuracy_given = cmd->count("--target-accuracy") > 0;
+    for (const char* opt : {"--eval-every", "--epochs"})
+      if (cmd->count(opt) > 0 && cmd->count("--target-accuracy") == 0)
+        throw UsageError(fmt::format("{} belongs to --target-accuracy: give the test accuracy to reach too", opt));
     run(opts, *cmd);
   });
 }

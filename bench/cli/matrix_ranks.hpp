@@ -24,6 +24,10 @@ struct MatrixOptions {
   long warmup = 3;
   int reps = 5;
   long seed = 1;
+  double target_accuracy = 0;  // given: time to accuracy too (measure/accuracy.hpp), after the step times
+  bool target_accuracy_given = false;
+  long eval_every = 50;
+  int epochs = 10;
   std::string out = "results/matrix.json";
   std::string primitives;
   std::string kernels;  // empty: the build's default backend

@@ -39,6 +39,9 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
     x.ranks = ranks;
     x.steps = c.steps > 0 ? c.steps : auto_steps(batch, c.rep_samples);
     x.deterministic = p.deterministic;
+    // Time to accuracy trains in this process: not for the ceiling (no pattern) or a rank pattern.
+    if (c.target_accuracy > 0 && p.name != kIndependent && !p.ranks)
+      x.time_to_accuracy = TimeToAccuracy{c.target_accuracy};
     cells.push_back(std::move(x));
   };
   const PatternRef* seq = nullptr;
@@ -210,14 +213,22 @@ RepOutcome run_repetition(const PatternRef& pattern, int threads, const ModelSpe
   return o;
 }
 
+namespace {
+long missing_accuracy_runs(const Cell& c) {
+  return c.time_to_accuracy ? std::max(0L, long(kAccuracyRuns) - long(c.time_to_accuracy->runs.size())) : 0;
+}
+}  // namespace
+
 long missing_repetitions(const Results& r, const std::function<bool(const Cell&)>& only) {
   long n = 0;
   for (const Cell& c : r.cells)
-    if (!only || only(c)) n += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
+    if (!only || only(c))
+      n += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size())) + missing_accuracy_runs(c);
   return n;
 }
 
-bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks) {
+bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks,
+                const Dataset* test) {
   const ModelSpec spec{parse_layers(r.config.layers)};
   std::vector<int> order(train.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
@@ -229,9 +240,15 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
   const long total = missing_repetitions(r, hooks.runs_here);
   long done = 0;
   compute_metrics(r);
-  for (int round = 0; round < r.config.reps; ++round) {
+  // Step times first (config.reps rounds), then time to accuracy (kAccuracyRuns rounds).
+  const int accuracy_rounds = r.config.target_accuracy > 0 ? kAccuracyRuns : 0;
+  for (int round = 0; round < r.config.reps + accuracy_rounds; ++round) {
+    const bool timing = round < r.config.reps;
     for (std::size_t i = 0; i < r.cells.size(); ++i) {
-      if (int(r.cells[i].rep_seconds.size()) > round) continue;  // measured before a resume
+      const Cell& planned = r.cells[i];
+      if (timing ? int(planned.rep_seconds.size()) > round  // measured before a resume
+                 : !planned.time_to_accuracy || int(planned.time_to_accuracy->runs.size()) > round - r.config.reps)
+        continue;
       if (hooks.runs_here && !hooks.runs_here(r.cells[i])) continue;
       if (hooks.stop && hooks.stop()) return false;
       Cell& c = r.cells[i];
@@ -241,6 +258,19 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         if (p.name == c.pattern) ref = &p;
       try {
         if (!ref) throw UsageError("unknown pattern '" + c.pattern + "'");
+        if (!timing) {
+          if (!test || test->size() == 0) throw UsageError("time to accuracy needs a test set, and the data has none");
+          const int run = round - r.config.reps;
+          const AccuracyPlan plan{
+              spec, c.batch, c.shards, c.blocks, {}, r.config.target_accuracy, r.config.eval_every, r.config.epochs};
+          auto pattern = ref->make(c.threads);  // set-up: before the run's clock
+          c.time_to_accuracy->runs.push_back(
+              run_to_accuracy(*pattern, plan, train, *test, std::uint64_t(r.config.seed) + std::uint64_t(run)));
+          c.time_to_accuracy->seconds = accuracy_score(c.time_to_accuracy->runs);
+          ++done;
+          if (hooks.checkpoint) hooks.checkpoint(r);
+          continue;
+        }
         RepOutcome o = run_repetition(*ref, c.threads, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
                                       std::uint64_t(r.config.seed), {}, c.blocks);
         if (hooks.combine) hooks.combine(o);
@@ -268,7 +298,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         Skipped s{c.pattern, c.threads, c.batch, c.shards, e.what(), c.blocks, c.ranks};
         warn(fmt::format("skipped {} p={} batch={} shards={} blocks={}: {}", s.pattern, s.threads, s.batch, s.shards,
                          s.blocks, s.reason));
-        done += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size()));
+        done += std::max(0L, long(r.config.reps) - long(c.rep_seconds.size())) + missing_accuracy_runs(c);
         r.skipped.push_back(std::move(s));
         r.cells.erase(r.cells.begin() + long(i));
         --i;

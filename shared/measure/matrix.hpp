@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "measure/accuracy.hpp"
 #include "measure/results.hpp"
 #include "train/data.hpp"
 #include "train/model.hpp"
@@ -105,7 +106,10 @@ struct MatrixHooks {
 // step) moves to r.skipped with the reason. Returns false when hooks.stop asked to
 // stop, true when every cell is complete. r is consistent (metrics computed) after
 // each repetition, so the checkpoint may write it.
-bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks);
+// With config.target_accuracy set, the cells that measure time to accuracy then run
+// kAccuracyRuns rounds of runs to the target (measure/accuracy.hpp), evaluated on `test`.
+bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Dataset& train, const MatrixHooks& hooks,
+                const Dataset* test = nullptr);
 
 // Repetitions still to run (of the cells `only` accepts, when it is given).
 long missing_repetitions(const Results& r, const std::function<bool(const Cell&)>& only = {});

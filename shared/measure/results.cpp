@@ -9,101 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "measure/json_io.hpp"
 #include "train/error.hpp"
 #include "train/files.hpp"
 
 namespace gd {
 
-using Json = nlohmann::ordered_json;  // keeps fields in the documented order
-
-namespace {
-
-Json opt(const std::optional<double>& v) { return v && std::isfinite(*v) ? Json(*v) : Json(nullptr); }
-Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-Json flag_names(const std::vector<Flag>& flags) {
-  Json out = Json::array();
-  for (Flag f : flags) out.push_back(std::string(flag_name(f)));
-  return out;
-}
-
-// Reading: every accessor names the field it failed on, e.g. "cells[3].rep_seconds".
-struct In {
-  const std::string& source;
-
-  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
-    throw UsageError(fmt::format("{}: {}: {} (not a valid gdlab results file)", source, where, what));
-  }
-  const Json& field(const Json& j, const char* key, const std::string& where) const {
-    if (!j.is_object()) fail(where, "expected an object");
-    auto it = j.find(key);
-    if (it == j.end()) fail(where + "." + key, "missing");
-    return *it;
-  }
-  std::string str(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_string()) fail(where + "." + key, "expected a string");
-    return v.get<std::string>();
-  }
-  double number(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_number()) fail(where + "." + key, "expected a number");
-    return v.get<double>();
-  }
-  long integer(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_number_integer()) fail(where + "." + key, "expected an integer");
-    return v.get<long>();
-  }
-  bool boolean(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_boolean()) fail(where + "." + key, "expected true or false");
-    return v.get<bool>();
-  }
-  std::optional<double> opt_number(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (v.is_null()) return std::nullopt;
-    if (!v.is_number()) fail(where + "." + key, "expected a number or null");
-    return v.get<double>();
-  }
-  const Json& array(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_array()) fail(where + "." + key, "expected an array");
-    return v;
-  }
-  std::vector<double> numbers(const Json& j, const char* key, const std::string& where) const {
-    std::vector<double> out;
-    for (const Json& v : array(j, key, where)) {
-      if (!v.is_number()) fail(where + "." + key, "expected an array of numbers");
-      out.push_back(v.get<double>());
-    }
-    return out;
-  }
-  template <class T>
-  std::vector<T> list(const Json& j, const char* key, const std::string& where) const {
-    std::vector<T> out;
-    for (const Json& v : array(j, key, where)) {
-      if constexpr (std::is_same_v<T, std::string>) {
-        if (!v.is_string()) fail(where + "." + key, "expected an array of strings");
-      } else {
-        if (!v.is_number_integer()) fail(where + "." + key, "expected an array of integers");
-      }
-      out.push_back(v.get<T>());
-    }
-    return out;
-  }
-  std::map<std::string, std::string> strings(const Json& j, const char* key, const std::string& where) const {
-    const Json& v = field(j, key, where);
-    if (!v.is_object()) fail(where + "." + key, "expected an object");
-    std::map<std::string, std::string> out;
-    for (auto it = v.begin(); it != v.end(); ++it) {
-      if (!it.value().is_string()) fail(where + "." + key + "." + it.key(), "expected a string");
-      out[it.key()] = it.value().get<std::string>();
-    }
-    return out;
-  }
-};
-
-}  // namespace
+using namespace json_io;
 
 std::string results_to_json(const Results& r) {
   Json j;
@@ -128,6 +40,8 @@ std::string results_to_json(const Results& r) {
       {"blocks", c.blocks},     {"ranks", c.ranks},     {"layers", c.layers},           {"data", c.data},
       {"seed", c.seed},         {"steps", c.steps},     {"rep_samples", c.rep_samples}, {"samples", c.samples},
       {"warmup", c.warmup},     {"reps", c.reps}};
+  if (c.target_accuracy > 0)
+    j["config"].update({{"target_accuracy", c.target_accuracy}, {"eval_every", c.eval_every}, {"epochs", c.epochs}});
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
     Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array(), rw = Json::array();
@@ -174,6 +88,17 @@ std::string results_to_json(const Results& r) {
     if (!x.rep_comm_seconds.empty()) {                                               // absent: no rank cell
       cells.back()["rep_comm_seconds"] = rw;
       cells.back()["comm_seconds_per_step"] = opt(x.comm_seconds_per_step);
+    }
+    if (const auto& t = x.time_to_accuracy) {
+      Json runs = Json::array();
+      for (const AccuracyRun& a : t->runs)
+        runs.push_back({{"seconds", num(a.seconds)},
+                        {"steps", a.steps},
+                        {"accuracy", num(a.accuracy)},
+                        {"evaluations", a.evaluations},
+                        {"reached", a.reached}});
+      cells.back()["time_to_accuracy"] = {
+          {"target", t->target}, {"runs", runs}, {"seconds", opt(t->seconds)}, {"reached", t->reached()}};
     }
   }
   j["cells"] = std::move(cells);
@@ -307,6 +232,13 @@ Results results_from_json(const std::string& text, const std::string& source) {
   if (cj.contains("samples")) c.samples = in.integer(cj, "samples", cw);
   c.warmup = in.integer(cj, "warmup", cw);
   c.reps = int(in.integer(cj, "reps", cw));
+  if (cj.contains("target_accuracy")) {
+    c.target_accuracy = in.number(cj, "target_accuracy", cw);
+    c.eval_every = in.integer(cj, "eval_every", cw);
+    c.epochs = int(in.integer(cj, "epochs", cw));
+    if (!(c.target_accuracy > 0 && c.target_accuracy <= 1) || c.eval_every < 1 || c.epochs < 1)
+      in.fail(cw, "target_accuracy must be in (0, 1], eval_every and epochs positive");
+  }
 
   const Json& cells = in.array(j, "cells", "top level");
   for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -361,6 +293,21 @@ Results results_from_json(const std::string& text, const std::string& source) {
       const std::optional<Flag> f = flag_from_name(name);
       if (!f) in.fail(w + ".flags", "unknown flag '" + name + "'");
       k.flags.push_back(*f);
+    }
+    if (x.contains("time_to_accuracy")) {
+      const Json& tj = in.field(x, "time_to_accuracy", w);
+      const std::string tw = w + ".time_to_accuracy";
+      TimeToAccuracy t;
+      t.target = in.number(tj, "target", tw);
+      const Json& runs = in.array(tj, "runs", tw);
+      for (std::size_t n = 0; n < runs.size(); ++n) {
+        const std::string rw = fmt::format("{}.runs[{}]", tw, n);
+        t.runs.push_back({in.number(runs[n], "seconds", rw), in.integer(runs[n], "steps", rw),
+                          in.number(runs[n], "accuracy", rw), int(in.integer(runs[n], "evaluations", rw)),
+                          in.boolean(runs[n], "reached", rw)});
+      }
+      t.seconds = accuracy_score(t.runs);  // derived, as the other metrics: recomputed, not trusted
+      k.time_to_accuracy = std::move(t);
     }
     r.cells.push_back(std::move(k));
   }

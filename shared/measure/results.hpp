@@ -27,7 +27,10 @@
 //     "steps": 0,               // timed steps per repetition; 0 = auto, see each cell's "steps"
 //     "rep_samples": 8192,      // with steps 0: steps = max(10, ceil(rep_samples / batch))
 //     "samples": 0,             // training samples used; 0 = the whole set
-//     "warmup": 3, "reps": 5
+//     "warmup": 3, "reps": 5,
+//     "target_accuracy": 0.85,  // present when time to accuracy was measured (measure/accuracy.hpp):
+//     "eval_every": 50,         // the test set is evaluated every 50 steps, and a run
+//     "epochs": 10              // gives up after 10 epochs
 //   },
 //   "cells": [ {             // "pattern": "independent" is not a pattern but the machine's
 //                            // ceiling: p sequential copies at once (shared/measure/matrix.hpp)
@@ -56,7 +59,13 @@
 //     "checksum",               // FNV-1a of the final weights, as gdlab train prints it
 //     "matches_sequential",     // checksum == sequential's (same batch, shards, blocks, steps); null: none
 //     "flags": ["oversubscribed", "low_parallelism", "noisy", "incomplete",
-//               "checksum_differs", "reps_differ"]
+//               "checksum_differs", "reps_differ"],
+//     "time_to_accuracy": {     // present when config.target_accuracy is: the runs to the target
+//       "target": 0.85,
+//       "runs": [ {"seconds", "steps", "accuracy", "evaluations", "reached"} ],  // in run order
+//       "seconds": 4.2,         // MLPerf's score: mean without the fastest and the slowest run;
+//       "reached": 5            // null: not reached; reached: how many runs reached the target
+//     }
 //   } ],
 //   "skipped": [ {"pattern","threads","batch","shards","blocks","ranks","reason"} ],   // cells that could not run
 //   "primitives": [ {"name": "std::thread create+join", "threads": 2, "microseconds": 36.0} ]
@@ -71,6 +80,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "measure/accuracy.hpp"
 #include "measure/transport.hpp"
 
 namespace gd {
@@ -121,6 +131,12 @@ struct MatrixConfig {
   long samples = 0;         // training samples used (0 = the whole training set)
   long warmup = 3;
   int reps = 5;
+  // Time to accuracy (measure/accuracy.hpp), measured after the step times when the target
+  // is above 0: kAccuracyRuns runs per cell, the test set evaluated every eval_every steps,
+  // at most `epochs` epochs a run.
+  double target_accuracy = 0;
+  long eval_every = 50;
+  int epochs = 10;
   bool operator==(const MatrixConfig&) const = default;
 };
 
@@ -165,6 +181,9 @@ struct Cell {
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;
   std::vector<Flag> flags;
+  // The runs to config.target_accuracy, for the cells that measure it (none: it was not asked
+  // for, or the cell is the machine's ceiling or a rank pattern's).
+  std::optional<TimeToAccuracy> time_to_accuracy;
   CellKey key() const { return {pattern, threads, batch, shards, blocks, ranks}; }
   int workers() const { return threads * ranks; }  // p in S, E and the flags
   bool has(Flag f) const;

@@ -65,6 +65,15 @@ const Column kCellColumns[] = {
     {"imbalance", [](const Cell& c) { return csv_num(c.imbalance); }},
     {"rep_seconds", [](const Cell& c) { return numbers(c.rep_seconds); }},
     {"rep_cpu_seconds", [](const Cell& c) { return numbers(c.rep_cpu_seconds); }},
+    // Time to accuracy (empty when the cell did not measure it): the score, null when not
+    // reached, and how many runs reached the target.
+    {"time_to_accuracy_seconds",
+     [](const Cell& c) { return c.time_to_accuracy ? csv_num(c.time_to_accuracy->seconds) : std::string(); }},
+    {"time_to_accuracy_reached",
+     [](const Cell& c) {
+       return c.time_to_accuracy ? fmt::format("{}/{}", c.time_to_accuracy->reached(), c.time_to_accuracy->runs.size())
+                                 : std::string();
+     }},
 };
 }  // namespace
 

@@ -27,12 +27,16 @@ static std::string workers_text(const Cell& c) {
   return c.ranks > 1 ? fmt::format("{}x{}", c.ranks, c.threads) : std::to_string(c.threads);
 }
 
-std::string summary_table(const Results& r) {
-  std::string out;
+static std::vector<int> batches_of(const Results& r) {
   std::vector<int> batches;
   for (const Cell& c : r.cells)
     if (std::find(batches.begin(), batches.end(), c.batch) == batches.end()) batches.push_back(c.batch);
-  for (int batch : batches) {
+  return batches;
+}
+
+std::string summary_table(const Results& r) {
+  std::string out;
+  for (int batch : batches_of(r)) {
     out += fmt::format("\nbatch {}\n", batch);
     out += fmt::format("{:<18} {:>4} {:>6} {:>6} {:>11} {:>23} {:>6} {:>6} {:>5} {:>5} {:>5} {:>6} {:>10} {:>6}  {}\n",
                        "pattern", "p", "shards", "blocks", "time/step", "95% CI of median", "S", "S_best", "E", "A",
@@ -91,6 +95,47 @@ std::vector<std::string> flag_warnings(const Results& r) {
     if (who.size() > shown) list += fmt::format(", and {} more", who.size() - shown);
     out.push_back(fmt::format("{} ({}): {} cell{}: {}", flag_name(k.flag), k.meaning, who.size(),
                               who.size() == 1 ? "" : "s", list));
+  }
+  return out;
+}
+
+const Cell* first_to_accuracy(const Results& r, int batch, int threads) {
+  const Cell* best = nullptr;
+  for (const Cell& c : r.cells)
+    if (c.batch == batch && c.threads == threads && c.ranks == 1 && c.time_to_accuracy && c.time_to_accuracy->seconds &&
+        (!best || *c.time_to_accuracy->seconds < *best->time_to_accuracy->seconds))
+      best = &c;
+  return best;
+}
+
+std::string accuracy_table(const Results& r) {
+  std::string out = fmt::format(
+      "time to {:.1f}% test accuracy: evaluated every {} steps (counted), at most {} epochs a run; {} runs, the mean "
+      "without the fastest and the slowest\n",
+      100 * r.config.target_accuracy, r.config.eval_every, r.config.epochs, kAccuracyRuns);
+  for (int batch : batches_of(r)) {
+    out += fmt::format("\nbatch {}\n{:<18} {:>4} {:>6} {:>6} {:>8} {:>12}  {}\n", batch, "pattern", "p", "shards",
+                       "blocks", "reached", "time", "runs (s; * not reached)");
+    std::vector<int> threads;
+    for (const Cell& c : r.cells) {
+      if (c.batch != batch || !c.time_to_accuracy) continue;
+      if (std::find(threads.begin(), threads.end(), c.threads) == threads.end()) threads.push_back(c.threads);
+      const TimeToAccuracy& t = *c.time_to_accuracy;
+      std::string runs;
+      for (const AccuracyRun& a : t.runs)
+        runs += fmt::format("{}{:.3g}{}", runs.empty() ? "" : " ", a.seconds, a.reached ? "" : "*");
+      const std::string time = t.seconds                                    ? time_str(*t.seconds)
+                               : t.runs.size() < std::size_t(kAccuracyRuns) ? "incomplete"
+                                                                            : "not reached";
+      out += fmt::format("{:<18} {:>4} {:>6} {:>6} {:>8} {:>12}  {}\n", c.pattern, workers_text(c), c.shards, c.blocks,
+                         fmt::format("{}/{}", t.reached(), t.runs.size()), time, runs);
+    }
+    for (int p : threads) {
+      const Cell* first = first_to_accuracy(r, batch, p);
+      out += first ? fmt::format("first to {:.1f}% at p = {}: {} ({})\n", 100 * r.config.target_accuracy, p,
+                                 first->pattern, time_str(*first->time_to_accuracy->seconds))
+                   : fmt::format("first to {:.1f}% at p = {}: none reached it\n", 100 * r.config.target_accuracy, p);
+    }
   }
   return out;
 }

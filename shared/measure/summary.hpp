@@ -9,6 +9,12 @@ namespace gd {
 
 // The summary table: per batch, one row per cell.
 std::string summary_table(const Results& r);
+// Time to accuracy (config.target_accuracy): per batch, one row per cell that measured it,
+// then the pattern that reached the target first at each thread count.
+std::string accuracy_table(const Results& r);
+// The cell of `batch` with p threads (one process) that reached the target soonest by its
+// score; null when none reached it.
+const Cell* first_to_accuracy(const Results& r, int batch, int threads);
 // One line per flagged cell, saying what the flag means.
 std::vector<std::string> flag_warnings(const Results& r);
 

@@ -36,6 +36,7 @@ void RunReport::write(Doc& doc, std::vector<std::pair<std::string, std::string>>
   efficiency_batch(doc);
   axes(doc);
   processes(doc);
+  time_to_accuracy(doc);
   overhead(doc);
   throughput(doc);
   fits_table(doc, run_fits);

@@ -41,8 +41,9 @@ class RunReport {
   void speedup_charts(Doc& doc, std::vector<Fit>& fits);
   void efficiency_threads(Doc& doc);
   void efficiency_batch(Doc& doc);
-  void axes(Doc& doc);       // section_axes.cpp
-  void processes(Doc& doc);  // section_ranks.cpp
+  void axes(Doc& doc);              // section_axes.cpp
+  void processes(Doc& doc);         // section_ranks.cpp
+  void time_to_accuracy(Doc& doc);  // section_accuracy.cpp
   void overhead(Doc& doc);
   void throughput(Doc& doc);
   void pattern_tables(Doc& doc);
