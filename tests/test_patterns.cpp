@@ -843,28 +843,31 @@ TEST(Registry, LibraryHasNoVersionInItsTextAndTheBuildsVersionInTheListing) {
   EXPECT_EQ(capture_environment("").libraries, versions);
 }
 
-// hogwild is held to what it promises, an accuracy: after eight epochs its test accuracy is
-// at most 8 points below sequential's at 1, 2 and 4 threads (the fixture's 100 test samples
-// give a standard error of about 5 points), and at one thread (no overlap,
-// so no stale gradient and no lost update) its weights are sequential's within rounding.
+// hogwild is held to what it promises, an accuracy: after ten epochs of the two spirals its
+// test accuracy is at most 5 points below sequential's at 1, 2 and 4 threads (a model that
+// learned nothing stays near 50%), and at one thread (no overlap, so no stale gradient and no
+// lost update) its weights are sequential's within rounding. The spirals are learned to the
+// end: a half-trained model (where lost updates, a smaller effective learning rate, show
+// as a lower accuracy at any moment) would make the comparison a race.
 TEST(Asynchronous, HogwildTrainsAsWellAsSequentialWithinTolerance) {
+  static const DataSplit spirals = make_spirals(4, 300);
   auto accuracy = [](const std::string& pattern, int threads, Params* weights) {
-    Model m({{784, 24, 10}});
+    Model m({{2, 32, 32, 2}, Activation::tanh});
     m.init(3);
     TrainConfig cfg;
-    cfg.batch = 64;
+    cfg.batch = 32;
     cfg.shards = 4;
-    Trainer t(m, data().train, cfg);
-    gdtest::Watchdog dog(pattern + " eight epochs", 60s);
+    Trainer t(m, spirals.train, cfg);
+    gdtest::Watchdog dog(pattern + " ten epochs", 60s);
     auto p = find_pattern(pattern).make(threads);
-    for (int e = 0; e < 8; ++e) t.epoch(*p);
+    for (int e = 0; e < 10; ++e) t.epoch(*p);
     if (weights) *weights = m.w;
-    return evaluate(m, data().test).accuracy;
+    return evaluate(m, spirals.test).accuracy;
   };
   Params want, got;
   const double base = accuracy("sequential", 1, &want);
-  EXPECT_GT(base, 0.3);  // the fixture learns: ten classes, so chance is 0.1
-  for (int threads : {1, 2, 4}) EXPECT_GT(accuracy("hogwild", threads, &got), base - 0.08) << threads << " threads";
+  EXPECT_GT(base, 0.9);  // the fixture learns: two classes, so chance is 0.5
+  for (int threads : {1, 2, 4}) EXPECT_GE(accuracy("hogwild", threads, &got), base - 0.05) << threads << " threads";
   accuracy("hogwild", 1, &got);
   EXPECT_LT((got - want).cwiseAbs().maxCoeff(), 1e-3f) << "one thread: sequential's step, but for rounding";
 }
