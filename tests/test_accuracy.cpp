@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-AccuracyRun reached(double s) { return {s, 10, 0.9, 1, true}; }
-AccuracyRun missed(double s) { return {s, 99, 0.5, 9, false}; }
+AccuracyRun reached(double s) { return {s, 10, 0.9, 1, s / 10, true}; }
+AccuracyRun missed(double s) { return {s, 99, 0.5, 9, s / 10, false}; }
 
 const DataSplit& spirals() {
   static const DataSplit d = make_spirals(3, 200);
@@ -91,6 +91,8 @@ TEST(Accuracy, RunStopsAtTheFirstEvaluationThatReachesTheTarget) {
     EXPECT_EQ(run.evaluations, first + 1) << name;
     EXPECT_DOUBLE_EQ(run.accuracy, replay[std::size_t(first)]) << name;
     EXPECT_GT(run.seconds, 0) << name;
+    EXPECT_GT(run.eval_seconds, 0) << name;
+    EXPECT_LT(run.eval_seconds, run.seconds) << name;
   }
   // Evaluating every 5 steps: the first multiple of 5 at or after that step.
   const AccuracyPlan sparse = spirals_plan(0.8, 5, 40);
@@ -178,7 +180,9 @@ TEST(MatrixCli, MeasuresTimeToAccuracyAndReportsIt) {
     for (const AccuracyRun& a : c.time_to_accuracy->runs) {
       EXPECT_GT(a.seconds, 0);
       EXPECT_EQ(a.reached, a.accuracy >= 0.75) << c.pattern;
-      if (a.reached) EXPECT_EQ(a.steps % 10, 0) << "a run stops at an evaluation";
+      if (a.reached) {
+        EXPECT_EQ(a.steps % 10, 0) << "a run stops at an evaluation";
+      }
     }
     EXPECT_EQ(c.time_to_accuracy->seconds.has_value(), c.time_to_accuracy->reached() >= 4) << c.pattern;
     ++measured;

@@ -42,23 +42,31 @@ AccuracyRun run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Da
   Trainer trainer(model, train, cfg);
 
   AccuracyRun run;
+  // [lesson:tta_run]
+  // Called between steps, when no thread of the pattern touches the weights: the test set's
+  // accuracy, on the clock.
   auto evaluate_now = [&] {
-    run.accuracy = trainer.evaluate(test).accuracy;  // between steps: every thread of the pattern is idle
+    const auto e0 = std::chrono::steady_clock::now();
+    run.accuracy = trainer.evaluate(test).accuracy;
+    run.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     ++run.evaluations;
     run.reached = run.accuracy >= plan.target;
   };
   const auto t0 = std::chrono::steady_clock::now();
   long since_evaluation = 0;
   for (int e = 0; e < plan.epochs && !run.reached; ++e) {
+    // The trainer asks `stop` after every step: every eval_every steps it evaluates, and
+    // ends the epoch (and the run) at the first evaluation that reaches the target.
     trainer.epoch(pattern, {}, [&] {
       ++run.steps;
       if (++since_evaluation < plan.eval_every) return false;
       since_evaluation = 0;
       evaluate_now();
-      return run.reached;  // ends the epoch at the first evaluation that reaches the target
+      return run.reached;
     });
   }
   if (!run.reached && since_evaluation > 0) evaluate_now();  // the last steps are judged too
+  // [/lesson:tta_run]
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return run;
 }

@@ -33,6 +33,7 @@ struct AccuracyRun {
   long steps = 0;       // steps trained
   double accuracy = 0;  // the test accuracy of the last evaluation
   int evaluations = 0;
+  double eval_seconds = 0;  // of `seconds`, in the evaluations
   bool reached = false;
 };
 

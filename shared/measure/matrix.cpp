@@ -41,7 +41,7 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
     x.deterministic = p.deterministic;
     // Time to accuracy trains in this process: not for the ceiling (no pattern) or a rank pattern.
     if (c.target_accuracy > 0 && p.name != kIndependent && !p.ranks)
-      x.time_to_accuracy = TimeToAccuracy{c.target_accuracy};
+      x.time_to_accuracy.emplace().target = c.target_accuracy;
     cells.push_back(std::move(x));
   };
   const PatternRef* seq = nullptr;

@@ -96,6 +96,7 @@ std::string results_to_json(const Results& r) {
                         {"steps", a.steps},
                         {"accuracy", num(a.accuracy)},
                         {"evaluations", a.evaluations},
+                        {"eval_seconds", num(a.eval_seconds)},
                         {"reached", a.reached}});
       cells.back()["time_to_accuracy"] = {
           {"target", t->target}, {"runs", runs}, {"seconds", opt(t->seconds)}, {"reached", t->reached()}};
@@ -304,7 +305,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
         const std::string rw = fmt::format("{}.runs[{}]", tw, n);
         t.runs.push_back({in.number(runs[n], "seconds", rw), in.integer(runs[n], "steps", rw),
                           in.number(runs[n], "accuracy", rw), int(in.integer(runs[n], "evaluations", rw)),
-                          in.boolean(runs[n], "reached", rw)});
+                          in.number(runs[n], "eval_seconds", rw), in.boolean(runs[n], "reached", rw)});
       }
       t.seconds = accuracy_score(t.runs);  // derived, as the other metrics: recomputed, not trusted
       k.time_to_accuracy = std::move(t);

@@ -62,7 +62,7 @@
 //               "checksum_differs", "reps_differ"],
 //     "time_to_accuracy": {     // present when config.target_accuracy is: the runs to the target
 //       "target": 0.85,
-//       "runs": [ {"seconds", "steps", "accuracy", "evaluations", "reached"} ],  // in run order
+//       "runs": [ {"seconds", "steps", "accuracy", "evaluations", "eval_seconds", "reached"} ],  // in run order
 //       "seconds": 4.2,         // MLPerf's score: mean without the fastest and the slowest run;
 //       "reached": 5            // null: not reached; reached: how many runs reached the target
 //     }
