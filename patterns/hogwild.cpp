@@ -70,18 +70,22 @@ class HogwildPattern final : public Pattern {
 
     for (int s = first; s < last; ++s) step.run_shard_with(s, *me.snapshot);
 
-    // The update: this thread's gradient (its shards' sum), its share of the weight
-    // decay, then each shared float loaded, moved and stored, with no lock.
+    // The update: this thread's gradient (its shards' sum, added up in its first shard's
+    // buffer, which only this thread touches), its share of the weight decay, then each
+    // shared float loaded, moved and stored, with no lock.
     BusyClock::Scope timed(step.busy);
+    float* g = step.shard_gradient(first);
+    for (int s = first + 1; s < last; ++s) {
+      const float* more = step.shard_gradient(s);
+      for (std::size_t i = 0; i < n; ++i) g[i] += more[i];
+    }
     const Hyper h = step.hyper();
     const float decay = h.weight_decay * float(samples(step, first, last)) / float(step.samples());
     float* v = me.velocity.data();
     for (std::size_t i = 0; i < n; ++i) {
-      float g = 0;
-      for (int s = first; s < last; ++s) g += step.shard_gradient(s)[i];
       std::atomic_ref<float> w(shared[i]);
       const float now = w.load(std::memory_order_relaxed);
-      v[i] = h.momentum * v[i] + (g + decay * now);
+      v[i] = h.momentum * v[i] + (g[i] + decay * now);
       w.store(now - h.lr * v[i], std::memory_order_relaxed);
     }
   }
