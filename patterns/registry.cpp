@@ -204,33 +204,6 @@ const PatternInfo& find_pattern(std::string_view name) {
   throw UsageError("unknown pattern '" + std::string(name) + "' (known: " + known + "; see gdlab patterns)");
 }
 
-bool is_rank_pattern(std::string_view name) {
-  for (const auto& p : kRankPatterns)
-    if (p.name == name) return true;
-  return false;
-}
-
-// The thread patterns that can run a rank's shards inside an MPI rank (`--inner`): each of
-// their threads takes its shards from step.shard_block and its slices from step.slices(),
-// which a Step::RankView narrows to the rank's block and to none. The others do not fit:
-// tbb cuts the shards by its own ranges, thread_mutex and openmp_reduction sum in arrival
-// order, model_parallel and hybrid split every shard by neuron blocks, and sequential and
-// the rank patterns are no threads of a rank.
-constexpr std::string_view kInsideARank[] = {"thread_condvar", "thread_semaphore", "thread_pool", "asio_pool",
-                                             "async_futures",  "coroutines",       "openmp",      "boost_thread"};
-
-const PatternInfo& find_inner_pattern(std::string_view name) {
-  for (std::string_view n : kInsideARank)
-    if (n == name) return find_pattern(name);
-  std::string fits;
-  for (std::string_view n : kInsideARank) fits += (fits.empty() ? "" : ", ") + std::string(n);
-  throw UsageError("--inner " + std::string(name) + " cannot run inside a rank: choose one of " + fits);
-}
-
-std::unique_ptr<Pattern> make_inner_pattern(std::string_view name, int threads) {
-  return name.empty() ? nullptr : find_inner_pattern(name).make(threads);
-}
-
 std::span<const PrimitiveUse> what_it_pays(std::string_view name) {
   const PatternInfo* p = first_of_all([&](const PatternInfo& x) { return x.name == name; });
   return p ? p->pays : std::span<const PrimitiveUse>{};
