@@ -255,6 +255,43 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
   expect_none_left(18);
 }
 
+// Time to accuracy of the MPI patterns, in their mpirun jobs: each rank evaluates its own
+// replica and they all stop at the same step. mpi makes sequential's weights at any rank
+// count, so every one of its runs stops at sequential's step with sequential's accuracy.
+TEST(Mpi, MatrixMeasuresTimeToAccuracyOfRanks) {
+  const fs::path d = fs::temp_directory_path() / ("gdlab_mpi_accuracy_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  const auto r = gdtest::run_gdlab(
+      "matrix --data spirals --patterns sequential,mpi,mpi_allreduce --threads 1 --ranks 2,3 --batch 32 --shards 4 "
+      "--steps 2 --warmup 1 --reps 1 --target-accuracy 0.75 --eval-every 5 --epochs 30 --out a.json --seed 20",
+      d, kLimit);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const gd::Results res = gd::read_results((d / "a.json").string());
+  const gd::Cell* seq = nullptr;
+  for (const gd::Cell& c : res.cells)
+    if (c.pattern == gd::kSequential && c.shards == 4) seq = &c;
+  ASSERT_TRUE(seq && seq->time_to_accuracy) << r.output;
+  int rank_cells = 0;
+  for (const gd::Cell& c : res.cells) {
+    if (c.pattern == gd::kSequential) continue;
+    ASSERT_TRUE(c.time_to_accuracy.has_value()) << c.pattern << " " << c.ranks;
+    const auto& runs = c.time_to_accuracy->runs;
+    ASSERT_EQ(runs.size(), std::size_t(gd::kAccuracyRuns)) << c.pattern << " " << c.ranks;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      EXPECT_GT(runs[i].seconds, 0);
+      if (c.pattern != "mpi") continue;
+      EXPECT_EQ(runs[i].steps, seq->time_to_accuracy->runs[i].steps) << c.ranks << " ranks, run " << i;
+      EXPECT_EQ(runs[i].accuracy, seq->time_to_accuracy->runs[i].accuracy) << c.ranks << " ranks, run " << i;
+      EXPECT_EQ(runs[i].reached, seq->time_to_accuracy->runs[i].reached) << c.ranks << " ranks, run " << i;
+    }
+    ++rank_cells;
+  }
+  EXPECT_EQ(rank_cells, 4);  // mpi and mpi_allreduce at 2 and 3 ranks
+  EXPECT_NE(r.output.find("time to 75.0% test accuracy"), std::string::npos) << r.output;
+  fs::remove_all(d);
+  expect_none_left(20);
+}
+
 TEST(Mpi, MatrixBadRankArgumentsExitTwo) {
   const std::pair<const char*, const char*> cases[] = {
       {"matrix --patterns mpi --threads 1", "run as processes: give --ranks"},

@@ -249,10 +249,6 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
                  cpus);
   if (r.config.target_accuracy > 0 && data.test.size() == 0)
     throw UsageError(fmt::format("--target-accuracy evaluates on a test set, and {} has none", data.train.name));
-  if (r.config.target_accuracy > 0 && std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
-    fmt::print(stderr,
-               "note: time to accuracy is measured for the thread patterns; the MPI patterns' cells measure step "
-               "time only\n");
   if (std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
     fmt::print(stderr,
                "note: the MPI patterns' cells run after the others, in one mpirun job per rank count: their "

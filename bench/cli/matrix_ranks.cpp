@@ -72,6 +72,9 @@ std::vector<std::string> job_command(const MatrixConfig& c, int ranks, const std
                                 "--out",
                                 out,
                                 "--force"};
+  if (c.target_accuracy > 0)  // fmt's shortest form reads back as the same double
+    args.insert(args.end(), {"--target-accuracy", fmt::format("{}", c.target_accuracy), "--eval-every",
+                             std::to_string(c.eval_every), "--epochs", std::to_string(c.epochs)});
   int threads = 1;
   for (int t : c.threads) threads = std::max(threads, t);
   return ranks::mpirun_command(ranks::find_mpirun(), ranks, threads, available_cpus(), args);
@@ -201,7 +204,10 @@ void run_as_rank(const MatrixOptions& o) {
         };
       refs.push_back(std::move(ref));
     }
-    run_matrix(r, refs, data.train, hooks);
+    // Time to accuracy too: every rank evaluates its own replica, and the replicas are equal
+    // (gathered slices, or an allreduce whose result MPI makes the same on every rank), so
+    // every rank stops at the same step without a word between them.
+    run_matrix(r, refs, data.train, hooks, &data.test);
     if (session.size() == transport_ranks(r.config.ranks))
       r.transport = measure_transport(session.size(), Layout(parse_layers(r.config.layers)).size);
     if (session.rank() == 0) write_results(o.out, r);

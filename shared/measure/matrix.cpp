@@ -39,9 +39,8 @@ std::vector<Cell> plan_cells(const MatrixConfig& c, const std::vector<PatternRef
     x.ranks = ranks;
     x.steps = c.steps > 0 ? c.steps : auto_steps(batch, c.rep_samples);
     x.deterministic = p.deterministic;
-    // Time to accuracy trains in this process: not for the ceiling (no pattern) or a rank pattern.
-    if (c.target_accuracy > 0 && p.name != kIndependent && !p.ranks)
-      x.time_to_accuracy.emplace().target = c.target_accuracy;
+    // Time to accuracy: not for the ceiling, which is no pattern.
+    if (c.target_accuracy > 0 && p.name != kIndependent) x.time_to_accuracy.emplace().target = c.target_accuracy;
     cells.push_back(std::move(x));
   };
   const PatternRef* seq = nullptr;

@@ -60,7 +60,7 @@
 //     "matches_sequential",     // checksum == sequential's (same batch, shards, blocks, steps); null: none
 //     "flags": ["oversubscribed", "low_parallelism", "noisy", "incomplete",
 //               "checksum_differs", "reps_differ"],
-//     "time_to_accuracy": {     // present when config.target_accuracy is: the runs to the target
+//     "time_to_accuracy": {     // with config.target_accuracy, but for independent: the runs to the target
 //       "target": 0.85,
 //       "runs": [ {"seconds", "steps", "accuracy", "evaluations", "eval_seconds", "reached"} ],  // in run order
 //       "seconds": 4.2,         // MLPerf's score: mean without the fastest and the slowest run;
@@ -182,7 +182,7 @@ struct Cell {
   std::optional<bool> matches_sequential;
   std::vector<Flag> flags;
   // The runs to config.target_accuracy, for the cells that measure it (none: it was not asked
-  // for, or the cell is the machine's ceiling or a rank pattern's).
+  // for, or the cell is the machine's ceiling).
   std::optional<TimeToAccuracy> time_to_accuracy;
   CellKey key() const { return {pattern, threads, batch, shards, blocks, ranks}; }
   int workers() const { return threads * ranks; }  // p in S, E and the flags

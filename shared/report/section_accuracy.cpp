@@ -69,7 +69,8 @@ void RunReport::time_to_accuracy(Doc& doc) {
   doc.bullets(std::move(first));
 
   // The chart: time to accuracy against p at the largest batch measured, a line per pattern,
-  // on the workload the other charts show (its shard count, the fewest neuron blocks).
+  // on the workload the other charts show (its shard count, the fewest neuron blocks, one
+  // process; the table has the rank counts).
   const int batch = *batches.rbegin();
   const int shards = v_.primary.count(batch) ? v_.primary.at(batch) : cells.front()->shards;
   report::LineChart ch;
@@ -86,8 +87,8 @@ void RunReport::time_to_accuracy(Doc& doc) {
     report::Series s{
         pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), {}};
     for (const Cell* c : cells) {
-      if (c->batch != batch || c->shards != shards || c->blocks != v_.blocks || c->pattern != pattern ||
-          !c->time_to_accuracy->seconds)
+      if (c->batch != batch || c->shards != shards || c->blocks != v_.blocks || c->ranks != 1 ||
+          c->pattern != pattern || !c->time_to_accuracy->seconds)
         continue;
       s.points.push_back({double(c->threads), *c->time_to_accuracy->seconds});
       if (c->workers() > v_.cpus) ch.flagged.push_back(s.points.back());
