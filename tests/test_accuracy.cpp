@@ -85,7 +85,7 @@ TEST(Accuracy, RunStopsAtTheFirstEvaluationThatReachesTheTarget) {
   ASSERT_GT(first, 3) << "reached at once: the test would not tell the steps apart";
   for (const char* name : {"sequential", "thread_pool"}) {
     auto pattern = find_pattern(name).make(name == std::string("sequential") ? 1 : 2);
-    const AccuracyRun run = run_to_accuracy(*pattern, plan, spirals().train, spirals().test, 7);
+    const AccuracyRun run = run_to_accuracy(*pattern, plan, spirals().train, spirals().test, 7).value();
     EXPECT_TRUE(run.reached) << name;
     EXPECT_EQ(run.steps, first + 1) << name;
     EXPECT_EQ(run.evaluations, first + 1) << name;
@@ -97,7 +97,7 @@ TEST(Accuracy, RunStopsAtTheFirstEvaluationThatReachesTheTarget) {
   // Evaluating every 5 steps: the first multiple of 5 at or after that step.
   const AccuracyPlan sparse = spirals_plan(0.8, 5, 40);
   auto seq = find_pattern("sequential").make(1);
-  const AccuracyRun run = run_to_accuracy(*seq, sparse, spirals().train, spirals().test, 7);
+  const AccuracyRun run = run_to_accuracy(*seq, sparse, spirals().train, spirals().test, 7).value();
   long at = 5;
   while (replay[std::size_t(at - 1)] < sparse.target) at += 5;
   EXPECT_EQ(run.steps, at);
@@ -109,7 +109,7 @@ TEST(Accuracy, RunStopsAtTheFirstEvaluationThatReachesTheTarget) {
 TEST(Accuracy, RunThatNeverReachesTheTargetTrainsEveryEpochAndSaysSo) {
   const AccuracyPlan plan = spirals_plan(1.0, 7, 2);
   auto seq = find_pattern("sequential").make(1);
-  const AccuracyRun run = run_to_accuracy(*seq, plan, spirals().train, spirals().test, 7);
+  const AccuracyRun run = run_to_accuracy(*seq, plan, spirals().train, spirals().test, 7).value();
   const long per_epoch = long((spirals().train.size() + 15) / 16);
   const std::vector<double> replay = accuracy_after_each_step(plan, 7, 2 * per_epoch);
   ASSERT_LT(*std::max_element(replay.begin(), replay.end()), 1.0) << "the replay reached 100%: pick a harder target";
@@ -117,6 +117,17 @@ TEST(Accuracy, RunThatNeverReachesTheTargetTrainsEveryEpochAndSaysSo) {
   EXPECT_EQ(run.steps, 2 * per_epoch);
   EXPECT_EQ(run.evaluations, (2 * per_epoch + 6) / 7);  // every 7 steps, and once after the last
   EXPECT_DOUBLE_EQ(run.accuracy, replay.back());
+}
+
+// A run asked to stop (Ctrl-C in gdlab matrix) ends after the step it is on, and has no result:
+// a run cut short is neither reached nor missed.
+TEST(Accuracy, AnInterruptedRunEndsAtOnceAndHasNoResult) {
+  const AccuracyPlan plan = spirals_plan(1.0, 7, 30);
+  auto seq = find_pattern("sequential").make(1);
+  int asked = 0;
+  const auto run = run_to_accuracy(*seq, plan, spirals().train, spirals().test, 7, [&] { return ++asked == 3; });
+  EXPECT_FALSE(run.has_value());
+  EXPECT_EQ(asked, 3) << "asked after every step, and not again once it said stop";
 }
 
 // The runs and the target survive the results file; the score is recomputed from the runs;

@@ -142,7 +142,7 @@ bool time_to_target(const gd::DataSplit& data, const Setup& s) {
   for (int r = 0; r < gd::kAccuracyRuns; ++r)
     for (Contender& c : cs) {
       auto pattern = gd::find_pattern(c.pattern).make(c.threads);  // set-up, outside the run's clock
-      c.runs.push_back(gd::run_to_accuracy(*pattern, plan, data.train, data.test, std::uint64_t(r + 1)));
+      c.runs.push_back(gd::run_to_accuracy(*pattern, plan, data.train, data.test, std::uint64_t(r + 1)).value());
     }
 
   fmt::print("{:<12} {:>2}  {:<34} {:>8}  {:<26} {:>8} {:>6}\n", "pattern", "p", "seconds to target, run by run",

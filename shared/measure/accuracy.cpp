@@ -28,8 +28,9 @@ std::optional<double> accuracy_score(const std::vector<AccuracyRun>& runs) {
   return sum / double(sorted.size() - 2);
 }
 
-AccuracyRun run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Dataset& train, const Dataset& test,
-                            std::uint64_t seed) {
+std::optional<AccuracyRun> run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Dataset& train,
+                                           const Dataset& test, std::uint64_t seed,
+                                           const std::function<bool()>& interrupt) {
   // Set-up, not timed: the model and the trainer's Step (its buffers and kernels).
   Model model(plan.spec);
   model.init(seed);
@@ -54,17 +55,20 @@ AccuracyRun run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Da
   };
   const auto t0 = std::chrono::steady_clock::now();
   long since_evaluation = 0;
-  for (int e = 0; e < plan.epochs && !run.reached; ++e) {
+  bool interrupted = false;
+  for (int e = 0; e < plan.epochs && !run.reached && !interrupted; ++e) {
     // The trainer asks `stop` after every step: every eval_every steps it evaluates, and
     // ends the epoch (and the run) at the first evaluation that reaches the target.
     trainer.epoch(pattern, {}, [&] {
       ++run.steps;
+      if (interrupt && interrupt()) return interrupted = true;
       if (++since_evaluation < plan.eval_every) return false;
       since_evaluation = 0;
       evaluate_now();
       return run.reached;
     });
   }
+  if (interrupted) return std::nullopt;
   if (!run.reached && since_evaluation > 0) evaluate_now();  // the last steps are judged too
   // [/lesson:tta_run]
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

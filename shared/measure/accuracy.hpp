@@ -16,6 +16,7 @@
 //     did not reach it, the cell has no score: "not reached", never a time.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -60,7 +61,10 @@ struct AccuracyPlan {
 
 // One run of `pattern`, which the caller made beforehand (its threads are set-up, outside
 // the clock), from a model initialised with `seed`. Throws what the pattern throws.
-AccuracyRun run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Dataset& train, const Dataset& test,
-                            std::uint64_t seed);
+// `interrupt`, when given, is asked after every step: true ends the run there, unscored
+// (nullopt).
+std::optional<AccuracyRun> run_to_accuracy(Pattern& pattern, const AccuracyPlan& plan, const Dataset& train,
+                                           const Dataset& test, std::uint64_t seed,
+                                           const std::function<bool()>& interrupt = {});
 
 }  // namespace gd

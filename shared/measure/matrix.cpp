@@ -263,8 +263,10 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
           const AccuracyPlan plan{
               spec, c.batch, c.shards, c.blocks, {}, r.config.target_accuracy, r.config.eval_every, r.config.epochs};
           auto pattern = ref->make(c.threads);  // set-up: before the run's clock
-          c.time_to_accuracy->runs.push_back(
-              run_to_accuracy(*pattern, plan, train, *test, std::uint64_t(r.config.seed) + std::uint64_t(run)));
+          const std::optional<AccuracyRun> got = run_to_accuracy(
+              *pattern, plan, train, *test, std::uint64_t(r.config.seed) + std::uint64_t(run), hooks.stop);
+          if (!got) return false;  // stopped in the middle of the run: it is run again on --resume
+          c.time_to_accuracy->runs.push_back(*got);
           c.time_to_accuracy->seconds = accuracy_score(c.time_to_accuracy->runs);
           ++done;
           if (hooks.checkpoint) hooks.checkpoint(r);
