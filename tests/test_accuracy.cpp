@@ -2,13 +2,11 @@
 // first evaluation reaching the target (checked against a step-by-step replay), the results
 // file, and gdlab matrix --target-accuracy from the outside.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cli_helpers.hpp"
+#include "file_helpers.hpp"
 #include "measure/accuracy.hpp"
 #include "measure/results.hpp"
 #include "registry.hpp"
@@ -170,9 +168,8 @@ TEST(Accuracy, ResultsFileKeepsTheRunsAndRefusesABadTarget) {
 // gdlab matrix --target-accuracy: every thread pattern's cell gets its five runs, the
 // summary says who got there first, and the report draws it.
 TEST(MatrixCli, MeasuresTimeToAccuracyAndReportsIt) {
-  const fs::path d = fs::temp_directory_path() / ("gdlab_test_accuracy_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
+  const gdtest::Scratch scratch("accuracy");  // removed at the end, also when an assertion fails
+  const fs::path& d = scratch.dir;
   const gdtest::CliRun run = gdtest::run_gdlab(
       "matrix --data spirals --patterns sequential,thread_pool,hogwild,independent --threads 1,2 --batch 32 "
       "--steps 2 --warmup 1 --reps 1 --target-accuracy 0.75 --eval-every 10 --epochs 30 --out tta.json",
@@ -204,14 +201,11 @@ TEST(MatrixCli, MeasuresTimeToAccuracyAndReportsIt) {
 
   const gdtest::CliRun rep = gdtest::run_gdlab("report tta.json --out rep/", d);
   ASSERT_EQ(rep.status, 0) << rep.output;
-  std::ifstream md(d / "rep" / "report.md");
-  std::stringstream text;
-  text << md.rdbuf();
-  EXPECT_NE(text.str().find("Time to accuracy: 75% test accuracy"), std::string::npos);
-  EXPECT_NE(text.str().find("p = 2: "), std::string::npos);
+  const std::string md = gdtest::read(d / "rep" / "report.md");
+  EXPECT_NE(md.find("Time to accuracy: 75% test accuracy"), std::string::npos);
+  EXPECT_NE(md.find("p = 2: "), std::string::npos);
   bool chart = false;
   for (const auto& e : fs::directory_iterator(d / "rep"))
     chart = chart || e.path().filename().string().find("time-to-accuracy") != std::string::npos;
   EXPECT_TRUE(chart) << "the report draws time to accuracy";
-  fs::remove_all(d);
 }
