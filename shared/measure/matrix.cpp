@@ -260,8 +260,14 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         if (!timing) {
           if (!test || test->size() == 0) throw UsageError("time to accuracy needs a test set, and the data has none");
           const int run = round - r.config.reps;
-          const AccuracyPlan plan{
-              spec, c.batch, c.shards, c.blocks, {}, r.config.target_accuracy, r.config.eval_every, r.config.epochs};
+          const AccuracyPlan plan{.spec = spec,
+                                  .batch = c.batch,
+                                  .shards = c.shards,
+                                  .blocks = c.blocks,
+                                  .hyper = {},  // the matrix trains with the default hyperparameters
+                                  .target = r.config.target_accuracy,
+                                  .eval_every = r.config.eval_every,
+                                  .epochs = r.config.epochs};
           auto pattern = ref->make(c.threads);  // set-up: before the run's clock
           const std::optional<AccuracyRun> got = run_to_accuracy(
               *pattern, plan, train, *test, std::uint64_t(r.config.seed) + std::uint64_t(run), hooks.stop);
