@@ -5,10 +5,10 @@
 // What crosses between cores at each barrier: the rows the phase just wrote, which every
 // thread reads in full in the next one: a layer's activations going forward and its
 // deltas going backward, batch x neurons floats. A thread's rows of the gradient are
-// written by that thread only. A data-parallel pattern's cores exchange gradients of the
-// model's size instead: model parallelism moves less when the batch is small. The update
-// is split by slices, as in the data-parallel patterns: a block's rows lie in every
-// column of the column-major weights, short runs that update more slowly than a slice.
+// written by that thread only, and the same thread sums and updates those rows
+// (Step::update_block), so its gradients and weights stay in its core's cache. A
+// data-parallel pattern's cores exchange gradients and weights of the model's size
+// instead: model parallelism moves less when the batch is small.
 //
 // A round that sleeps in the kernel costs a wake-up, and a step has many rounds, so a
 // thread polls for the end of the round first (shared/train/polled_barrier.hpp).
@@ -80,11 +80,8 @@ class ModelParallel final : public Pattern {
         }
         barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
       }
-    if (!failed_)
-      for (int k = t; k < step.slices(); k += p_) {
-        step.combine_slice(k);
-        step.update_slice(k);
-      }
+    if (!failed_)  // thread t's rows: it wrote their gradients, and only it reads them going forward
+      for (int j = first; j < first + count; ++j) step.update_block(j);
     barrier_.arrive_and_wait();  // the step is done when every block's rows are
   }
   // [/lesson:model_parallel]

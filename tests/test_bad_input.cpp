@@ -44,7 +44,7 @@ std::string cut(const std::string& s) { return s.substr(0, s.size() / 2); }
 
 // A weights header that promises 784-65536-65536-10 (4.3 G parameters) and holds none.
 std::string weights_huge_header() {
-  std::string s = "GDLABW01";
+  std::string s = "GDLABW02";
   auto u32 = [&](std::uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); };
   u32(4);
   for (std::uint32_t l : {784u, 65536u, 65536u, 10u}) u32(l);

@@ -123,6 +123,37 @@ TEST(Step, FoldingAnyBlocksGivesTheTreeSumBitForBit) {
   }
 }
 
+// update_block(j) for every block j sums and updates exactly what the slices' combine and
+// update do, bit for bit: at one shard and at several (the tree), with blocks that do not
+// divide a layer evenly (5 blocks of 37, 16 and 10 neurons), for two steps (so the
+// momentum of the first one counts in the second).
+TEST(Step, UpdatingByBlocksEqualsUpdatingBySlicesBitForBit) {
+  DataSplit d = make_synthetic(4, 512, 10);
+  std::vector<int> idx(60);
+  for (int i = 0; i < 60; ++i) idx[i] = 7 * i;
+  for (int shards : {1, 3, 4})
+    for (int blocks : {1, 2, 5}) {
+      auto train = [&](bool by_blocks) {
+        Model m({{784, 37, 16, 10}});
+        m.init(3);
+        Step step(m, d.train, 60, shards, Hyper{0.05f, 0.9f, 1e-4f}, blocks);
+        for (int t = 0; t < 2; ++t) {
+          step.prepare(idx.data() + 30 * t, 30);
+          for (int s = 0; s < step.shards(); ++s) step.run_shard(s);
+          if (by_blocks)
+            for (int j = 0; j < step.blocks(); ++j) step.update_block(j);
+          else
+            for (int k = 0; k < step.slices(); ++k) step.combine_slice(k), step.update_slice(k);
+        }
+        return m.w;
+      };
+      const Params slices = train(false), by_blocks = train(true);
+      EXPECT_EQ(std::memcmp(slices.data(), by_blocks.data(), sizeof(float) * std::size_t(slices.size())), 0)
+          << shards << " shards, " << blocks << " blocks";
+      EXPECT_GT(slices.cwiseAbs().maxCoeff(), 0.0f);
+    }
+}
+
 // shard_block(t, p) splits the shards into p contiguous blocks in order, sizes differing by
 // at most one, thread 0 taking a full one (a single shard goes to thread 0, not to p - 1).
 TEST(Step, ShardBlocksSplitTheShardsEvenlyInOrder) {

@@ -49,6 +49,7 @@ TEST(Weights, DamageIsReported) {
   };
   expect_error("", "bad magic");
   expect_error("NOTGDLAB" + good.substr(8), "bad magic");
+  expect_error("GDLABW01" + good.substr(8), "older gdlab (GDLABW01, column-major weights): train again");
   expect_error(good.substr(0, good.size() - 3), "truncated");
   expect_error(good + "x", "trailing data");
   std::string flipped = good;

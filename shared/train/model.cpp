@@ -100,9 +100,9 @@ Layout::Layout(const std::vector<int>& layers) {
 
 Model::Model(ModelSpec s) : spec(std::move(s)), layout(spec.layers), w(Params::Zero(layout.size)) {}
 
-MatMap Model::W(std::size_t l, Params& p) const {
+RowMajorMap Model::W(std::size_t l, Params& p) const {
   const auto& b = layout.blocks[l];
-  return MatMap(p.data() + b.w, b.out, b.in);
+  return RowMajorMap(p.data() + b.w, b.out, b.in);
 }
 VecMap Model::b(std::size_t l, Params& p) const {
   const auto& b = layout.blocks[l];
@@ -172,19 +172,22 @@ const Workspace::Products& Workspace::products(const Model& m, int n, Params* gr
   for (std::size_t l = 0; l < L; ++l) {
     const Layout::Block& b = m.layout.blocks[l];
     for (int j = 0; j < blocks; ++j) {
-      // A block of rows of a column-major matrix: its first row's address, and the full
-      // matrix's rows as leading dimension.
+      // Row-major W_l (out x in) is the column-major in x out matrix W_l^T. Rows
+      // [r, r + rows) of W_l are its columns [r, r + rows): one run from w + b.w + r * in.
       const auto [r, rows] = block_rows(b.out, blocks, j);
-      p.forward[l].emplace_back(GemmShape{rows, n, b.in, Op::none, Op::none, b.out, b.in, b.out}, w + b.w + r,
+      const std::size_t row_run = std::size_t(r) * std::size_t(b.in);
+      p.forward[l].emplace_back(GemmShape{rows, n, b.in, Op::transpose, Op::none, b.in, b.in, b.out}, w + b.w + row_run,
                                 a[l].data(), a[l + 1].data() + r);
       if (!grad) continue;
-      p.weights[l].emplace_back(GemmShape{rows, b.in, n, Op::none, Op::transpose, b.out, b.in, b.out},
-                                dz[l + 1].data() + r, a[l].data(), grad->data() + b.w + r);
+      // Rows j of dW_l, stored row-major, are the column-major in x rows matrix
+      // (rows j of dZ_l A_{l-1}^T)^T = A_{l-1} (rows j of dZ_l)^T.
+      p.weights[l].emplace_back(GemmShape{b.in, rows, n, Op::none, Op::transpose, b.in, b.out, b.in}, a[l].data(),
+                                dz[l + 1].data() + r, grad->data() + b.w + row_run);
       if (l == 0) continue;
       // Columns [q, q + cols) of W_l, transposed, are rows [q, q + cols) of W_l^T.
       const auto [q, cols] = block_rows(b.in, blocks, j);
-      p.inputs[l].emplace_back(GemmShape{cols, n, b.out, Op::transpose, Op::none, b.out, b.out, b.in},
-                               w + b.w + std::size_t(q) * b.out, dz[l + 1].data(), dz[l].data() + q);
+      p.inputs[l].emplace_back(GemmShape{cols, n, b.out, Op::none, Op::none, b.in, b.out, b.in}, w + b.w + q,
+                               dz[l + 1].data(), dz[l].data() + q);
     }
   }
   return products_.emplace(key, std::move(p)).first->second;

@@ -1,7 +1,9 @@
 // The multilayer perceptron: its shape, its parameters and the maths of one shard.
 //
 // Parameters live in ONE flat float array (Params). Layer l owns a weight block
-// W_l (out x in, column-major) and a bias block b_l (out). Every block starts on a
+// W_l (out x in, row-major: neuron i's weights are one run of `in` floats) and a bias
+// block b_l (out). So a range of neurons (a neuron block, below) owns one run of each
+// layer's weights and gradients, which its thread can update on its own. Every block starts on a
 // multiple of 16 floats (64 bytes), so a gradient buffer is the same flat array and
 // "combine" and "update" are plain loops over slices of it - the seam the patterns
 // parallelise (shared/train/step.hpp).
@@ -56,6 +58,7 @@ struct Layout {
 using Params = Eigen::VectorXf;  // aligned, padded flat array
 using Matrix = Eigen::MatrixXf;
 using MatMap = Eigen::Map<Matrix>;
+using RowMajorMap = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
 using VecMap = Eigen::Map<Eigen::VectorXf>;
 
 struct Model {
@@ -66,7 +69,7 @@ struct Model {
   explicit Model(ModelSpec s);
   // Glorot-uniform weights (He-uniform for ReLU), zero biases, from the seed alone.
   void init(std::uint64_t seed);
-  MatMap W(std::size_t l, Params& p) const;
+  RowMajorMap W(std::size_t l, Params& p) const;
   VecMap b(std::size_t l, Params& p) const;
   // 64-bit FNV-1a over the bytes of the real parameters: equal checksums <=> same weights.
   std::uint64_t checksum() const;

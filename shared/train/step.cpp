@@ -299,6 +299,17 @@ class FlushDenormals {
 };
 }  // namespace
 
+// Momentum SGD on floats [0, n) of w and v, with gradient g: the one formula every
+// update of the step uses, so updates by slices and by blocks give the same bits.
+namespace {
+void momentum_sgd(float* w, float* v, const float* g, std::size_t n, Hyper h) {
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = h.momentum * v[i] + (g[i] + h.weight_decay * w[i]);
+    w[i] -= h.lr * v[i];
+  }
+}
+}  // namespace
+
 // Every thread read all the weights in its forward pass, so the cache lines written here
 // are held by the other cores too, and a store must wait until their copies are
 // invalidated (lesson 13). One such wait at a time would leave the core idle; asking for
@@ -311,17 +322,40 @@ void Step::update_slice(int k) {
   const float* g = update_source_[std::size_t(k)];
   constexpr std::size_t kBlock = 256, kLine = 64 / sizeof(float);  // floats: 16 cache lines, one line
   float* w = model_.w.data();
-  float* v = velocity_.data();
-  const float lr = hyper_.lr, mu = hyper_.momentum, wd = hyper_.weight_decay;
   for (std::size_t i = b; i < std::min(e, b + kBlock); i += kLine) __builtin_prefetch(w + i, /*write=*/1);
   for (std::size_t block = b; block < e; block += kBlock) {
     for (std::size_t i = block + kBlock; i < std::min(e, block + 2 * kBlock); i += kLine) __builtin_prefetch(w + i, 1);
-    for (std::size_t i = block, end = std::min(e, block + kBlock); i < end; ++i) {
-      v[i] = mu * v[i] + (g[i] + wd * w[i]);
-      w[i] -= lr * v[i];
-    }
+    const std::size_t n = std::min(e, block + kBlock) - block;
+    momentum_sgd(w + block, velocity_.data() + block, g + block, n, hyper_);
   }
 }
+
+// [lesson:update_block]
+// Block j's rows of every layer: one run of the row-major weights and one of the bias.
+// Each run is summed over the shards by the fixed tree, a chunk at a time into L1, and
+// updated at once, without a trip through gradient(). Per float it is the arithmetic of
+// combine_slice and update_slice, so the bits are the same. The thread that ran block j
+// of every shard wrote every gradient read here, and the next step's forward pass of
+// block j is the only one to read these rows of the weights, so they stay in its cache.
+void Step::update_block(int j) {
+  BusyClock::Scope timed(busy);
+  FlushDenormals ftz;
+  float sum[kChunk], scratch[kMaxDepth][kChunk];
+  float* w = model_.w.data();
+  float* v = velocity_.data();
+  auto update_run = [&](std::size_t off, std::size_t n) {
+    for (std::size_t b = off, e = off + n; b < e; b += kChunk) {
+      const int m = int(std::min<std::size_t>(kChunk, e - b));
+      momentum_sgd(w + b, v + b, tree_sum(0, shards(), b, m, sum, scratch[0]), std::size_t(m), hyper_);
+    }
+  };
+  for (const Layout::Block& b : model_.layout.blocks) {
+    const auto [r, rows] = block_rows(b.out, blocks_, j);
+    update_run(b.w + std::size_t(r) * std::size_t(b.in), std::size_t(rows) * std::size_t(b.in));
+    update_run(b.b + std::size_t(r), std::size_t(rows));
+  }
+}
+// [/lesson:update_block]
 
 void Step::clear_gradient() {
   grad_.setZero();

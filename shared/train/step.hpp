@@ -37,6 +37,10 @@
 // run at once. Each task writes only its own rows or columns, so no task needs a lock,
 // and run_shard(s) is the same tasks in order: every pattern computes sequential's
 // weights, bit for bit, for the same (shards, blocks), at any thread count.
+// The step then ends with the slices' combine and update, or with update_block(j) for
+// every block j, once every shard's phases are done: it sums and updates block j's rows,
+// which the thread that ran block j wrote, so a pattern that keeps a block on one thread
+// moves no gradient and no weight between cores.
 // [/lesson:blocks]
 //
 // The shard and block counts are part of the configuration, never the thread count:
@@ -148,6 +152,11 @@ class Step {
   std::pair<int, int> shard_block(int t, int p) const;  // worker t of p: its [first, last) (see RankView)
   void combine_slice(int k);                            // combine, deterministic order
   void update_slice(int k);                             // update
+  // Combine and update block j's rows of every layer (weights and biases) in one pass:
+  // for model parallelism, where the thread that owns a block owns its rows' gradients.
+  // Calls for blocks 0 .. blocks()-1 do what combine_slice and update_slice of every slice
+  // do, bit for bit, and replace them (the blocks rule above says when they may run).
+  void update_block(int j);
 
   // For the contrast patterns that combine in arrival order (non-deterministic):
   void clear_gradient();              // gradient := 0

@@ -18,7 +18,7 @@ static_assert(std::endian::native == std::endian::little, "the weights format is
 namespace gd {
 
 namespace {
-constexpr char kMagic[8] = {'G', 'D', 'L', 'A', 'B', 'W', '0', '1'};
+constexpr char kMagic[8] = {'G', 'D', 'L', 'A', 'B', 'W', '0', '2'};
 
 template <class T>
 void put(std::string& s, T v) {
@@ -66,8 +66,11 @@ Model load_weights(const std::string& path) {
       fmt::format("larger than {} GiB, more weights than a training step can hold (the {} GiB step limit)",
                   (kMaxStepBytes / 4) >> 30, kMaxStepBytes >> 30));
   Reader r{path, bytes};
+  if (bytes.size() >= 8 && std::memcmp(bytes.data(), "GDLABW01", 8) == 0)
+    throw UsageError(path +
+                     ": a weights file of an older gdlab (GDLABW01, column-major weights): train again with --save");
   if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
-    throw UsageError(path + ": not a gdlab weights file (bad magic; expected GDLABW01)");
+    throw UsageError(path + ": not a gdlab weights file (bad magic; expected GDLABW02)");
   r.at = 8;
   auto k = r.get<std::uint32_t>("layer count");
   if (k < 2 || k > 64) throw UsageError(path + ": bad layer count " + std::to_string(k) + " (2..64)");
