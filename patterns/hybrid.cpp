@@ -3,14 +3,15 @@
 // between the groups; each thread of a group takes a range of neuron blocks in every
 // layer, model parallelism inside the group, whose threads meet at the group's own
 // std::barrier after every phase. A barrier of all p threads ends the map; then every
-// p-th slice is combined and updated.
+// p-th slice is combined and updated (with one group, each thread sums and updates its
+// own rows, as in model_parallel).
 //
 // So p = 16 at batch 256 (4 shards x 4 blocks) has work for every thread, where a
 // pattern on one axis has at most 4 shares. Deterministic (the step's fixed phases and
 // tree). Diff against model_parallel.cpp (one group of p) and boost_thread.cpp (p groups
 // of one).
-// Per step it pays: 3 rounds of a std::barrier of p threads, and shards per group x
-// phases rounds of each group's (11 rounds at one shard of 784-256-128-10).
+// Per step it pays: 3 rounds of a std::barrier of p threads, and phases rounds of each
+// group's (11 for 784-256-128-10).
 #include "hybrid.hpp"
 
 #include <algorithm>
@@ -80,8 +81,8 @@ class Hybrid final : public Pattern {
     PolledBarrier<>& group = *groups_[std::size_t(me.group)];
     const auto [shard, shards] = me.shards;
     const auto [block, blocks] = me.blocks;
-    for (int s = shard; s < shard + shards; ++s)
-      for (int q = 0; q < step.phases(); ++q) {
+    for (int q = 0; q < step.phases(); ++q) {
+      for (int s = shard; s < shard + shards; ++s)
         for (int j = block; j < block + blocks; ++j) {
           try {
             step.run_block(s, q, j);
@@ -89,14 +90,18 @@ class Hybrid final : public Pattern {
             errors_.capture(s * step.blocks() + j, std::current_exception());  // the lowest (shard, block) wins
           }
         }
-        group.arrive_and_wait();  // this shard's phase q is done in the group
-      }
+      group.arrive_and_wait();  // phase q of the group's shards is done
+    }
     all_.arrive_and_wait();  // every group's shards are done
-    if (!errors_.failed())
+    if (errors_.failed()) {
+    } else if (groups_.size() == 1) {  // one group holds every shard: each thread its own rows
+      for (int j = block; j < block + blocks; ++j) step.update_block(j);
+    } else {
       for (int k = t; k < step.slices(); k += p_) {
         step.combine_slice(k);
         step.update_slice(k);
       }
+    }
     all_.arrive_and_wait();  // the step is done when every slice is
   }
   // [/lesson:hybrid]

@@ -15,10 +15,10 @@
 //
 // Deterministic (each block writes only its own rows, in the step's fixed phases). Diff
 // against boost_thread.cpp: the same persistent threads and barrier, but a round per
-// phase of every shard instead of per phase of the step, and blocks of neurons instead
-// of shards.
-// Per step it pays: shards x phases + 2 rounds of a std::barrier of p threads (10 at one
-// shard of 784-256-128-10).
+// phase of the pass instead of per phase of the step, and blocks of neurons instead of
+// shards.
+// Per step it pays: phases + 2 rounds of a std::barrier of p threads (10 for
+// 784-256-128-10), at any shard count.
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -65,21 +65,22 @@ class ModelParallel final : public Pattern {
     // Thread t's blocks, the same in every layer, split as a layer's rows are split into blocks.
     const int B = step.blocks();
     const auto [first, count] = block_rows(B, p_, t);
-    for (int s = 0; s < step.shards(); ++s)
-      for (int q = 0; q < step.phases(); ++q) {
-        if (!failed_) {  // a block of an earlier phase failed: the rest is not worth computing
+    // Phase q of every shard, then one round: the shards' passes are independent, so
+    // they share the rounds (phases() a step, not shards() x phases()).
+    for (int q = 0; q < step.phases(); ++q) {
+      if (!failed_)  // a block of an earlier phase failed: the rest is not worth computing
+        for (int s = 0; s < step.shards(); ++s)
           for (int j = first; j < first + count; ++j) {
             try {
               step.run_block(s, q, j);
             } catch (...) {
               errors_.capture(s * B + j, std::current_exception());  // the lowest (shard, block) wins
               failing_ = true;
-              break;
+              break;  // on to the next shard
             }
           }
-        }
-        barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
-      }
+      barrier_.arrive_and_wait();  // every thread takes part in every round, failed or not
+    }
     if (!failed_)  // thread t's rows: it wrote their gradients, and only it reads them going forward
       for (int j = first; j < first + count; ++j) step.update_block(j);
     barrier_.arrive_and_wait();  // the step is done when every block's rows are
