@@ -55,6 +55,7 @@ Results sample_results() {
   r.environment.command_line = "gdlab matrix --quick";
   r.environment.hostname = "box";
   r.environment.load_average = "0.10 0.20 0.30";
+  r.environment.core_round_trip_ns = {480.5, 610.25};
   r.config.patterns = {"sequential", "openmp"};
   r.config.threads = {1, 2};
   r.config.batches = {64, 256};
@@ -110,6 +111,7 @@ void expect_same(const Results& a, const Results& b) {
   EXPECT_EQ(a.environment.date, b.environment.date);
   EXPECT_EQ(a.environment.command_line, b.environment.command_line);
   EXPECT_EQ(a.environment.load_average, b.environment.load_average);
+  EXPECT_EQ(a.environment.core_round_trip_ns, b.environment.core_round_trip_ns);
   EXPECT_TRUE(a.config == b.config);
   ASSERT_EQ(a.cells.size(), b.cells.size());
   for (std::size_t i = 0; i < a.cells.size(); ++i) {
@@ -417,6 +419,18 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   EXPECT_NE(w[2].find("thread_mutex p=2 b=256 s=4"), std::string::npos) << w[2];
   EXPECT_EQ(w[3].rfind("checksum_differs", 0), 0u) << w[3];
   EXPECT_EQ(w[4].rfind("incomplete", 0), 0u) << w[4];
+
+  // The core-to-core round trip: a line for the summary, and a warning when it moved.
+  EXPECT_EQ(round_trip_line(r.environment), "");
+  r.environment.core_round_trip_ns = {480};
+  EXPECT_EQ(round_trip_line(r.environment), "core-to-core round trip: 480 ns at the start");
+  r.environment.core_round_trip_ns = {480, 590};  // 23% more: within the drift
+  EXPECT_EQ(round_trip_line(r.environment), "core-to-core round trip: 480 ns at the start, 590 ns at the end");
+  EXPECT_EQ(flag_warnings(r).size(), 5u);
+  r.environment.core_round_trip_ns = {610, 480};  // 27% less
+  ASSERT_EQ(flag_warnings(r).size(), 6u);
+  EXPECT_EQ(flag_warnings(r)[5].rfind("the core-to-core round trip went from 610 to 480 ns during the matrix", 0), 0u)
+      << flag_warnings(r)[5];
 }
 
 // ---- the matrix ------------------------------------------------------------------
@@ -821,6 +835,15 @@ TEST(Environment, RecordsTheMachineAndBuild) {
   ASSERT_EQ(e.date.size(), 20u);  // 2026-11-25T14:03:00Z
   EXPECT_EQ(e.date[10], 'T');
   EXPECT_EQ(e.date.back(), 'Z');
+  // The round trip: none with one CPU. With two it may still be missing, when the other
+  // thread got no CPU within the probe's time (other tests run beside this one), but a
+  // value it records is a real trip: longer than a cycle, shorter than a millisecond.
+  if (available_cpus() < 2) EXPECT_TRUE(e.core_round_trip_ns.empty());
+  ASSERT_LE(e.core_round_trip_ns.size(), 1u);
+  for (double ns : e.core_round_trip_ns) {
+    EXPECT_GT(ns, 1.0);
+    EXPECT_LT(ns, 1e6);
+  }
 }
 
 // Useful parallelism and imbalance come from Step::busy, for every pattern.

@@ -290,6 +290,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     if (finished) finished = run_rank_jobs(r, o.out, hooks);
   }
   bar.finish();
+  if (finished && r.environment.core_round_trip_ns.size() == 1)  // the start's, then the end's
+    if (const double ns = core_round_trip_ns(); ns > 0) r.environment.core_round_trip_ns.push_back(ns);
   write_results(o.out, r);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -301,6 +303,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
       "waiting and spinning;\ne(KF) = Karp-Flatt serial fraction; overhead = (p T_p - T_seq)/(p steps); match = "
       "same weights as sequential;\nindependent = p copies of sequential at once, sharing nothing: the "
       "machine's own ceiling (time/step = wall/(p steps)).\n");
+  if (const std::string trip = round_trip_line(r.environment); !trip.empty())
+    fmt::print("{} (a barrier round or a read of another core's results costs at least that)\n", trip);
   std::fflush(stdout);  // the table before the warnings, also when both go to one pipe
   for (const std::string& w : flag_warnings(r)) fmt::print(stderr, "warning: {}\n", w);
   fmt::print("\nwrote {} and {} ({:.1f} s)\n", o.out, csv_path_for(o.out), wall);

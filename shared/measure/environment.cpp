@@ -5,9 +5,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -105,6 +110,41 @@ std::map<std::string, std::string> library_versions() {
   return v;
 }
 
+double core_round_trip_ns() {
+  if (available_cpus() < 2) return 0;
+  using Clock = std::chrono::steady_clock;
+  constexpr int kBursts = 7, kTrips = 2000;
+  const auto budget = std::chrono::milliseconds(200);  // per burst: far more than it takes
+  struct alignas(64) Line {
+    std::atomic<long> value{0};
+  } line;
+  std::atomic<bool> give_up{false};
+  // The answering thread turns every odd value into the next even one.
+  std::thread answer([&] {
+    for (long want = 1; want < 2L * kBursts * kTrips; want += 2) {
+      while (line.value.load(std::memory_order_acquire) != want)
+        if (give_up.load(std::memory_order_relaxed)) return;
+      line.value.store(want + 1, std::memory_order_release);
+    }
+  });
+  std::vector<double> ns;
+  long v = 0;
+  for (int b = 0; b < kBursts && !give_up; ++b) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < kTrips && !give_up; ++i) {
+      line.value.store(++v, std::memory_order_release);
+      ++v;
+      for (long n = 0; line.value.load(std::memory_order_acquire) != v; ++n)
+        if ((n & 1023) == 0 && Clock::now() - t0 > budget) give_up = true;
+    }
+    if (!give_up) ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / kTrips);
+  }
+  answer.join();
+  if (give_up || ns.empty()) return 0;
+  std::nth_element(ns.begin(), ns.begin() + long(ns.size() / 2), ns.end());
+  return ns[ns.size() / 2];
+}
+
 Environment capture_environment(const std::string& command_line) {
   Environment e;
   e.cpu_model = cpu_model();
@@ -135,6 +175,7 @@ Environment capture_environment(const std::string& command_line) {
     std::string a, b, c;
     if (in >> a >> b >> c) e.load_average = a + " " + b + " " + c;
   }
+  if (const double ns = core_round_trip_ns(); ns > 0) e.core_round_trip_ns.push_back(ns);
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) == 0) e.hostname = host;
   return e;

@@ -33,7 +33,8 @@ std::string results_to_json(const Results& r) {
                       {"date", e.date},
                       {"command_line", e.command_line},
                       {"hostname", e.hostname},
-                      {"load_average", e.load_average}};
+                      {"load_average", e.load_average},
+                      {"core_round_trip_ns", e.core_round_trip_ns}};
   const MatrixConfig& c = r.config;
   j["config"] = {
       {"patterns", c.patterns}, {"threads", c.threads}, {"batches", c.batches},         {"shards", c.shards},
@@ -215,6 +216,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   e.command_line = in.str(ej, "command_line", ew);
   e.hostname = in.str(ej, "hostname", ew);
   if (ej.contains("load_average")) e.load_average = in.str(ej, "load_average", ew);
+  if (ej.contains("core_round_trip_ns")) e.core_round_trip_ns = in.numbers(ej, "core_round_trip_ns", ew);
 
   const Json& cj = in.field(j, "config", "top level");
   MatrixConfig& c = r.config;

@@ -16,7 +16,9 @@
 //     "git_commit": "cc162d2" (+ "-dirty" when tracked files were modified),
 //     "env": { "OMP_NUM_THREADS": "2", ... },   // OMP_*, GOMP_*, KMP_*, TBB_*, OPENBLAS_*, GDLAB_* present
 //     "date": "2026-11-25T14:03:00Z",  "command_line": "gdlab matrix --quick",  "hostname": "...",
-//     "load_average": "0.12 0.30 0.25"   // at the start; other work on the machine makes noise
+//     "load_average": "0.12 0.30 0.25",  // at the start; other work on the machine makes noise
+//     "core_round_trip_ns": [480, 610]   // a cache line to another core and back, at the start
+//                                        // and the end (environment.hpp); absent: not measured
 //   },
 //   "config": {
 //     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
@@ -114,6 +116,9 @@ struct Environment {
   std::map<std::string, std::string> env;  // relevant environment variables that were set
   std::string date, command_line, hostname;
   std::string load_average;  // /proc/loadavg at the start: 1, 5, 15 minutes
+  // A cache line's trip to another core and back (core_round_trip_ns in environment.hpp),
+  // at the start of the matrix and at its end: empty with one CPU.
+  std::vector<double> core_round_trip_ns;
 };
 
 struct MatrixConfig {

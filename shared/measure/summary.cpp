@@ -96,7 +96,22 @@ std::vector<std::string> flag_warnings(const Results& r) {
     out.push_back(fmt::format("{} ({}): {} cell{}: {}", flag_name(k.flag), k.meaning, who.size(),
                               who.size() == 1 ? "" : "s", list));
   }
+  const std::vector<double>& trip = r.environment.core_round_trip_ns;
+  if (trip.size() == 2 && std::abs(trip[1] - trip[0]) > kRoundTripDrift * std::min(trip[0], trip[1]))
+    out.push_back(fmt::format(
+        "the core-to-core round trip went from {:.0f} to {:.0f} ns during the matrix: the cores were not as close "
+        "at the end as at the start (on a virtual machine, the host moved its vCPUs), so patterns whose threads "
+        "exchange data or meet at barriers were measured on two different machines; repeat the matrix",
+        trip[0], trip[1]));
   return out;
+}
+
+std::string round_trip_line(const Environment& e) {
+  const std::vector<double>& t = e.core_round_trip_ns;
+  if (t.empty()) return "";
+  return t.size() == 1
+             ? fmt::format("core-to-core round trip: {:.0f} ns at the start", t[0])
+             : fmt::format("core-to-core round trip: {:.0f} ns at the start, {:.0f} ns at the end", t[0], t[1]);
 }
 
 const Cell* first_to_accuracy(const Results& r, int batch, int threads) {

@@ -70,6 +70,14 @@ std::vector<EnvRow> environment_rows(const std::vector<RunView>& views) {
   add("warm-up steps", [](const Results& r) { return std::to_string(r.config.warmup); });
   add("repetitions", [](const Results& r) { return std::to_string(r.config.reps); });
   add(
+      "core-to-core round trip (start, end)",
+      [](const Results& r) {
+        std::vector<std::string> s;
+        for (double ns : r.environment.core_round_trip_ns) s.push_back(fmt::format("{:.0f} ns", ns));
+        return s.empty() ? std::string("not measured") : join(s, ", ");
+      },
+      true);
+  add(
       "host name", [](const Results& r) { return r.environment.hostname; }, true);
   add(
       "date", [](const Results& r) { return r.environment.date; }, true);
