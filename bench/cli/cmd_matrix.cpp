@@ -280,6 +280,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     fmt::print(stderr, "warning: {}\n", s);
   };
   hooks.runs_here = [](const Cell& c) { return !rank_cell(c); };
+  // The cores' round trip just before the first repetition, and again after the last.
+  if (const double ns = core_round_trip_ns(); ns > 0) r.environment.core_round_trip_ns = {ns};
   const auto t0 = std::chrono::steady_clock::now();
   bool finished = false;
   {

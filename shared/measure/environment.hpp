@@ -16,9 +16,9 @@ Environment capture_environment(const std::string& command_line);
 // How long one cache line takes to go to another core and back, in nanoseconds: two
 // threads pass a counter back and forth, and the median of a few bursts is returned. It
 // is what a barrier round, a lock hand-off or a read of the other core's results costs at
-// least, and on a virtual machine it changes when the host moves the vCPUs: a matrix
-// records it at its start and its end (Environment::core_round_trip_ns). 0 with one CPU,
-// or when a burst did not finish within its time (the other thread had no CPU).
+// least, and on a virtual machine it changes when the host moves the vCPUs: gdlab matrix
+// records it before its first repetition and after its last (Environment::core_round_trip_ns).
+// 0 with one CPU, or when a burst did not finish within its time (the other thread had no CPU).
 double core_round_trip_ns();
 
 }  // namespace gd
