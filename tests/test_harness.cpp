@@ -849,6 +849,15 @@ TEST(Environment, CoreRoundTripIsATripOrZero) {
   }
 }
 
+// A burst that runs past its time gives up, and the probe returns 0 at once: it does not
+// wait for an answer that the other thread has stopped giving. (Every CPU busy with other
+// work makes a burst that slow; a budget of a microsecond does it every time.)
+TEST(Environment, CoreRoundTripGivesUpWhenABurstRunsPastItsTime) {
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(core_round_trip_ns(std::chrono::microseconds(1)), 0.0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
 // Useful parallelism and imbalance come from Step::busy, for every pattern.
 TEST(Matrix, UsefulParallelismAndImbalanceFromBusyTimes) {
   auto refs = registry_refs();

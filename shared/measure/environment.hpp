@@ -1,5 +1,6 @@
 // What a results file records about the machine and the build it was measured on.
 #pragma once
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -18,7 +19,8 @@ Environment capture_environment(const std::string& command_line);
 // is what a barrier round, a lock hand-off or a read of the other core's results costs at
 // least, and on a virtual machine it changes when the host moves the vCPUs: gdlab matrix
 // records it before its first repetition and after its last (Environment::core_round_trip_ns).
-// 0 with one CPU, or when a burst did not finish within its time (the other thread had no CPU).
-double core_round_trip_ns();
+// 0 with one CPU, or when a burst of 1000 trips did not finish within `budget` (the other
+// thread had no CPU).
+double core_round_trip_ns(std::chrono::microseconds budget = std::chrono::milliseconds(100));
 
 }  // namespace gd
