@@ -93,14 +93,14 @@ class Hybrid final : public Pattern {
       group.arrive_and_wait();  // phase q of the group's shards is done
     }
     all_.arrive_and_wait();  // every group's shards are done
-    if (errors_.failed()) {
-    } else if (groups_.size() == 1) {  // one group holds every shard: each thread its own rows
-      for (int j = block; j < block + blocks; ++j) step.update_block(j);
-    } else {
-      for (int k = t; k < step.slices(); k += p_) {
-        step.combine_slice(k);
-        step.update_slice(k);
-      }
+    if (!errors_.failed()) {
+      if (groups_.size() == 1)  // one group holds every shard: each thread its own rows
+        for (int j = block; j < block + blocks; ++j) step.update_block(j);
+      else
+        for (int k = t; k < step.slices(); k += p_) {
+          step.combine_slice(k);
+          step.update_slice(k);
+        }
     }
     all_.arrive_and_wait();  // the step is done when every slice is
   }
