@@ -13,7 +13,7 @@ namespace {
 // Mean loss of the model on the columns of x (labels or targets), no gradient.
 double loss_of(const Model& m, const Matrix& x, const std::vector<int>& labels, const std::vector<float>& targets) {
   Workspace ws(m.spec, int(x.cols()));
-  ws.a[0] = x;
+  ws.a(0, int(x.cols())) = x;
   return forward_backward(m, ws, int(x.cols()), labels.data(), targets.data(), 1.0f, nullptr).loss / double(x.cols());
 }
 
@@ -30,7 +30,7 @@ void check_gradient(Activation act, Loss loss) {
   for (int i = 0; i < 3 * n; ++i) targets[i] = 0.1f * float(i % 5) - 0.2f;
 
   Workspace ws(spec, n);
-  ws.a[0] = x;
+  ws.a(0, n) = x;
   Params grad = Params::Zero(m.layout.size);
   forward_backward(m, ws, n, labels.data(), targets.data(), float(n), &grad);
 
@@ -67,6 +67,25 @@ void check_gradient(Activation act, Loss loss) {
 TEST(Model, GradientMatchesFiniteDifferencesReluCE) { check_gradient(Activation::relu, Loss::softmax_ce); }
 TEST(Model, GradientMatchesFiniteDifferencesTanhCE) { check_gradient(Activation::tanh, Loss::softmax_ce); }
 TEST(Model, GradientMatchesFiniteDifferencesSigmoidMSE) { check_gradient(Activation::sigmoid, Loss::mse); }
+
+// The gather of a batch: samples (rows of the data) become columns of the input matrix,
+// 16 at a time, with a short last group and columns outside [first, first + count) untouched.
+TEST(Model, PutSamplesMakesEachSampleAColumn) {
+  const int F = 5, n = 40, first = 3, count = 35;  // two groups of 16 and one of 3
+  std::vector<float> samples(100 * F);
+  for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = float(i);
+  std::vector<int> which(count);
+  for (int k = 0; k < count; ++k) which[std::size_t(k)] = (k * 37 + 11) % 100;
+  std::vector<float> buffer(std::size_t(F) * n, -1.0f);
+  RowMajorMap x(buffer.data(), F, n);
+  put_samples(x, first, count, samples.data(), which.data());
+  for (int f = 0; f < F; ++f)
+    for (int c = 0; c < n; ++c) {
+      const bool filled = c >= first && c < first + count;
+      const float want = filled ? samples[std::size_t(which[std::size_t(c - first)] * F + f)] : -1.0f;
+      EXPECT_EQ(x(f, c), want) << "feature " << f << ", column " << c;
+    }
+}
 
 TEST(Model, LayoutAlignsBlocksTo64Bytes) {
   Layout l({784, 256, 128, 10});

@@ -140,8 +140,26 @@ std::string checksum_hex(std::uint64_t c) { return fmt::format("{:016x}", c); }
 
 Workspace::Workspace(const ModelSpec& s, int max_columns) {
   for (int size : s.layers) {
-    a.emplace_back(size, max_columns);
-    dz.emplace_back(size, max_columns);
+    rows_.push_back(size);
+    a_.push_back(Params::Zero(Eigen::Index(size) * max_columns));
+    dz_.push_back(Params::Zero(Eigen::Index(size) * max_columns));
+  }
+}
+
+RowMajorMap Workspace::a(std::size_t l, int n) { return {a_[l].data(), rows_[l], n}; }
+RowMajorMap Workspace::dz(std::size_t l, int n) { return {dz_[l].data(), rows_[l], n}; }
+
+void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which) {
+  constexpr int kGroup = 16;  // floats in a 64-byte cache line
+  const std::size_t F = std::size_t(x.rows());
+  const float* from[kGroup];
+  for (int c = first; c < first + count; c += kGroup) {
+    const int g = std::min(kGroup, first + count - c);
+    for (int k = 0; k < g; ++k) from[k] = samples + std::size_t(which[c - first + k]) * F;
+    for (std::size_t f = 0; f < F; ++f) {
+      float* row = x.data() + f * std::size_t(x.cols()) + std::size_t(c);
+      for (int k = 0; k < g; ++k) row[k] = from[k][f];
+    }
   }
 }
 
@@ -169,25 +187,29 @@ const Workspace::Products& Workspace::products(const Model& m, int n, Params* gr
   p.forward.resize(L);
   p.weights.resize(L);
   p.inputs.resize(L);
+  // gemm.hpp takes column-major matrices: a row-major r x c matrix is its c x r transpose,
+  // column-major. So a row-major product C = A B runs as C^T = B^T A^T, and rows
+  // [r, r + rows) of W_l (out x in) or of a layer's values (out x n) are one run of
+  // memory, from r * in or r * n.
   for (std::size_t l = 0; l < L; ++l) {
     const Layout::Block& b = m.layout.blocks[l];
+    float* a_in = a_[l].data();
     for (int j = 0; j < blocks; ++j) {
-      // Row-major W_l (out x in) is the column-major in x out matrix W_l^T. Rows
-      // [r, r + rows) of W_l are its columns [r, r + rows): one run from w + b.w + r * in.
       const auto [r, rows] = block_rows(b.out, blocks, j);
-      const std::size_t row_run = std::size_t(r) * std::size_t(b.in);
-      p.forward[l].emplace_back(GemmShape{rows, n, b.in, Op::transpose, Op::none, b.in, b.in, b.out}, w + b.w + row_run,
-                                a[l].data(), a[l + 1].data() + r);
+      const std::size_t row_run = std::size_t(r) * std::size_t(b.in), value_run = std::size_t(r) * std::size_t(n);
+      // (rows j of Z_l)^T = A_{l-1}^T (rows j of W_l)^T
+      p.forward[l].emplace_back(GemmShape{n, rows, b.in, Op::none, Op::none, n, b.in, n}, a_in, w + b.w + row_run,
+                                a_[l + 1].data() + value_run);
       if (!grad) continue;
-      // Rows j of dW_l, stored row-major, are the column-major in x rows matrix
-      // (rows j of dZ_l A_{l-1}^T)^T = A_{l-1} (rows j of dZ_l)^T.
-      p.weights[l].emplace_back(GemmShape{b.in, rows, n, Op::none, Op::transpose, b.in, b.out, b.in}, a[l].data(),
-                                dz[l + 1].data() + r, grad->data() + b.w + row_run);
+      // (rows j of dW_l)^T = A_{l-1} (rows j of dZ_l)^T
+      p.weights[l].emplace_back(GemmShape{b.in, rows, n, Op::transpose, Op::none, n, n, b.in}, a_in,
+                                dz_[l + 1].data() + value_run, grad->data() + b.w + row_run);
       if (l == 0) continue;
-      // Columns [q, q + cols) of W_l, transposed, are rows [q, q + cols) of W_l^T.
+      // (rows q of dA_{l-1})^T = dZ_l^T (columns q of W_l); columns [q, q + cols) of W_l
+      // are columns of W_l's column-major transpose, one run each from q.
       const auto [q, cols] = block_rows(b.in, blocks, j);
-      p.inputs[l].emplace_back(GemmShape{cols, n, b.out, Op::none, Op::none, b.in, b.out, b.in}, w + b.w + q,
-                               dz[l + 1].data(), dz[l].data() + q);
+      p.inputs[l].emplace_back(GemmShape{n, cols, b.out, Op::none, Op::transpose, n, b.in, n}, dz_[l + 1].data(),
+                               w + b.w + q, dz_[l].data() + std::size_t(q) * std::size_t(n));
     }
   }
   return products_.emplace(key, std::move(p)).first->second;
@@ -202,7 +224,7 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
   const Workspace::Products& p = ws.products(m, n, grad);
   const std::size_t L = m.layout.blocks.size();
   for (std::size_t l = 0; l < L; ++l) forward_block(m, ws, p, n, l, 0, 1);
-  ShardTotals t = loss_columns(m, ws, 0, n, labels, targets, batch_size);
+  ShardTotals t = loss_columns(m, ws, n, 0, n, labels, targets, batch_size);
   if (grad)
     for (std::size_t l = L; l-- > 0;) backward_block(m, ws, p, n, l, 0, 1, grad);
   return t;
@@ -214,7 +236,8 @@ void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, 
   const auto [r, rows] = block_rows(m.layout.blocks[l].out, blocks, j);
   Params& w = const_cast<Params&>(m.w);  // read-only use; Map needs a non-const array
   p.forward[l][std::size_t(j)].run();
-  auto z = ws.a[l + 1].block(r, 0, rows, n);
+  RowMajorMap out = ws.a(l + 1, n);
+  auto z = out.middleRows(r, rows);
   z.colwise() += m.b(l, w).segment(r, rows);
   if (l + 1 == m.layout.blocks.size()) return;
   switch (m.spec.activation) {
@@ -231,13 +254,14 @@ void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, 
 }
 
 // Loss and dLoss/dZ_L (scaled by 1/batch_size so that shard gradients simply add up).
-ShardTotals loss_columns(const Model& m, Workspace& ws, int first, int count, const int* labels, const float* targets,
-                         float batch_size) {
+ShardTotals loss_columns(const Model& m, Workspace& ws, int n, int first, int count, const int* labels,
+                         const float* targets, float batch_size) {
   ShardTotals t;
   t.samples = count;
   const std::size_t L = m.layout.blocks.size();
-  auto out = ws.a[L].middleCols(first, count);
-  auto dz = ws.dz[L].middleCols(first, count);
+  RowMajorMap outputs = ws.a(L, n), deltas = ws.dz(L, n);
+  auto out = outputs.middleCols(first, count);
+  auto dz = deltas.middleCols(first, count);
   const float scale = 1.0f / batch_size;
   if (m.spec.loss == Loss::softmax_ce) {
     const int k = static_cast<int>(out.rows());
@@ -279,12 +303,13 @@ void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p,
   const Layout::Block& b = m.layout.blocks[l];
   const auto [r, rows] = block_rows(b.out, blocks, j);
   p.weights[l][std::size_t(j)].run();
-  m.b(l, *grad).segment(r, rows) = ws.dz[l + 1].block(r, 0, rows, n).rowwise().sum();
+  m.b(l, *grad).segment(r, rows) = ws.dz(l + 1, n).middleRows(r, rows).rowwise().sum();
   if (l == 0) return;
   const auto [q, cols] = block_rows(b.in, blocks, j);
   p.inputs[l][std::size_t(j)].run();
-  auto dprev = ws.dz[l].block(q, 0, cols, n);
-  auto prev = ws.a[l].block(q, 0, cols, n);
+  RowMajorMap deltas = ws.dz(l, n), values = ws.a(l, n);
+  auto dprev = deltas.middleRows(q, cols);
+  auto prev = values.middleRows(q, cols);
   switch (m.spec.activation) {
     case Activation::relu:
       dprev = (prev.array() > 0.0f).select(dprev, 0.0f);

@@ -8,7 +8,7 @@
 // "combine" and "update" are plain loops over slices of it - the seam the patterns
 // parallelise (shared/train/step.hpp).
 //
-// Shapes (n = samples in the shard, columns are samples):
+// Shapes (n = samples in the shard, columns are samples; Workspace stores them row-major):
 //   A_0 = X               in_0  x n
 //   Z_l = W_l A_{l-1} + b_l         out_l x n
 //   A_l = act(Z_l)        (hidden layers); the last layer is linear (logits)
@@ -101,11 +101,14 @@ int max_blocks(const std::vector<int>& layers);
 int default_blocks(const std::vector<int>& layers);
 
 // Activations of one shard, sized once for the largest shard (no allocation per step),
-// and the matrix products that run on them.
+// and the matrix products that run on them. A layer's values for n samples form an
+// out x n row-major matrix: one neuron's n values are one run of memory, so a block of
+// neurons (rows) is one run too, and every product of a neuron block reads and writes
+// dense matrices (a kernel library runs a dense operand faster than a strided one).
 struct Workspace {
-  std::vector<Matrix> a;   // a[0] = inputs, a[l] = activations of layer l
-  std::vector<Matrix> dz;  // dz[l] = dLoss/dZ_l
   Workspace(const ModelSpec&, int max_columns);
+  RowMajorMap a(std::size_t l, int n);   // a(0, n) = the inputs, a(l, n) = layer l's activations
+  RowMajorMap dz(std::size_t l, int n);  // dLoss/dZ_l
 
   // The products of a forward and backward pass over columns [0, n) with m's weights,
   // each layer cut into `blocks` neuron blocks, writing the weight gradients into *grad
@@ -120,8 +123,16 @@ struct Workspace {
   const Products& products(const Model& m, int n, Params* grad, int blocks = 1);
 
  private:
+  std::vector<int> rows_;       // per layer: its neurons
+  std::vector<Params> a_, dz_;  // per layer: rows_ x max_columns floats, viewed as rows_ x n
   std::map<std::tuple<int, const float*, float*, int>, Products> products_;
 };
+
+// Columns [first, first + count) of x (features x n, row-major) := the samples
+// samples[which[k]], features floats each. A sample is a column here and a row in the
+// data set, so this is a transpose: it goes 16 samples at a time, so that each row of x
+// gets a whole cache line of 16 floats at once instead of one float per line.
+void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which);
 
 // What a shard's forward/backward reports (sums over its samples, not means).
 struct ShardTotals {
@@ -130,7 +141,7 @@ struct ShardTotals {
   int samples = 0;
 };
 
-// Forward over columns [0, n) of ws.a[0] (already filled). `targets` holds one
+// Forward over columns [0, n) of ws.a(0, n) (already filled). `targets` holds one
 // label per column (classification) or outputs() floats per column (regression).
 // When grad is non-null, also backpropagates and WRITES (not adds) the gradient
 // of  (sum of the shard's losses) / batch_size  into grad.
@@ -140,12 +151,12 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
 // forward_backward in the pieces that neuron blocks split it into (step.hpp states the
 // order they must run in). p = ws.products(m, n, grad, blocks).
 //   forward_block(l, j):  rows j of layer l's output, from all of A_{l-1}
-//   loss_columns:         the loss and dLoss/dZ_L of columns [first, first + count)
+//   loss_columns:         the loss and dLoss/dZ_L of columns [first, first + count) of n
 //   backward_block(l, j): rows j of dW_l and db_l, then (l >= 1) rows j of dZ_{l-1}
 void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
                    int blocks);
-ShardTotals loss_columns(const Model& m, Workspace& ws, int first, int count, const int* labels, const float* targets,
-                         float batch_size);
+ShardTotals loss_columns(const Model& m, Workspace& ws, int n, int first, int count, const int* labels,
+                         const float* targets, float batch_size);
 void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
                     int blocks, Params* grad);
 

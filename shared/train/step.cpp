@@ -210,7 +210,7 @@ void Step::run_block_with(const Model& m, int s, int q, int j) {
     } else if (q == L + 1) {
       const auto [column, columns] = block_rows(count, blocks_, j);
       ShardTotals& t = block_totals_[s][j];
-      t = loss_columns(m, ws, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
+      t = loss_columns(m, ws, count, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
       if (!std::isfinite(t.loss))
         throw ShardError(
             s, where(j) + "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
@@ -233,12 +233,12 @@ void Step::gather(int s, int first, int count, int j) {
   // shard and the block.
   if (faulty && fault.kind == Fault::Kind::throw_error) throw std::runtime_error("injected failure");
 
-  Matrix& x = ws_[s].a[0];
-  const int F = source_->features, O = int(model_.outputs());
+  RowMajorMap x = ws_[s].a(0, count);
+  const int O = int(model_.outputs());
   const auto [column, columns] = block_rows(count, blocks_, j);
+  put_samples(x, column, columns, source_->x.data(), indices_ + first + column);
   for (int c = column; c < column + columns; ++c) {
     const int i = indices_[first + c];
-    std::copy_n(&source_->x[std::size_t(i) * F], F, x.col(c).data());
     if (source_->classification)
       shard_labels_[s][c] = source_->labels[i];
     else

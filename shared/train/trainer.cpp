@@ -88,13 +88,14 @@ EpochStats Trainer::epoch(Pattern& pattern, const std::function<void(long, long)
 Evaluation evaluate(const Model& model, const Dataset& data) {
   constexpr int kChunk = 512;
   Workspace ws(model.spec, kChunk);
-  std::vector<int> labels(kChunk);
+  std::vector<int> labels(kChunk), samples(kChunk);
   double loss = 0;
   long correct = 0;
-  const int F = data.features, O = data.outputs;
+  const int O = data.outputs;
   for (std::size_t first = 0; first < data.size(); first += kChunk) {
     const int n = int(std::min<std::size_t>(kChunk, data.size() - first));
-    for (int j = 0; j < n; ++j) std::copy_n(&data.x[(first + j) * F], F, ws.a[0].col(j).data());
+    std::iota(samples.begin(), samples.begin() + n, int(first));
+    put_samples(ws.a(0, n), 0, n, data.x.data(), samples.data());
     if (data.classification) std::copy_n(&data.labels[first], n, labels.data());
     const float* targets = data.classification ? nullptr : &data.targets[first * O];
     ShardTotals t = forward_backward(model, ws, n, labels.data(), targets, 1.0f, nullptr);
