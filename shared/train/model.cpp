@@ -149,14 +149,14 @@ Workspace::Workspace(const ModelSpec& s, int max_columns) {
 RowMajorMap Workspace::a(std::size_t l, int n) { return {a_[l].data(), rows_[l], n}; }
 RowMajorMap Workspace::dz(std::size_t l, int n) { return {dz_[l].data(), rows_[l], n}; }
 
-void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which) {
+void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which, int row, int rows) {
   constexpr int kGroup = 16;  // floats in a 64-byte cache line
-  const std::size_t F = std::size_t(x.rows());
+  const std::size_t F = std::size_t(x.rows()), f0 = std::size_t(row), f1 = rows < 0 ? F : f0 + std::size_t(rows);
   const float* from[kGroup];
   for (int c = first; c < first + count; c += kGroup) {
     const int g = std::min(kGroup, first + count - c);
     for (int k = 0; k < g; ++k) from[k] = samples + std::size_t(which[c - first + k]) * F;
-    for (std::size_t f = 0; f < F; ++f) {
+    for (std::size_t f = f0; f < f1; ++f) {
       float* row = x.data() + f * std::size_t(x.cols()) + std::size_t(c);
       for (int k = 0; k < g; ++k) row[k] = from[k][f];
     }

@@ -129,10 +129,12 @@ struct Workspace {
 };
 
 // Columns [first, first + count) of x (features x n, row-major) := the samples
-// samples[which[k]], features floats each. A sample is a column here and a row in the
-// data set, so this is a transpose: it goes 16 samples at a time, so that each row of x
-// gets a whole cache line of 16 floats at once instead of one float per line.
-void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which);
+// samples[which[k]], each of x.rows() floats; only rows [row, row + rows) of them when
+// rows >= 0. A sample is a column here and a row in the data set, so this is a
+// transpose: it goes 16 samples at a time, so that each row of x gets a whole cache line
+// of 16 floats at once instead of one float per line.
+void put_samples(RowMajorMap x, int first, int count, const float* samples, const int* which, int row = 0,
+                 int rows = -1);
 
 // What a shard's forward/backward reports (sums over its samples, not means).
 struct ShardTotals {

@@ -224,7 +224,10 @@ void Step::run_block_with(const Model& m, int s, int q, int j) {
   }
 }
 
-// Gathers block j's columns of shard s's samples into its input matrix.
+// Gathers block j's share of shard s's samples into its input matrix: features (rows)
+// block_rows(F, blocks, j) of every sample, whole rows of the row-major matrix that no
+// other block writes, and the labels of its columns (the loss phase splits by columns).
+// Split by samples instead, two blocks would write parts of one cache line in every row.
 void Step::gather(int s, int first, int count, int j) {
   const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
                       (fault.block == j || fault.block < 0) && (fault.at_step < 0 || fault.at_step == step_no_);
@@ -235,8 +238,9 @@ void Step::gather(int s, int first, int count, int j) {
 
   RowMajorMap x = ws_[s].a(0, count);
   const int O = int(model_.outputs());
+  const auto [row, rows] = block_rows(source_->features, blocks_, j);
+  put_samples(x, 0, count, source_->x.data(), indices_ + first, row, rows);
   const auto [column, columns] = block_rows(count, blocks_, j);
-  put_samples(x, column, columns, source_->x.data(), indices_ + first + column);
   for (int c = column; c < column + columns; ++c) {
     const int i = indices_[first + c];
     if (source_->classification)
@@ -244,8 +248,9 @@ void Step::gather(int s, int first, int count, int j) {
     else
       std::copy_n(&source_->targets[std::size_t(i) * O], O, &shard_targets_[s][std::size_t(c) * O]);
   }
-  if (faulty && fault.kind == Fault::Kind::nan_input && columns > 0)
-    x(0, column) = std::numeric_limits<float>::quiet_NaN();
+  // In block j's rows and columns, so the loss of block j's columns is the one to fail.
+  if (faulty && fault.kind == Fault::Kind::nan_input && columns > 0 && rows > 0)
+    x(row, column) = std::numeric_limits<float>::quiet_NaN();
 }
 
 // [lesson:combine]

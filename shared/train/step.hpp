@@ -27,7 +27,7 @@
 // weights) are cut into blocks() fixed ranges (block_rows in model.hpp), and a shard's
 // forward and backward pass into phases() phases, each of blocks() tasks:
 //   run_block(s, q, j)   phase q of shard s, block j:
-//     q = 0              gather block j's columns of the shard's samples
+//     q = 0              gather block j's rows of the shard's inputs, and its columns' labels
 //     q = 1 .. L         forward, layer q: rows j of its output, from all of the layer below
 //     q = L + 1          the loss of block j's columns
 //     q = L + 2 .. 2L+1  backward, layer 2L+2-q: rows j of its dW and db, then rows j of
@@ -71,7 +71,9 @@ struct Fault {
   int shard = 0;                        // -1: every shard
   long at_step = -1;                    // -1: every step
   std::chrono::milliseconds delay{20};  // for Kind::slow
-  int block = 0;                        // the neuron block (its gather) that fails; -1: every block
+  // The neuron block (its gather) that fails; -1: every block. A NaN goes into one of the
+  // block's input features, so it needs one: a block past the input's width gets none.
+  int block = 0;
 };
 
 // Default shard count for a batch: shards of about 64 samples, so each GEMM stays
