@@ -69,7 +69,8 @@ TEST(Model, GradientMatchesFiniteDifferencesTanhCE) { check_gradient(Activation:
 TEST(Model, GradientMatchesFiniteDifferencesSigmoidMSE) { check_gradient(Activation::sigmoid, Loss::mse); }
 
 // The gather of a batch: samples (rows of the data) become columns of the input matrix,
-// 16 at a time, with a short last group and columns outside [first, first + count) untouched.
+// 16 at a time, with a short last group and columns outside [first, first + count) untouched;
+// and a range of features only.
 TEST(Model, PutSamplesMakesEachSampleAColumn) {
   const int F = 5, n = 40, first = 3, count = 35;  // two groups of 16 and one of 3
   std::vector<float> samples(100 * F);
@@ -84,6 +85,15 @@ TEST(Model, PutSamplesMakesEachSampleAColumn) {
       const bool filled = c >= first && c < first + count;
       const float want = filled ? samples[std::size_t(which[std::size_t(c - first)] * F + f)] : -1.0f;
       EXPECT_EQ(x(f, c), want) << "feature " << f << ", column " << c;
+    }
+  // Features [1, 3) only, as a neuron block's gather writes them: the other rows keep their values.
+  std::fill(buffer.begin(), buffer.end(), -1.0f);
+  put_samples(x, first, count, samples.data(), which.data(), 1, 2);
+  for (int f = 0; f < F; ++f)
+    for (int c = 0; c < n; ++c) {
+      const bool filled = c >= first && c < first + count && f >= 1 && f < 3;
+      const float want = filled ? samples[std::size_t(which[std::size_t(c - first)] * F + f)] : -1.0f;
+      EXPECT_EQ(x(f, c), want) << "rows 1-2: feature " << f << ", column " << c;
     }
 }
 

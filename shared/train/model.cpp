@@ -157,8 +157,8 @@ void put_samples(RowMajorMap x, int first, int count, const float* samples, cons
     const int g = std::min(kGroup, first + count - c);
     for (int k = 0; k < g; ++k) from[k] = samples + std::size_t(which[c - first + k]) * F;
     for (std::size_t f = f0; f < f1; ++f) {
-      float* row = x.data() + f * std::size_t(x.cols()) + std::size_t(c);
-      for (int k = 0; k < g; ++k) row[k] = from[k][f];
+      float* to = x.data() + f * std::size_t(x.cols()) + std::size_t(c);  // row f, columns c .. c + g
+      for (int k = 0; k < g; ++k) to[k] = from[k][f];
     }
   }
 }
