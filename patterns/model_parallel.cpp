@@ -6,7 +6,8 @@
 // thread reads in full in the next one: a layer's activations going forward and its
 // deltas going backward, batch x neurons floats. A thread's rows of the gradient are
 // written by that thread only, and the same thread sums and updates those rows
-// (Step::update_block), so its gradients and weights stay in its core's cache. A
+// (Step::update_block), so its gradients and weights stay in its core's cache; the others
+// only read a block of their columns, in the backward pass of the layer above. A
 // data-parallel pattern's cores exchange gradients and weights of the model's size
 // instead: model parallelism moves less when the batch is small.
 //

@@ -18,7 +18,7 @@
 //     "date": "2026-11-25T14:03:00Z",  "command_line": "gdlab matrix --quick",  "hostname": "...",
 //     "load_average": "0.12 0.30 0.25",  // at the start; other work on the machine makes noise
 //     "core_round_trip_ns": [480, 610]   // a cache line to another core and back, at the start
-//                                        // and the end (environment.hpp); absent: not measured
+//                                        // and the end (environment.hpp); [] or absent: not measured
 //   },
 //   "config": {
 //     "patterns": ["sequential", ...], "threads": [1, 2], "batches": [16, 64, 256],
@@ -117,7 +117,8 @@ struct Environment {
   std::string date, command_line, hostname;
   std::string load_average;  // /proc/loadavg at the start: 1, 5, 15 minutes
   // A cache line's trip to another core and back (core_round_trip_ns in environment.hpp),
-  // at the start of the matrix and at its end: empty with one CPU.
+  // at the start of the matrix and at its end: empty when not measured (one CPU, or no CPU
+  // free for the probe's second thread).
   std::vector<double> core_round_trip_ns;
 };
 

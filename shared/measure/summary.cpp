@@ -99,9 +99,9 @@ std::vector<std::string> flag_warnings(const Results& r) {
   const std::vector<double>& trip = r.environment.core_round_trip_ns;
   if (trip.size() == 2 && std::abs(trip[1] - trip[0]) > kRoundTripDrift * std::min(trip[0], trip[1]))
     out.push_back(fmt::format(
-        "the core-to-core round trip went from {:.0f} to {:.0f} ns during the matrix: the cores were not as close "
-        "at the end as at the start (on a virtual machine, the host moved its vCPUs), so patterns whose threads "
-        "exchange data or meet at barriers were measured on two different machines; repeat the matrix",
+        "the core-to-core round trip went from {:.0f} to {:.0f} ns during the matrix: the cores were nearer or "
+        "farther apart at the end than at the start (on a virtual machine, the host moved its vCPUs), so patterns "
+        "whose threads exchange data or meet at barriers were measured on two different machines; repeat the matrix",
         trip[0], trip[1]));
   return out;
 }
