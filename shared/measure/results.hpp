@@ -10,7 +10,7 @@
 //   "environment": {
 //     "cpu_model": "AMD EPYC ...",      "cpus_available": 2,      // sched_getaffinity
 //     "compiler": "GNU 12.2.0",         "flags": "-O3 -DNDEBUG -march=native ...",
-//     "kernel_library": "oneDNN 2.6.3",     // the step's GEMMs (train/gemm.hpp): oneDNN or Eigen
+//     "kernel_library": "oneDNN 2.6.3 (avx2)", // the step's GEMMs (train/gemm.hpp): oneDNN, with its ISA, or Eigen
 //     "libraries": { "boost": "1.81.0", "onetbb": "2021.8.0", "openmp": "4.5", "eigen": "3.4.0",
 //                    "openblas": "OpenBLAS 0.3.21 ...", "google_benchmark": "1.7.1" },
 //     "git_commit": "cc162d2" (+ "-dirty" when tracked files were modified),

@@ -69,7 +69,8 @@ void use_kernels(Kernels k);
 // "onednn" / "eigen", and back (nullopt-free: throws std::invalid_argument naming the choices).
 std::string_view kernels_name(Kernels k);
 Kernels kernels_from_name(std::string_view name);
-// The current backend's library and version, e.g. "oneDNN 2.6.3" or "Eigen 3.4.0".
+// The current backend's library and version, e.g. "oneDNN 2.6.3 (avx2)" or "Eigen 3.4.0".
+// oneDNN's names the instruction set its kernels were generated for on this CPU.
 std::string kernel_backend();
 
 }  // namespace gd

@@ -20,6 +20,7 @@
 
 #include <dnnl.hpp>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "train/gemm.hpp"
@@ -88,9 +89,37 @@ std::unique_ptr<Gemm::Impl> make_onednn_gemm(GemmShape s, const float* a, const 
   return impl;
 }
 
+namespace {
+// The instruction set oneDNN generates its kernels for on this CPU. It is part of the
+// backend's identity: the kernels differ per instruction set, and so may the order in
+// which they sum a product's terms, and with it the weights' bits.
+std::string_view onednn_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "other";
+  }
+}
+}  // namespace
+
 std::string onednn_version() {
   const dnnl_version_t* v = dnnl_version();
-  return fmt::format("oneDNN {}.{}.{}", v->major, v->minor, v->patch);
+  return fmt::format("oneDNN {}.{}.{} ({})", v->major, v->minor, v->patch, onednn_isa());
 }
 
 }  // namespace gd
