@@ -303,6 +303,19 @@ TEST(Mpi, MatrixBadRankArgumentsExitTwo) {
     const auto r = gdtest::run_gdlab(std::string(args) + " --seed 19", {}, kLimit);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
     EXPECT_NE(r.output.find(says), std::string::npos) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << "\n" << r.output;
   }
+  // Without mpirun in PATH: refused before any cell is measured, and no results file.
+  const fs::path d = fs::temp_directory_path() / ("gdlab_mpi_nompirun_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  const auto r = gdtest::run_gdlab(
+      "matrix --patterns sequential,mpi --threads 1 --ranks 2 --batch 64 --layers 784-32-10 --samples 512 "
+      "--steps 3 --warmup 1 --reps 1 --out m.json --seed 19",
+      d, kLimit + "env PATH=/nonexistent ");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("needs mpirun, which is not in PATH"), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_FALSE(fs::exists(d / "m.json")) << r.output;
+  fs::remove_all(d);
   expect_none_left(19);
 }

@@ -233,6 +233,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     check_step_fits(layers, c.batch, c.shards);
     check_blocks(layers, c.blocks);
   }
+  // The MPI cells run last, in jobs of their own: a missing mpirun is refused before any cell runs.
+  if (std::any_of(r.cells.begin(), r.cells.end(), rank_cell)) ranks::mpirun_or_usage_error();
 
   const int cpus = r.environment.cpus_available;
   const long to_run = missing_repetitions(r, [](const Cell& c) { return !rank_cell(c); });

@@ -129,14 +129,7 @@ Job plan_job(const TrainOptions& o) {
   if (!o.inner.empty()) find_inner_pattern(o.inner);  // one that can run inside a rank, or a UsageError
   job.launcher = !ranks::launched_by_mpirun();
   job.rank = ranks::rank_from_environment();
-  if (job.launcher) {
-    if (!ranks::built_with_mpi())
-      throw UsageError(
-          "this build has no MPI patterns: install libopenmpi-dev and openmpi-bin, then rebuild (./gdlab "
-          "does both)");
-    if (ranks::find_mpirun().empty())
-      throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
-  }
+  if (job.launcher) ranks::mpirun_or_usage_error();
   return job;
 }
 
@@ -145,7 +138,7 @@ Job plan_job(const TrainOptions& o) {
 void launch(const TrainOptions& o) {
   std::vector<std::string> args = program_args();
   args[0] = std::filesystem::read_symlink("/proc/self/exe").string();
-  const auto cmd = ranks::mpirun_command(ranks::find_mpirun(), *o.ranks, o.threads, available_cpus(), args);
+  const auto cmd = ranks::mpirun_command(ranks::mpirun_or_usage_error(), *o.ranks, o.threads, available_cpus(), args);
   CtrlC ctrl_c;  // Ctrl-C reaches mpirun too, which stops every rank
   const int status = ranks::run_job(cmd, [] { return CtrlC::pressed(); });
   if (CtrlC::pressed()) {

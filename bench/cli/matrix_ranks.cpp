@@ -77,7 +77,7 @@ std::vector<std::string> job_command(const MatrixConfig& c, int ranks, const std
                              std::to_string(c.eval_every), "--epochs", std::to_string(c.epochs)});
   int threads = 1;
   for (int t : c.threads) threads = std::max(threads, t);
-  return ranks::mpirun_command(ranks::find_mpirun(), ranks, threads, available_cpus(), args);
+  return ranks::mpirun_command(ranks::mpirun_or_usage_error(), ranks, threads, available_cpus(), args);
 }
 
 // The job that measures the transport: the fewest ranks past one (0: none has two).
@@ -112,8 +112,6 @@ bool run_rank_jobs(Results& r, const std::string& out, const MatrixHooks& hooks)
     auto mine = [&](const Cell& c) { return rank_cell(c) && c.ranks == ranks; };
     if (missing_repetitions(r, mine) == 0) continue;
     if (hooks.stop && hooks.stop()) return false;
-    if (ranks::find_mpirun().empty())
-      throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
     const std::string part = fmt::format("{}.ranks{}.json", out, ranks);
     fmt::print("matrix: the MPI patterns at {} rank{}, in a job of their own (mpirun)\n", ranks, ranks == 1 ? "" : "s");
     std::fflush(stdout);

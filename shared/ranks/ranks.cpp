@@ -116,6 +116,16 @@ std::string find_mpirun() {
   return "";
 }
 
+std::string mpirun_or_usage_error() {
+  if (!built_with_mpi())
+    throw UsageError(
+        "this build has no MPI patterns: install libopenmpi-dev and openmpi-bin, then rebuild (./gdlab does both)");
+  std::string mpirun = find_mpirun();
+  if (mpirun.empty())
+    throw UsageError("--ranks needs mpirun, which is not in PATH: install Open MPI (Debian: openmpi-bin)");
+  return mpirun;
+}
+
 int run_job(const std::vector<std::string>& argv, bool (*interrupted)()) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

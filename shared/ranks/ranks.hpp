@@ -111,6 +111,10 @@ std::vector<std::string> mpirun_command(const std::string& mpirun, int ranks, in
                                         const std::vector<std::string>& args);
 // The full path of `mpirun` found in PATH, or "" when there is none.
 std::string find_mpirun();
+// What starts a job: the full path of `mpirun`. Throws UsageError saying what to install
+// when this build has no MPI or mpirun is not in PATH, so a command that will start jobs
+// can refuse before it does anything else.
+std::string mpirun_or_usage_error();
 // Runs `argv` as a child process and waits for it. When `interrupted()` becomes true while
 // it runs (Ctrl-C reached this process), the child gets one SIGINT too, for the case that
 // the terminal's did not reach it. Returns its exit status, or 128 + the signal that ended it.
