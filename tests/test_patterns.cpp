@@ -75,14 +75,17 @@ std::vector<std::string> names(bool deterministic) {
 // A 784-16-10 model and a trainer of 3 steps of 64 samples in 4 shards: the fixture
 // of the fault tests.
 struct Small {
+  explicit Small(int blocks = 1, int shards = 4)
+      : trainer{(model.init(1), model), data().train, [&] {
+                  TrainConfig cfg;
+                  cfg.batch = 64;
+                  cfg.shards = shards;
+                  cfg.blocks = blocks;
+                  cfg.max_steps = 3;
+                  return cfg;
+                }()} {}
   Model model{{{784, 16, 10}}};
-  Trainer trainer{(model.init(1), model), data().train, [] {
-                    TrainConfig cfg;
-                    cfg.batch = 64;
-                    cfg.shards = 4;
-                    cfg.max_steps = 3;
-                    return cfg;
-                  }()};
+  Trainer trainer;
 };
 
 class Deterministic : public ::testing::TestWithParam<std::string> {};
@@ -238,8 +241,8 @@ TEST_P(Arrival, CloseToSequentialWithinTolerance) {
 
 // The weights after a fault test's sequence (a failing epoch, then a clean one) on one
 // pattern: the failed step must leave nothing behind that changes the next one.
-Params after_failure_then_clean(const std::string& pattern, int threads, Fault fault) {
-  Small small;
+Params after_failure_then_clean(const std::string& pattern, int threads, Fault fault, int blocks = 1, int shards = 4) {
+  Small small(blocks, shards);
   Trainer& t = small.trainer;
   gdtest::Watchdog dog(pattern + " failure, then a clean epoch", 30s);
   auto p = find_pattern(pattern).make(threads);
@@ -296,78 +299,91 @@ TEST_P(Every, WorkerFailureReachesTheCallerNamingTheShard) {
                    after_failure_then_clean("sequential", 1, {kind, 2, -1}), "after a failed step");
 }
 
-// The same with neuron blocks: block 2 of shard 2 fails, or every block of every shard
+// The same with neuron blocks: block 2 of one shard fails, or every block of every shard
 // does (then shard 0's block 0 is named, except in tbb), and the error says which block.
+// With 4 shards hybrid's groups have one thread each; with 1 shard its one group holds
+// every thread, which splits the blocks, as model_parallel's threads do. Then the failed
+// step changed nothing: the clean epoch after it ends where sequential's does.
 TEST_P(Every, AFailingNeuronBlockReachesTheCallerNamingIt) {
-  for (int threads : {1, 2, 4}) {
-    if (GetParam() == "sequential" && threads != 1) continue;
-    for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input})
-      for (int failing : {2, -1}) {
-        Model model({{784, 16, 10}});
-        model.init(1);
-        TrainConfig cfg;
-        cfg.batch = 64;
-        cfg.shards = 4;
-        cfg.blocks = 4;
-        cfg.max_steps = 3;
-        Trainer t(model, data().train, cfg);
-        gdtest::Watchdog dog(std::string(GetParam()) + " block fault", 30s);
-        auto p = find_pattern(GetParam()).make(threads);
-        Fault f{kind, failing, -1};
-        f.block = failing;
-        t.step().fault = f;
-        const std::string where = fault_case(threads, kind, failing) + ", block " + std::to_string(failing);
-        try {
-          t.epoch(*p);
-          ADD_FAILURE() << "no error reached the caller, " << where;
-        } catch (const ShardError& e) {
-          const std::string what = e.what();
-          if (failing < 0 && GetParam() == "tbb") {
-            EXPECT_NE(what.find(": block "), std::string::npos) << what;
-          } else {
-            const int want = failing >= 0 ? failing : 0;
-            EXPECT_EQ(e.shard, want) << where;
-            EXPECT_NE(what.find("shard " + std::to_string(want) + ": block " + std::to_string(want) + ": "),
-                      std::string::npos)
-                << where << ": " << what;
+  for (int shards : {4, 1}) {
+    for (int threads : {1, 2, 4}) {
+      if (GetParam() == "sequential" && threads != 1) continue;
+      for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input})
+        for (int failing : {shards - 2, -1}) {  // shard 2 of 4, or the one shard
+          if (shards == 1 && failing >= 0) failing = 0;
+          Small small(4, shards);
+          Trainer& t = small.trainer;
+          gdtest::Watchdog dog(std::string(GetParam()) + " block fault", 30s);
+          auto p = find_pattern(GetParam()).make(threads);
+          Fault f{kind, failing, -1};
+          f.block = failing < 0 ? -1 : 2;
+          t.step().fault = f;
+          const std::string where = fault_case(threads, kind, failing) + " of " + std::to_string(shards) + ", block " +
+                                    std::to_string(f.block);
+          try {
+            t.epoch(*p);
+            ADD_FAILURE() << "no error reached the caller, " << where;
+          } catch (const ShardError& e) {
+            const std::string what = e.what();
+            if (failing < 0 && GetParam() == "tbb") {
+              EXPECT_NE(what.find(": block "), std::string::npos) << what;
+            } else {
+              const int want_shard = std::max(failing, 0), want_block = std::max(f.block, 0);
+              EXPECT_EQ(e.shard, want_shard) << where;
+              EXPECT_NE(
+                  what.find("shard " + std::to_string(want_shard) + ": block " + std::to_string(want_block) + ": "),
+                  std::string::npos)
+                  << where << ": " << what;
+            }
+            EXPECT_NE(what.find(kind == Fault::Kind::nan_input ? "non-finite" : "injected failure"), std::string::npos)
+                << what;
           }
-          EXPECT_NE(what.find(kind == Fault::Kind::nan_input ? "non-finite" : "injected failure"), std::string::npos)
-              << what;
+          t.step().fault = {};
+          EXPECT_NO_THROW(t.epoch(*p)) << where;
         }
-        t.step().fault = {};
-        EXPECT_NO_THROW(t.epoch(*p)) << where;
-      }
+    }
+    const int threads = GetParam() == "sequential" ? 1 : 2;
+    for (auto kind : {Fault::Kind::throw_error, Fault::Kind::nan_input}) {
+      Fault f{kind, shards - 1, -1};
+      f.block = 2;
+      expect_weights(GetParam(), after_failure_then_clean(GetParam(), threads, f, 4, shards),
+                     after_failure_then_clean("sequential", 1, f, 4, shards),
+                     "after a failed block, " + std::to_string(shards) + " shards");
+    }
   }
 }
 
-// A shard 15 ms slower than the rest, in the caller's block of shards (shard 1 of 4 at
-// p = 2; the caller runs block 0 in the patterns that use it) or in a worker's (shard
-// 3): either way the step must wait for it, and give sequential's weights.
+// A shard's neuron block 15 ms slower than the rest, in the caller's share (shard 1 of 4,
+// block 0 of 2, at p = 2: the caller runs the first shards in the patterns that split
+// shards, and the first blocks in model_parallel) or in a worker's (shard 3, block 1):
+// either way the step must wait for it, and give sequential's weights.
 TEST_P(Every, StragglerShardStillGivesTheRightAnswer) {
-  auto run = [&](const std::string& pattern, int slow_shard) {
-    Small small;
+  auto run = [&](const std::string& pattern, int slow_shard, int slow_block) {
+    Small small(2);
     Trainer& t = small.trainer;
     gdtest::Watchdog dog(pattern + " straggler", 30s);
-    if (slow_shard >= 0) t.step().fault = {Fault::Kind::slow, slow_shard, -1, 15ms};
+    if (slow_shard >= 0) t.step().fault = {Fault::Kind::slow, slow_shard, -1, 15ms, slow_block};
     auto p = find_pattern(pattern).make(pattern == "sequential" ? 1 : 2);
     t.epoch(*p);
     return Params(small.model.w);
   };
-  const Params want = run("sequential", -1);
-  for (int slow : {1, 3})
-    expect_weights(GetParam(), run(GetParam(), slow), want, "shard " + std::to_string(slow) + " slow");
+  const Params want = run("sequential", -1, 0);
+  for (auto [shard, block] : {std::pair{1, 0}, std::pair{3, 1}})
+    expect_weights(GetParam(), run(GetParam(), shard, block), want,
+                   "shard " + std::to_string(shard) + " block " + std::to_string(block) + " slow");
 }
 
 // Step::busy records which threads ran step work, for how long, and how many at once.
 // It checks two promises: a pattern never runs more than the p threads it is given at
 // the same time (no hidden extra workers), and a straggling shard shows up as load
-// imbalance.
+// imbalance. Three neuron blocks give each of model_parallel's threads a block, so the
+// straggler (block 0 of shard 1) slows one of three working threads there too.
 TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
   const bool seq = GetParam() == "sequential";
   const int threads = seq ? 1 : 3;
   Model m({{784, 16, 10}});
   m.init(1);
-  Step step(m, data().train, 96, 8, {});
+  Step step(m, data().train, 96, 8, {}, 3);
   std::vector<int> order(96);
   for (int i = 0; i < 96; ++i) order[std::size_t(i)] = i;
   step.busy.count_concurrency = true;
@@ -406,15 +422,16 @@ TEST_P(Every, NeverMoreThanItsThreadsAtOnceAndShowsAStraggler) {
 // the CPUs this process may use (p is one more, the case a library's default thread
 // limit gets wrong).
 // model_parallel's threads split neuron blocks, not shards: it gets a block for every
-// thread, as many as the 10 outputs allow, and is held to keep that many at work.
+// thread, as many as the 10 outputs allow, and is held to keep that many at work. So does
+// hybrid, with fewer shards than threads: its groups' threads split the blocks.
 TEST_P(Every, RunsAllItsThreadsAtOnce) {
   const bool seq = GetParam() == "sequential";
   const int threads = seq ? 1 : available_cpus() + 1;
   Model m({{784, 16, 10}});
   m.init(1);
-  const bool by_blocks = GetParam() == "model_parallel";
+  const bool by_blocks = GetParam() == "model_parallel" || GetParam() == "hybrid";
   const int blocks = by_blocks ? std::min(threads, max_blocks(m.spec.layers)) : 1;
-  const int shards = 2 * threads;  // two for every thread: none idles
+  const int shards = GetParam() == "hybrid" ? std::max(1, threads / 2) : 2 * threads;  // none idles
   const int batch = std::max(96, shards);
   Step step(m, data().train, batch, shards, {}, blocks);
   std::vector<int> order(static_cast<std::size_t>(batch));
@@ -428,7 +445,9 @@ TEST_P(Every, RunsAllItsThreadsAtOnce) {
     step.prepare(order.data(), batch);
     p->step(step);
   }
-  EXPECT_EQ(step.busy.peak(), by_blocks ? blocks : threads) << "most threads in step work at once, over 3 steps";
+  // model_parallel has work for as many threads as blocks; hybrid's groups have at most 3 threads here
+  EXPECT_EQ(step.busy.peak(), GetParam() == "model_parallel" ? blocks : threads)
+      << "most threads in step work at once, over 3 steps";
 }
 
 // FirstError, which carries a worker's exception to the caller in most patterns: the
