@@ -16,6 +16,7 @@
 #include "cli_helpers.hpp"
 #include "file_helpers.hpp"
 #include "measure/results.hpp"
+#include "ranks/ranks.hpp"
 #include "watchdog.hpp"
 
 namespace fs = std::filesystem;
@@ -167,6 +168,38 @@ TEST(Mpi, CtrlCStopsEveryRank) {
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 130) << gdtest::read(log);
   EXPECT_FALSE(fs::exists(saved));
   expect_none_left(16);
+}
+
+// The launcher killed on its own (SIGKILL to its process only, so no handler of its own
+// runs and nothing else gets the signal): mpirun gets SIGTERM from the kernel and ends
+// every rank, so no process of the job is left running.
+TEST(Mpi, KillingTheLauncherEndsTheJob) {
+  gdtest::Scratch s("test-mpi");
+  const fs::path log = s.dir / "log";
+  const pid_t pid = gdtest::spawn_gdlab({"train", "--data", "synthetic", "--samples", "8192", "--batch", "64",
+                                         "--epochs", "500", "--seed", "21", "--pattern", "mpi", "--ranks", "2"},
+                                        s.dir, log);
+  for (int i = 0; i < 300 && gdtest::read(log).find("epoch 1/500") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_NE(gdtest::read(log).find("epoch 1/500"), std::string::npos) << gdtest::read(log);
+  ASSERT_GE(left_behind(21).size(), 4u) << "the launcher, mpirun and two ranks";
+  ::kill(pid, SIGKILL);
+  ASSERT_TRUE(gdtest::wait_or_kill(pid, std::chrono::seconds(20)).has_value());
+  expect_none_left(21);
+  ::kill(-pid, SIGKILL);  // whatever is left, so that a failure here leaves nothing running
+}
+
+// The launcher's wait (ranks::run_job) never hangs on a child that ignores Ctrl-C: one
+// that ignores SIGINT and SIGTERM both is killed 10 s after the interrupt.
+TEST(Launcher, AChildThatIgnoresInterruptsIsStoppedAnyway) {
+  using namespace std::chrono_literals;
+  gdtest::Watchdog dog("run_job of a child that ignores SIGINT and SIGTERM", 60s);
+  // The interrupt comes a second after the start, once the shell has set its traps.
+  static const auto start = std::chrono::steady_clock::now();
+  const int status = gd::ranks::run_job({"/bin/sh", "-c", "trap '' INT TERM; exec sleep 120"},
+                                        [] { return std::chrono::steady_clock::now() - start > 1s; });
+  EXPECT_EQ(status, 128 + SIGKILL);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
 }
 
 // Bad input: exit 2 and one line saying what is wrong, before any rank starts.

@@ -55,13 +55,15 @@ class Stress : public ::testing::TestWithParam<std::string> {};
 
 }  // namespace
 
-// model_parallel meets at a barrier after every phase of every shard, and its threads
-// split blocks, not shards: it runs 2 shards of 2 blocks (18 barrier rounds a step, where
-// 16 shards would take 130), against sequential with the same split.
+// model_parallel's threads split neuron blocks, not shards, and meet at a barrier after
+// every phase (8 rounds a step for this 2-8-2 model): it runs the 16 shards in 2 blocks, as many as the
+// narrowest layer allows. hybrid runs 4 shards of 2 blocks, so that past 4 threads its
+// groups hold several threads that meet at their group's barriers. Each against
+// sequential with the same split.
 TEST_P(Stress, OneToSixteenThreadsThousandStepsTinyShards) {
   const PatternInfo& info = find_pattern(GetParam());
-  const bool by_blocks = info.name == "model_parallel";
-  const int shards = by_blocks ? 2 : 16, blocks = by_blocks ? 2 : 1;
+  const bool mp = info.name == "model_parallel", hybrid = info.name == "hybrid";
+  const int shards = hybrid ? 4 : 16, blocks = mp || hybrid ? 2 : 1;
   const Outcome reference = run("sequential", 1, shards, blocks);
   for (int threads = 1; threads <= 16; ++threads) {
     if (info.name == "sequential" && threads > 1) break;

@@ -1,6 +1,7 @@
 #include "ranks/ranks.hpp"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -131,23 +133,37 @@ int run_job(const std::vector<std::string>& argv, bool (*interrupted)()) {
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(fmt::format("cannot start {}: {}", argv[0], std::strerror(errno)));
   if (pid == 0) {
+    // If this process dies, by any signal, the kernel sends the child SIGTERM, on which
+    // mpirun ends its ranks; left alone, mpirun may go and leave the ranks running. (The
+    // signal follows the thread that forked, which is the one waiting below. If the parent
+    // died before prctl, the child already has another parent.)
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(128 + SIGTERM);
     ::execv(args[0], args.data());
     std::fprintf(stderr, "gdlab: cannot run %s: %s\n", args[0], std::strerror(errno));
     ::_exit(127);
   }
-  bool forwarded = false;
+  // After an interrupt the child gets SIGINT; if it has not ended some seconds later,
+  // SIGTERM, then SIGKILL: waiting for a job that ignores its signals would be a hang.
+  using clock = std::chrono::steady_clock;
+  std::optional<clock::time_point> since;  // when the interrupt was forwarded
+  int escalation = 0;
   int status = 0;
   for (;;) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) break;
     if (done < 0 && errno != EINTR)
       throw std::runtime_error(fmt::format("waiting for {}: {}", argv[0], std::strerror(errno)));
-    if (!forwarded && interrupted && interrupted()) {
+    if (!since && interrupted && interrupted()) {
       ::kill(pid, SIGINT);
-      forwarded = true;
+      since = clock::now();
+    } else if (since && escalation < 2 && clock::now() - *since > std::chrono::seconds(5 * (escalation + 1))) {
+      ::kill(pid, escalation == 0 ? SIGTERM : SIGKILL);
+      ++escalation;
     }
     ::usleep(20000);
   }

@@ -117,7 +117,9 @@ std::string find_mpirun();
 std::string mpirun_or_usage_error();
 // Runs `argv` as a child process and waits for it. When `interrupted()` becomes true while
 // it runs (Ctrl-C reached this process), the child gets one SIGINT too, for the case that
-// the terminal's did not reach it. Returns its exit status, or 128 + the signal that ended it.
+// the terminal's did not reach it; SIGTERM 5 s later and SIGKILL 10 s later if it is still
+// there. The child gets SIGTERM when this process dies. Returns its exit status, or 128 +
+// the signal that ended it.
 int run_job(const std::vector<std::string>& argv, bool (*interrupted)());
 
 // In a rank: says "gdlab: rank R: what" on stderr and ends the whole job (MPI_Abort) with
