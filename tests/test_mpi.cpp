@@ -3,6 +3,8 @@
 // the ones started in the background), and each test then looks through /proc for any
 // process of its run left behind.
 #include <gtest/gtest.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -101,13 +103,32 @@ TEST(Mpi, AllreduceTrainsLikeMpi) {
   expect_none_left(12);
 }
 
-// --save is written by rank 0 alone, and holds the job's weights.
+// --save is written by rank 0 alone, and holds the job's weights. A save writes a
+// temporary file and renames it over the target, so the folder's inotify events count
+// the saves: two ranks saving would leave one file, but two renames.
 TEST(Mpi, SavesOnceWithTheJobsWeights) {
   gdtest::Scratch s("test-mpi");
   const fs::path file = s.dir / "w.bin";
+  const int watch = ::inotify_init1(IN_NONBLOCK);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, s.dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE), 0);
   const auto r = gdtest::run_gdlab(job("--pattern mpi --ranks 2 --save " + file.string(), 13), {}, kLimit);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(count(r.output, "saved weights"), 1) << r.output;
+  // Renames onto w.bin, and saves' temporary files written (not the probes each process
+  // makes at its start to find a folder that refuses new files, w.bin.tmp-XXXXXX).
+  int renamed = 0, written = 0;
+  alignas(inotify_event) char events[64 * 1024];
+  for (ssize_t n; (n = ::read(watch, events, sizeof events)) > 0;)
+    for (char* at = events; at < events + n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(at);
+      if ((e->mask & IN_MOVED_TO) && e->len > 0 && std::string(e->name) == "w.bin") ++renamed;
+      if ((e->mask & IN_CLOSE_WRITE) && e->len > 0 && std::string(e->name).rfind("w.bin.tmp.", 0) == 0) ++written;
+      at += sizeof(inotify_event) + e->len;
+    }
+  ::close(watch);
+  EXPECT_EQ(renamed, 1) << "saves of w.bin";
+  EXPECT_EQ(written, 1) << "temporary files of a save";
   const auto loaded = gdtest::run_gdlab(
       "train --data synthetic --samples 256 --batch 64 --epochs 1 --max-steps 1 "
       "--load " +

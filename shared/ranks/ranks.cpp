@@ -211,6 +211,8 @@ Session::Session() {
   int provided = 0;
   // The rank's worker threads never call MPI: only the thread that called MPI_Init does.
   check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  if (provided < MPI_THREAD_FUNNELED)  // then not even that is safe: a rank must not start threads
+    throw std::runtime_error("this MPI library does not allow threads in a rank (MPI_THREAD_FUNNELED)");
   check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");

@@ -52,7 +52,8 @@ class Session {
 // The one session of this process, or nullptr outside a job (patterns/mpi*.cpp read it).
 Session* current_session();
 
-// Throws std::runtime_error("rank R: CALL failed: MPI's message") when rc is not MPI_SUCCESS.
+// Throws std::runtime_error("CALL failed: MPI's message") when rc is not MPI_SUCCESS
+// (abort_job, which ends the job, puts "rank R:" before it).
 void check(int rc, const char* call);
 
 // The slices rank r of `ranks` owns: [first, last), contiguous, the first ranks one more.
