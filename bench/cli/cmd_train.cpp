@@ -141,7 +141,7 @@ void launch(const TrainOptions& o) {
   const auto cmd = ranks::mpirun_command(ranks::mpirun_or_usage_error(), *o.ranks, o.threads, available_cpus(), args);
   CtrlC ctrl_c;  // Ctrl-C reaches mpirun too, which stops every rank
   const int status = ranks::run_job(cmd, [] { return CtrlC::pressed(); });
-  if (CtrlC::pressed()) {
+  if (CtrlC::pressed() && status != 0) {  // a job that ended well before Ctrl-C reached it saved its weights
     fmt::print("interrupted: every rank stopped, nothing saved\n");
     throw Interrupted();
   }
