@@ -11,7 +11,7 @@
 // tree). Diff against model_parallel.cpp (one group of p) and boost_thread.cpp (p groups
 // of one).
 // Per step it pays: 3 rounds of a std::barrier of p threads, and phases rounds of each
-// group's (11 for 784-256-128-10).
+// group's (10 for 784-256-128-10).
 #include "hybrid.hpp"
 
 #include <algorithm>

@@ -18,7 +18,7 @@
 // against boost_thread.cpp: the same persistent threads and barrier, but a round per
 // phase of the pass instead of per phase of the step, and blocks of neurons instead of
 // shards.
-// Per step it pays: phases + 2 rounds of a std::barrier of p threads (10 for
+// Per step it pays: phases + 2 rounds of a std::barrier of p threads (9 for
 // 784-256-128-10), at any shard count.
 #include <atomic>
 #include <memory>

@@ -140,9 +140,10 @@ TEST(Kernels, EachBackendMultipliesInAllFourLayouts) {
   for (Kernels backend : available_kernels()) {
     use_kernels(backend);
     EXPECT_EQ(kernel_backend().rfind(backend == Kernels::onednn ? "oneDNN " : "Eigen ", 0), 0u) << kernel_backend();
-    if (backend == Kernels::onednn)  // and the instruction set its kernels were made for, which decides their bits
+    if (backend == Kernels::onednn) {  // and the instruction set its kernels were made for, which decides their bits
       EXPECT_TRUE(std::regex_match(kernel_backend(), std::regex(R"(oneDNN \d+\.\d+\.\d+ \((sse41|avx)[a-z0-9_]*\))")))
           << kernel_backend();
+    }
     for (int pad : {0, 3})
       for (Op oa : {Op::none, Op::transpose})
         for (Op ob : {Op::none, Op::transpose}) {

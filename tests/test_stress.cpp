@@ -56,7 +56,7 @@ class Stress : public ::testing::TestWithParam<std::string> {};
 }  // namespace
 
 // model_parallel's threads split neuron blocks, not shards, and meet at a barrier after
-// every phase (8 rounds a step for this 2-8-2 model): it runs the 16 shards in 2 blocks, as many as the
+// every phase (7 rounds a step for this 2-8-2 model): it runs the 16 shards in 2 blocks, as many as the
 // narrowest layer allows. hybrid runs 4 shards of 2 blocks, so that past 4 threads its
 // groups hold several threads that meet at their group's barriers. Each against
 // sequential with the same split.

@@ -224,9 +224,12 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
   const Workspace::Products& p = ws.products(m, n, grad);
   const std::size_t L = m.layout.blocks.size();
   for (std::size_t l = 0; l < L; ++l) forward_block(m, ws, p, n, l, 0, 1);
-  ShardTotals t = loss_columns(m, ws, n, 0, n, labels, targets, batch_size);
+  ShardTotals t = loss_block(m, ws, n, 0, 1, labels, targets, batch_size);
   if (grad)
-    for (std::size_t l = L; l-- > 0;) backward_block(m, ws, p, n, l, 0, 1, grad);
+    for (std::size_t l = L; l-- > 0;) {
+      weights_block(m, ws, p, n, l, 0, 1, grad);
+      if (l > 0) deltas_block(m, ws, p, n, l, 0, 1);
+    }
   return t;
 }
 
@@ -254,58 +257,66 @@ void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, 
 }
 
 // Loss and dLoss/dZ_L (scaled by 1/batch_size so that shard gradients simply add up).
-ShardTotals loss_columns(const Model& m, Workspace& ws, int n, int first, int count, const int* labels,
-                         const float* targets, float batch_size) {
+// Block j writes its rows of dZ_L in every column: a column's softmax needs all of the
+// column's outputs, so each block computes it whole and keeps its own rows, and the
+// blocks' rows of dW_L need no barrier before them. The loss and the hits are counted
+// over block j's columns, so that a NaN is reported by the block whose columns hold it.
+ShardTotals loss_block(const Model& m, Workspace& ws, int n, int j, int blocks, const int* labels, const float* targets,
+                       float batch_size) {
+  const std::size_t L = m.layout.blocks.size();
+  RowMajorMap out = ws.a(L, n), dz = ws.dz(L, n);
+  const int k = static_cast<int>(out.rows());
+  const auto [r, rows] = block_rows(k, blocks, j);
+  const auto [first, count] = block_rows(n, blocks, j);
   ShardTotals t;
   t.samples = count;
-  const std::size_t L = m.layout.blocks.size();
-  RowMajorMap outputs = ws.a(L, n), deltas = ws.dz(L, n);
-  auto out = outputs.middleCols(first, count);
-  auto dz = deltas.middleCols(first, count);
   const float scale = 1.0f / batch_size;
   if (m.spec.loss == Loss::softmax_ce) {
-    const int k = static_cast<int>(out.rows());
-    for (int j = 0; j < count; ++j) {
-      const int label = labels[first + j];
-      auto o = out.col(j);
-      Eigen::Index best = 0;
-      float mx = o.maxCoeff(&best);
-      if (best == label) ++t.correct;
-      auto d = dz.col(j);
-      d = (o.array() - mx).exp();
-      float sum = d.sum();
+    std::vector<float> e(static_cast<std::size_t>(k));  // one column's exponentials
+    for (int c = 0; c < n; ++c) {
+      const int label = labels[c];
       if (label < 0 || label >= k) throw std::out_of_range("label out of range");
-      t.loss += std::log(double(sum)) - double(o[label] - mx);
-      d *= scale / sum;
-      d[label] -= scale;
+      auto o = out.col(c);
+      Eigen::Index best = 0;
+      const float mx = o.maxCoeff(&best);
+      float sum = 0;  // added in row order
+      for (int i = 0; i < k; ++i) sum += e[std::size_t(i)] = std::exp(o[i] - mx);
+      for (int i = r; i < r + rows; ++i) dz(i, c) = e[std::size_t(i)] * (scale / sum) - (i == label ? scale : 0.0f);
+      if (c >= first && c < first + count) {
+        t.loss += std::log(double(sum)) - double(o[label] - mx);
+        if (best == label) ++t.correct;
+      }
     }
   } else {
-    Eigen::Map<const Matrix> y(targets + std::size_t(first) * out.rows(), out.rows(), count);
-    dz = out - y;
-    t.loss = 0.5 * double(dz.squaredNorm());
-    dz *= scale;
-    if (out.rows() > 1) {
-      for (int j = 0; j < count; ++j) {
-        Eigen::Index best = 0, want = 0;
-        out.col(j).maxCoeff(&best);
-        y.col(j).maxCoeff(&want);
-        if (best == want) ++t.correct;
+    // Rows r of (outputs - targets), scaled; the loss is half the squared error of columns j.
+    for (int c = 0; c < n; ++c) {
+      const float* y = targets + std::size_t(c) * std::size_t(k);
+      for (int i = r; i < r + rows; ++i) dz(i, c) = (out(i, c) - y[i]) * scale;
+      if (c < first || c >= first + count) continue;
+      for (int i = 0; i < k; ++i) t.loss += 0.5 * double(out(i, c) - y[i]) * double(out(i, c) - y[i]);
+      if (k > 1) {
+        Eigen::Index best = 0;
+        out.col(c).maxCoeff(&best);
+        if (best == std::max_element(y, y + k) - y) ++t.correct;  // the first of equal targets, as maxCoeff
       }
     }
   }
   return t;
 }
 
-// Backward: dW_l = dZ_l A_{l-1}^T, db_l = row sums of dZ_l, on rows j of layer l; then
-// dZ_{l-1} = (W_l^T dZ_l) * act', on rows j of layer l-1.
-void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
-                    int blocks, Params* grad) {
-  const Layout::Block& b = m.layout.blocks[l];
-  const auto [r, rows] = block_rows(b.out, blocks, j);
+// Backward, on rows j: dW_l = dZ_l A_{l-1}^T and db_l = the row sums of dZ_l, from rows j
+// of dZ_l, which block j itself wrote (in the loss, or in deltas_block of the layer above).
+void weights_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j, int blocks,
+                   Params* grad) {
+  const auto [r, rows] = block_rows(m.layout.blocks[l].out, blocks, j);
   p.weights[l][std::size_t(j)].run();
   m.b(l, *grad).segment(r, rows) = ws.dz(l + 1, n).middleRows(r, rows).rowwise().sum();
-  if (l == 0) return;
-  const auto [q, cols] = block_rows(b.in, blocks, j);
+}
+
+// dZ_{l-1} = (W_l^T dZ_l) * act', on rows j of layer l-1: from all of dZ_l.
+void deltas_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
+                  int blocks) {
+  const auto [q, cols] = block_rows(m.layout.blocks[l].in, blocks, j);
   p.inputs[l][std::size_t(j)].run();
   RowMajorMap deltas = ws.dz(l, n), values = ws.a(l, n);
   auto dprev = deltas.middleRows(q, cols);

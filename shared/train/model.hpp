@@ -153,13 +153,16 @@ ShardTotals forward_backward(const Model& m, Workspace& ws, int n, const int* la
 // forward_backward in the pieces that neuron blocks split it into (step.hpp states the
 // order they must run in). p = ws.products(m, n, grad, blocks).
 //   forward_block(l, j):  rows j of layer l's output, from all of A_{l-1}
-//   loss_columns:         the loss and dLoss/dZ_L of columns [first, first + count) of n
-//   backward_block(l, j): rows j of dW_l and db_l, then (l >= 1) rows j of dZ_{l-1}
+//   loss_block(j):        rows j of dLoss/dZ_L, from every column's outputs (a column's
+//                         softmax needs all of its rows); the loss and hits of columns j
+//   weights_block(l, j):  rows j of dW_l and db_l, from rows j of layer l's deltas
+//   deltas_block(l, j):   (l >= 1) rows j of dZ_{l-1}, from all of layer l's deltas
 void forward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
                    int blocks);
-ShardTotals loss_columns(const Model& m, Workspace& ws, int n, int first, int count, const int* labels,
-                         const float* targets, float batch_size);
-void backward_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j,
-                    int blocks, Params* grad);
+ShardTotals loss_block(const Model& m, Workspace& ws, int n, int j, int blocks, const int* labels, const float* targets,
+                       float batch_size);
+void weights_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j, int blocks,
+                   Params* grad);
+void deltas_block(const Model& m, Workspace& ws, const Workspace::Products& p, int n, std::size_t l, int j, int blocks);
 
 }  // namespace gd

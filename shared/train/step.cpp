@@ -208,14 +208,16 @@ void Step::run_block_with(const Model& m, int s, int q, int j) {
     } else if (q <= L) {
       forward_block(m, ws, p, count, std::size_t(q - 1), j, blocks_);
     } else if (q == L + 1) {
-      const auto [column, columns] = block_rows(count, blocks_, j);
       ShardTotals& t = block_totals_[s][j];
-      t = loss_columns(m, ws, count, column, columns, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
+      t = loss_block(m, ws, count, j, blocks_, shard_labels_[s].data(), shard_targets_[s].data(), float(n_));
       if (!std::isfinite(t.loss))
         throw ShardError(
             s, where(j) + "non-finite loss (NaN or infinity in the data, or training diverged: try a smaller --lr)");
+      weights_block(m, ws, p, count, std::size_t(L - 1), j, blocks_, &shard_grad_[s]);
     } else {
-      backward_block(m, ws, p, count, std::size_t(2 * L + 1 - q), j, blocks_, &shard_grad_[s]);
+      const auto l = std::size_t(2 * L + 1 - q);  // from L - 1 down to 1
+      deltas_block(m, ws, p, count, l, j, blocks_);
+      weights_block(m, ws, p, count, l - 1, j, blocks_, &shard_grad_[s]);
     }
   } catch (const ShardError&) {
     throw;

@@ -29,9 +29,10 @@
 //   run_block(s, q, j)   phase q of shard s, block j:
 //     q = 0              gather block j's rows of the shard's inputs, and its columns' labels
 //     q = 1 .. L         forward, layer q: rows j of its output, from all of the layer below
-//     q = L + 1          the loss of block j's columns
-//     q = L + 2 .. 2L+1  backward, layer 2L+2-q: rows j of its dW and db, then rows j of
-//                        the deltas of the layer below
+//     q = L + 1          rows j of the loss's deltas (each block computes every column's
+//                        softmax and keeps its rows), then rows j of layer L's dW and db
+//     q = L + 2 .. 2L    backward, layer 2L+2-q: rows j of the deltas of the layer below,
+//                        from all of this layer's, then rows j of that layer's dW and db
 // Rules: within a shard, every block of phase q finishes before any block of phase q + 1
 // starts (one barrier a phase); different blocks of one phase, and different shards, may
 // run at once. Each task writes only its own rows or columns, so no task needs a lock,
@@ -143,7 +144,7 @@ class Step {
   int shards() const { return int(shard_grad_.size()); }
   int slices() const { return view_ranks_ > 0 ? 0 : int(slice_begin_.size()) - 1; }  // 0 in a RankView
   int blocks() const { return blocks_; }
-  int phases() const { return 2 * int(model_.layout.blocks.size()) + 2; }
+  int phases() const { return 2 * int(model_.layout.blocks.size()) + 1; }
 
   void run_block(int s, int q, int j);  // phase q of shard s, block j
   void run_shard(int s);                // map one shard: its phases' blocks in order
