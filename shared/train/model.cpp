@@ -272,16 +272,15 @@ ShardTotals loss_block(const Model& m, Workspace& ws, int n, int j, int blocks, 
   t.samples = count;
   const float scale = 1.0f / batch_size;
   if (m.spec.loss == Loss::softmax_ce) {
-    std::vector<float> e(static_cast<std::size_t>(k));  // one column's exponentials
     for (int c = 0; c < n; ++c) {
       const int label = labels[c];
       if (label < 0 || label >= k) throw std::out_of_range("label out of range");
       auto o = out.col(c);
       Eigen::Index best = 0;
       const float mx = o.maxCoeff(&best);
-      float sum = 0;  // added in row order
-      for (int i = 0; i < k; ++i) sum += e[std::size_t(i)] = std::exp(o[i] - mx);
-      for (int i = r; i < r + rows; ++i) dz(i, c) = e[std::size_t(i)] * (scale / sum) - (i == label ? scale : 0.0f);
+      float sum = 0;  // added in row order; a block's own rows take their exponentials again
+      for (int i = 0; i < k; ++i) sum += std::exp(o[i] - mx);
+      for (int i = r; i < r + rows; ++i) dz(i, c) = std::exp(o[i] - mx) * (scale / sum) - (i == label ? scale : 0.0f);
       if (c >= first && c < first + count) {
         t.loss += std::log(double(sum)) - double(o[label] - mx);
         if (best == label) ++t.correct;
