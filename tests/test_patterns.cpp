@@ -699,9 +699,20 @@ TEST(Registry, ListsEveryPatternOnceWithItsFile) {
     EXPECT_EQ(seen[n], 1) << n;
   // The flag decides which bar a pattern's tests hold it to (bit-identical or within a
   // tolerance), so it is pinned here, not taken on trust from the registry.
-  const std::set<std::string> not_deterministic{"thread_mutex", "openmp_reduction", "hogwild"};
+  const std::set<std::string> not_deterministic{"thread_mutex", "openmp_reduction", "hogwild", "mpi_allreduce"};
   for (const auto& p : all_patterns())
     EXPECT_EQ(p.deterministic, !not_deterministic.count(std::string(p.name))) << p.name;
+  for (const auto& p : rank_patterns())
+    EXPECT_EQ(p.deterministic, !not_deterministic.count(std::string(p.name))) << p.name;
+  // The barrier rounds that the registry prices model_parallel and hybrid with are the
+  // step's phases for 784-256-128-10: phases + 2, and phases + 3 (the rounds of all p).
+  Model m({{784, 256, 128, 10}});
+  const Step step(m, data().train, 64, 1, {}, 2);
+  for (auto [name, extra] : {std::pair{"model_parallel", 2}, std::pair{"hybrid", 3}}) {
+    const auto pays = find_pattern(name).pays;
+    ASSERT_EQ(pays.size(), 1u) << name;
+    EXPECT_EQ(pays[0].per_step, step.phases() + extra) << name;
+  }
 }
 
 // What each pattern pays per step names rows that bench_primitives really produces (the
