@@ -228,7 +228,8 @@ void Step::run_block_with(const Model& m, int s, int q, int j) {
 
 // Gathers block j's share of shard s's samples into its input matrix: features (rows)
 // block_rows(F, blocks, j) of every sample, whole rows of the row-major matrix that no
-// other block writes, and the labels of its columns (the loss phase splits by columns).
+// other block writes, and the labels of its columns (each block's loss reads every
+// column's label, once the barriers have ordered every block's gather before it).
 // Split by samples instead, two blocks would write parts of one cache line in every row.
 void Step::gather(int s, int first, int count, int j) {
   const bool faulty = fault.kind != Fault::Kind::none && (fault.shard == s || fault.shard < 0) &&
