@@ -178,6 +178,7 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   r.cells[0].pattern = "mpi";
   r.cells[0].ranks = 2;
   r.cells[0].rep_comm_seconds = {0.01, 0.0125, 0.00625};
+  r.cells[0].rep_reference_seconds = {0.2, 0.25, 0.125};
   r.cells[0].comm_seconds_per_step = 0.01 / 32;
   r.transport = fit_transport({{8, 1e-6}, {65536, 11e-6}, {524288, 81e-6}});
   r.transport->ranks = 2;
@@ -187,6 +188,8 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   write_results(path, r);
   const Results back = read_results(path);
   EXPECT_EQ(back.cells[0].rep_comm_seconds, r.cells[0].rep_comm_seconds);
+  EXPECT_EQ(back.cells[0].rep_reference_seconds, r.cells[0].rep_reference_seconds);
+  EXPECT_TRUE(back.cells[1].rep_reference_seconds.empty());
   EXPECT_EQ(back.cells[0].comm_seconds_per_step, r.cells[0].comm_seconds_per_step);
   EXPECT_TRUE(back.cells[1].rep_comm_seconds.empty());
   EXPECT_FALSE(back.cells[1].comm_seconds_per_step.has_value());
@@ -206,6 +209,14 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   bad.replace(bad.find(':', at) + 1, bad.find(',', at) - bad.find(':', at) - 1, " 0");
   write_text(d / "bad.json", bad);
   expect_usage_error((d / "bad.json").string(), "transport");
+  // A baseline per repetition, or none: a list of another length is refused.
+  std::string uneven = read_text(path);
+  const auto ref = uneven.find("\"rep_reference_seconds\"");
+  ASSERT_NE(ref, std::string::npos);
+  const auto open = uneven.find('[', ref);
+  uneven.replace(open + 1, uneven.find(']', open) - open - 1, "0.2");
+  write_text(d / "uneven.json", uneven);
+  expect_usage_error((d / "uneven.json").string(), "rep_reference_seconds and rep_seconds differ in length");
   fs::remove_all(d);
 }
 
@@ -431,6 +442,33 @@ TEST(Metrics, ComputedForEveryCellAgainstSequential) {
   ASSERT_EQ(flag_warnings(r).size(), 6u);
   EXPECT_EQ(flag_warnings(r)[5].rfind("the core-to-core round trip went from 610 to 480 ns during the matrix", 0), 0u)
       << flag_warnings(r)[5];
+}
+
+// A rank cell that carries the sequential runs measured beside its repetitions (in its MPI
+// job) is compared with those; one without them, with the sequential cell.
+TEST(Metrics, ARankCellIsComparedWithTheBaselineMeasuredBesideIt) {
+  Results r;
+  r.environment.cpus_available = 2;
+  r.config.reps = 3;
+  r.cells.push_back(raw_cell("sequential", 1, 4, {1.6, 1.6, 1.6}, {1.6, 1.6, 1.6}, "bbb"));
+  Cell paired = raw_cell("mpi", 1, 4, {0.9, 1.0, 1.1}, {1.8, 2.0, 2.2}, "bbb");
+  paired.ranks = 2;
+  paired.rep_reference_seconds = {2.0, 1.8, 1.9};  // median 1.9: 0.19 s a step
+  r.cells.push_back(paired);
+  Cell alone = raw_cell("mpi_allreduce", 1, 4, {0.9, 1.0, 1.1}, {1.8, 2.0, 2.2}, "eee", false);
+  alone.ranks = 2;
+  r.cells.push_back(alone);
+  compute_metrics(r);
+
+  const Cell& mpi = cell(r, "mpi", 1, 4);
+  EXPECT_NEAR(*mpi.speedup, 1.9, 1e-12);
+  EXPECT_NEAR(*mpi.efficiency, 0.95, 1e-12);
+  EXPECT_NEAR(*mpi.karp_flatt, (1 / 1.9 - 0.5) / 0.5, 1e-12);
+  EXPECT_NEAR(*mpi.overhead_per_step_seconds, 0.005, 1e-12);  // (2*0.1 - 0.19) / 2
+  EXPECT_EQ(mpi.matches_sequential, std::optional<bool>(true)) << "the bits are still checked against the cell";
+  const Cell& allreduce = cell(r, "mpi_allreduce", 1, 4);
+  EXPECT_NEAR(*allreduce.speedup, 1.6, 1e-12);
+  EXPECT_NEAR(*allreduce.efficiency, 0.8, 1e-12);
 }
 
 // ---- the matrix ------------------------------------------------------------------

@@ -273,8 +273,14 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
         EXPECT_GT(*c.comm_seconds_per_step, 0) << c.pattern;
       }
       EXPECT_LT(*c.comm_seconds_per_step, c.step_seconds.median) << c.pattern;
+      // S and E against sequential run in the same job, on rank 0 alone, before each repetition.
+      ASSERT_EQ(c.rep_reference_seconds.size(), c.rep_seconds.size()) << c.pattern;
+      EXPECT_GT(c.rep_reference_seconds[0], 0) << c.pattern;
+      ASSERT_TRUE(c.speedup.has_value()) << c.pattern;
+      EXPECT_DOUBLE_EQ(*c.speedup, (c.rep_reference_seconds[0] / double(c.steps)) / c.step_seconds.median) << c.pattern;
     } else {
       EXPECT_FALSE(c.comm_seconds_per_step.has_value()) << c.pattern;
+      EXPECT_TRUE(c.rep_reference_seconds.empty()) << c.pattern;
     }
     if (c.pattern == gd::kSequential) continue;
     ASSERT_TRUE(c.speedup.has_value() && c.efficiency.has_value()) << c.pattern;

@@ -253,8 +253,8 @@ void run(const MatrixOptions& o, const CLI::App& cmd) {
     throw UsageError(fmt::format("--target-accuracy evaluates on a test set, and {} has none", data.train.name));
   if (std::any_of(r.cells.begin(), r.cells.end(), rank_cell))
     fmt::print(stderr,
-               "note: the MPI patterns' cells run after the others, in one mpirun job per rank count: their "
-               "repetitions are not interleaved with the other cells'\n");
+               "note: the MPI patterns' cells run after the others, in one mpirun job per rank count; their S and E "
+               "are against sequential run on rank 0 alone right before each of their repetitions, in the same job\n");
   std::fflush(stdout);
 
   Progress bar("matrix", to_run);

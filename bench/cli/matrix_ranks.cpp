@@ -171,6 +171,10 @@ void run_as_rank(const MatrixOptions& o) {
     r.cells = plan_cells(r.config, registry_refs());
     MatrixHooks hooks;
     hooks.runs_here = [&](const Cell& c) { return rank_cell(c) && c.ranks == session.size(); };
+    // Each repetition's baseline, side by side with it: sequential on rank 0 alone.
+    hooks.reference = [](const Cell&, const std::function<double()>& time_sequential) -> std::optional<double> {
+      return ranks::on_rank0_alone(time_sequential);
+    };
     hooks.combine = [](RepOutcome& x) {
       ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
       x.comm_seconds = ranks::mean_comm_seconds();

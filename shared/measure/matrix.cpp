@@ -236,6 +236,9 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
     if (hooks.warn) hooks.warn(s);
   };
 
+  const PatternRef* sequential = nullptr;  // for hooks.reference
+  for (const PatternRef& p : patterns)
+    if (p.name == kSequential) sequential = &p;
   const long total = missing_repetitions(r, hooks.runs_here);
   long done = 0;
   compute_metrics(r);
@@ -278,6 +281,14 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
           if (hooks.checkpoint) hooks.checkpoint(r);
           continue;
         }
+        std::optional<double> reference;
+        if (hooks.reference)
+          reference = hooks.reference(c, [&] {
+            if (!sequential) throw UsageError("no sequential pattern to measure a baseline with");
+            return run_repetition(*sequential, 1, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
+                                  std::uint64_t(r.config.seed), {}, c.blocks)
+                .seconds;
+          });
         RepOutcome o = run_repetition(*ref, c.threads, spec, train, order, c.batch, c.shards, r.config.warmup, c.steps,
                                       std::uint64_t(r.config.seed), {}, c.blocks);
         if (hooks.combine) hooks.combine(o);
@@ -291,6 +302,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         c.rep_seconds.push_back(o.seconds);
         c.rep_cpu_seconds.push_back(o.cpu_seconds);
         if (o.comm_seconds) c.rep_comm_seconds.push_back(*o.comm_seconds);
+        if (reference) c.rep_reference_seconds.push_back(*reference);
         if (!o.busy_seconds.empty() && o.seconds > 0) {
           double sum = 0, max = 0;
           for (double b : o.busy_seconds) sum += b, max = std::max(max, b);
@@ -340,6 +352,8 @@ void adopt_previous(Results& fresh, const Results& previous, const std::string& 
         if (c.rep_useful_parallelism.size() > c.rep_seconds.size())
           c.rep_useful_parallelism.resize(c.rep_seconds.size());
         if (c.rep_imbalance.size() > c.rep_seconds.size()) c.rep_imbalance.resize(c.rep_seconds.size());
+        if (c.rep_comm_seconds.size() > c.rep_seconds.size()) c.rep_comm_seconds.resize(c.rep_seconds.size());
+        if (c.rep_reference_seconds.size() > c.rep_seconds.size()) c.rep_reference_seconds.resize(c.rep_seconds.size());
       }
   }
   // Cells that were skipped before stay skipped: they failed for a reason.

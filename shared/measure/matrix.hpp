@@ -99,6 +99,12 @@ struct MatrixHooks {
   // the CPU times and threads of every rank and gathers their busy times, so A and U count
   // every process.
   std::function<void(RepOutcome&)> combine;
+  // Set: called before each timed repetition of a cell, with a function that times
+  // sequential on the cell's batch, shards, blocks and steps (set-up and warm-up untimed)
+  // and returns its wall seconds. A result is kept as the repetition's baseline
+  // (Cell::rep_reference_seconds); nullopt: the cell has none. An MPI job runs it on rank 0
+  // alone, so its rank cells are measured side by side with sequential.
+  std::function<std::optional<double>(const Cell&, const std::function<double()>& time_sequential)> reference;
 };
 
 // Runs every missing repetition of the cells in r (those with fewer than config.reps),

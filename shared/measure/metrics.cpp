@@ -69,17 +69,24 @@ void compute_metrics(Results& r) {
   for (Cell& c : r.cells) {
     if (c.rep_seconds.empty()) continue;
     const double t_p = c.step_seconds.median;
-    if (const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks})) {
-      const double t_seq = seq->step_seconds.median;
-      c.speedup = speedup(t_seq, t_p);
+    const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks});
+    // The baseline: sequential measured beside this cell's repetitions where it was (a
+    // rank cell, in its MPI job), else the sequential cell, interleaved with every cell here.
+    std::optional<double> t_seq;
+    if (!c.rep_reference_seconds.empty())
+      t_seq = median_of(c.rep_reference_seconds) / double(c.steps);
+    else if (seq)
+      t_seq = seq->step_seconds.median;
+    if (t_seq) {
+      c.speedup = speedup(*t_seq, t_p);
       c.efficiency = efficiency(*c.speedup, c.workers());
       c.karp_flatt = karp_flatt(*c.speedup, c.workers());
       // In per-step times: (p T_p - T_seq) / (p steps) = (p t_p - t_seq) / p.
-      c.overhead_per_step_seconds = overhead_per_step(t_p, t_seq, c.workers(), 1);
-      if (c.pattern != kSequential && seq->steps == c.steps && !seq->checksum.empty()) {
-        c.matches_sequential = c.checksum == seq->checksum;
-        if (c.deterministic && !*c.matches_sequential) c.flags.push_back(Flag::checksum_differs);
-      }
+      c.overhead_per_step_seconds = overhead_per_step(t_p, *t_seq, c.workers(), 1);
+    }
+    if (seq && c.pattern != kSequential && seq->steps == c.steps && !seq->checksum.empty()) {
+      c.matches_sequential = c.checksum == seq->checksum;
+      if (c.deterministic && !*c.matches_sequential) c.flags.push_back(Flag::checksum_differs);
     }
     double best = 0;
     for (const Cell& s : r.cells)

@@ -18,6 +18,8 @@ inline constexpr double kLowParallelism = 0.80;  // A below this fraction of min
 
 // Fills every derived field and flag of every cell from the raw measurements
 // (rep_seconds, rep_cpu_seconds, checksum) and the environment's CPU count.
+// T_seq in S, E, Karp-Flatt and the overhead is the median of the sequential cell with the
+// same batch, shards and blocks, or, for a cell that has them, of its rep_reference_seconds.
 void compute_metrics(Results& r);
 
 }  // namespace gd

@@ -45,12 +45,14 @@ std::string results_to_json(const Results& r) {
     j["config"].update({{"target_accuracy", c.target_accuracy}, {"eval_every", c.eval_every}, {"epochs", c.epochs}});
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
-    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array(), rw = Json::array();
+    Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array(), rw = Json::array(),
+         rr = Json::array();
     for (double v : x.rep_seconds) rs.push_back(num(v));
     for (double v : x.rep_cpu_seconds) rc.push_back(num(v));
     for (double v : x.rep_useful_parallelism) ru.push_back(num(v));
     for (double v : x.rep_imbalance) ri.push_back(num(v));
     for (double v : x.rep_comm_seconds) rw.push_back(num(v));
+    for (double v : x.rep_reference_seconds) rr.push_back(num(v));
     cells.push_back({{"pattern", x.pattern},
                      {"threads", x.threads},
                      {"batch", x.batch},
@@ -90,6 +92,7 @@ std::string results_to_json(const Results& r) {
       cells.back()["rep_comm_seconds"] = rw;
       cells.back()["comm_seconds_per_step"] = opt(x.comm_seconds_per_step);
     }
+    if (!x.rep_reference_seconds.empty()) cells.back()["rep_reference_seconds"] = rr;  // absent: no rank cell
     if (const auto& t = x.time_to_accuracy) {
       Json runs = Json::array();
       for (const AccuracyRun& a : t->runs)
@@ -262,12 +265,15 @@ Results results_from_json(const std::string& text, const std::string& source) {
     if (x.contains("rep_useful_parallelism")) k.rep_useful_parallelism = in.numbers(x, "rep_useful_parallelism", w);
     if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
     if (x.contains("rep_comm_seconds")) k.rep_comm_seconds = in.numbers(x, "rep_comm_seconds", w);
+    if (x.contains("rep_reference_seconds")) k.rep_reference_seconds = in.numbers(x, "rep_reference_seconds", w);
     if (x.contains("threads_at_work")) k.threads_at_work = int(in.integer(x, "threads_at_work", w));
     if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (x.contains("comm_seconds_per_step")) k.comm_seconds_per_step = in.opt_number(x, "comm_seconds_per_step", w);
     if (!k.rep_comm_seconds.empty() && k.rep_comm_seconds.size() != k.rep_seconds.size())
       in.fail(w, "rep_comm_seconds and rep_seconds differ in length");
+    if (!k.rep_reference_seconds.empty() && k.rep_reference_seconds.size() != k.rep_seconds.size())
+      in.fail(w, "rep_reference_seconds and rep_seconds differ in length");
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())
       in.fail(w, "rep_seconds and rep_cpu_seconds differ in length");
     if (k.threads < 1 || k.batch < 1 || k.shards < 1 || k.blocks < 1 || k.ranks < 1 || k.steps < 1)

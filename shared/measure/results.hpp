@@ -173,8 +173,12 @@ struct Cell {
   std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
   std::vector<double> rep_comm_seconds;  // a rank cell's time on the wire, mean over ranks; empty otherwise
-  int threads_at_work = 0;               // most threads that worked in one repetition; above p: "hidden_threads"
-  std::string checksum;                  // of the final weights; every repetition must agree (else "reps_differ")
+  // A rank cell's baseline: sequential's wall time for the same steps (batch, shards,
+  // blocks), run in the same MPI job on rank 0 alone right before each repetition, so
+  // the two are measured side by side. Empty otherwise: S then uses the sequential cell.
+  std::vector<double> rep_reference_seconds;
+  int threads_at_work = 0;  // most threads that worked in one repetition; above p: "hidden_threads"
+  std::string checksum;     // of the final weights; every repetition must agree (else "reps_differ")
   double final_loss = 0;
   // Derived (shared/measure/metrics.hpp: compute_metrics).
   bool complete = false;

@@ -265,6 +265,32 @@ double mean_comm_seconds() {
   return total / (g_session ? g_session->size() : 1);
 }
 
+double on_rank0_alone(const std::function<double()>& measure) {
+  const int rank = g_session ? g_session->rank() : 0;
+  double result = 0;
+  std::exception_ptr error;
+  if (rank == 0) try {
+      result = measure();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  // A blocking MPI call would poll and keep a core busy: the other ranks test a
+  // non-blocking barrier and sleep in between, so rank 0 has the machine to itself.
+  MPI_Request all_here;
+  check(MPI_Ibarrier(MPI_COMM_WORLD, &all_here), "MPI_Ibarrier");
+  for (int done = 0;;) {
+    check(MPI_Test(&all_here, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  int failed = error != nullptr;
+  check(MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast (failed)");
+  check(MPI_Bcast(&result, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast (result)");
+  if (error) std::rethrow_exception(error);
+  if (failed) throw std::runtime_error("rank 0 failed to measure what it measures alone");
+  return result;
+}
+
 namespace {
 double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -330,6 +356,7 @@ Session::~Session() = default;
 void share_totals(Step&, int, int) { throw std::logic_error("MPI call in a build without MPI"); }
 
 double mean_comm_seconds() { throw std::logic_error("MPI call in a build without MPI"); }
+double on_rank0_alone(const std::function<double()>&) { throw std::logic_error("MPI call in a build without MPI"); }
 double pingpong_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
 double allreduce_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
 

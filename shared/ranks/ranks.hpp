@@ -15,6 +15,7 @@
 // Built without MPI (a build that did not find Open MPI, the sanitizer presets), the
 // patterns and the launcher say so when they are asked for, and everything else works.
 #pragma once
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,11 @@ double comm_seconds();  // added up since the last reset
 void reset_comm_seconds();
 // The mean of comm_seconds over every rank (every rank calls it at the same point).
 double mean_comm_seconds();
+
+// Runs `measure` on rank 0 while the other ranks wait asleep (every rank calls it at the
+// same point) and returns its result on every rank; what it throws is rethrown on rank 0,
+// and the others throw too. The matrix times a rank cell's sequential baseline this way.
+double on_rank0_alone(const std::function<double()>& measure);
 
 // The loopback transport, for the communication model (every rank calls these at the same
 // point; ranks other than 0 and 1 wait). One-way time of a `bytes` message between ranks 0

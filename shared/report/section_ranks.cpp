@@ -40,6 +40,10 @@ void RunReport::processes(Doc& doc) {
     return std::tie(a->batch, a->shards, a->pattern, a->ranks, a->threads) <
            std::tie(b->batch, b->shards, b->pattern, b->ranks, b->threads);
   });
+  // Whether every rank cell has its own sequential baseline (measure/results.hpp).
+  const bool paired = std::all_of(cells.begin(), cells.end(), [](const Cell* c) {
+    return c->rep_reference_seconds.size() == c->rep_seconds.size();
+  });
   const std::size_t param_floats = Layout(parse_layers(r.config.layers)).size;
   const double bytes = double(param_floats) * sizeof(float);
   const std::optional<Transport>& tr = r.transport;
@@ -54,8 +58,7 @@ void RunReport::processes(Doc& doc) {
       "E. Each rank computes its block of the shards; one step's gradient ({} floats, {} KiB) crosses between "
       "the processes once each way. Comm/step is the time a rank spent in the exchange (mean over the ranks; "
       "waiting for a slower rank counts). The model's column is a ring allreduce of the gradient, "
-      "2(p−1)α + 2(p−1)/p · n/β, with α and β measured on this machine's loopback transport{}. Each rank count "
-      "ran in an mpirun job of its own, after the other cells: its repetitions are not interleaved with theirs.",
+      "2(p−1)α + 2(p−1)/p · n/β, with α and β measured on this machine's loopback transport{}. {}",
       grouped(double(param_floats)), sig(bytes / 1024, 3),
       tr ? fmt::format(": α {} µs, the one-way time of a small message between two ranks; β {} GB/s, the "
                        "bandwidth that fits the formula to the allreduce measured over sizes at {} ranks (one "
@@ -63,7 +66,12 @@ void RunReport::processes(Doc& doc) {
                        "receives and sums at once)",
                        sig(tr->alpha_seconds * 1e6, 2), sig(tr->allreduce_beta_bytes_per_second / 1e9, 3), tr->ranks,
                        sig(tr->beta_bytes_per_second / 1e9, 3))
-         : " (not measured in this run: no job of two or more ranks)"));
+         : " (not measured in this run: no job of two or more ranks)",
+      paired ? "Each rank count ran in an mpirun job of its own, after the other cells; in it, rank 0 alone ran "
+               "sequential (the same batch, shards, blocks and steps) right before each repetition, with the other "
+               "ranks asleep, and S and E are against those runs: the two were measured side by side."
+             : "Each rank count ran in an mpirun job of its own, after the other cells: its repetitions are not "
+               "interleaved with theirs."));
 
   Table t{{"batch", "pattern", "ranks × threads", "p", "time/step ms [95% CI]", "S", "E", "comm/step µs", "model µs",
            "weights", "flags"},
