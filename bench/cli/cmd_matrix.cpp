@@ -340,7 +340,8 @@ void add_matrix(CLI::App& app) {
                   "block; model_parallel and hybrid split them among their threads)")
       ->capture_default_str();
   cmd->add_option("--ranks", o->ranks,
-                  "MPI rank counts for the MPI patterns, e.g. 1,2,3 (each runs in an mpirun job of its own; "
+                  "MPI rank counts for the MPI patterns, e.g. 1,2,3 (each runs in an mpirun job of its own, "
+                  "which also times their baseline: sequential on rank 0 alone before each repetition; "
                   "p = ranks x threads)");
   cmd->add_option("--layers", o->layers, "Layer sizes, input first, e.g. 784-256-128-10 (default fits the data)")
       ->check(kNotEmpty);
