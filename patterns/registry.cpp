@@ -57,10 +57,11 @@ constexpr PrimitiveUse kOmp[] = {{kOmpRegion, 1}, {kOmpBarrier, 2}};
 constexpr PrimitiveUse kOmpReduction[] = {{kOmpRegion, 1}};
 constexpr PrimitiveUse kTbb[] = {{kTbbForkJoin, 2}};
 constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
-// phases() + 2 rounds, at any shard count: 9 for a model with 3 layers (7 phases).
-constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 9}};
-// 3 rounds of all p, and phases() rounds of each group's: 10 for 3 layers.
-constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 10}};
+// phases() + 2 rounds, at any shard count, and a model of L layers has 2L + 1 phases:
+// 3 + 2L rounds (9 for 3 layers).
+constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 3, 2}};
+// 3 rounds of all p, and phases() rounds of each group's: 4 + 2L (10 for 3 layers).
+constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 4, 2}};
 
 // Each row: name, file, mechanism, what a step pays, library, its version's key,
 // deterministic, factory, what a step pays priced, and what the threads split when it is

@@ -705,13 +705,16 @@ TEST(Registry, ListsEveryPatternOnceWithItsFile) {
   for (const auto& p : rank_patterns())
     EXPECT_EQ(p.deterministic, !not_deterministic.count(std::string(p.name))) << p.name;
   // The barrier rounds that the registry prices model_parallel and hybrid with are the
-  // step's phases for 784-256-128-10: phases + 2, and phases + 3 (the rounds of all p).
-  Model m({{784, 256, 128, 10}});
-  const Step step(m, data().train, 64, 1, {}, 2);
-  for (auto [name, extra] : {std::pair{"model_parallel", 2}, std::pair{"hybrid", 3}}) {
-    const auto pays = find_pattern(name).pays;
-    ASSERT_EQ(pays.size(), 1u) << name;
-    EXPECT_EQ(pays[0].per_step, step.phases() + extra) << name;
+  // step's phases for a model of any depth: phases + 2, and phases + 3 (the rounds of all p).
+  for (std::vector<int> layers : {std::vector<int>{784, 10}, {784, 256, 128, 10}, {784, 64, 64, 64, 64, 10}}) {
+    Model m({layers});
+    const Step step(m, data().train, 64, 1, {}, 2);
+    const int depth = int(layers.size()) - 1;
+    for (auto [name, extra] : {std::pair{"model_parallel", 2}, std::pair{"hybrid", 3}}) {
+      const auto pays = find_pattern(name).pays;
+      ASSERT_EQ(pays.size(), 1u) << name;
+      EXPECT_EQ(pays[0].times(depth), step.phases() + extra) << name << ", " << depth << " layers";
+    }
   }
 }
 

@@ -219,7 +219,9 @@ struct Primitive {
 // for each pattern; the report sets a pattern's overhead beside that cost.
 struct PrimitiveUse {
   std::string_view primitive;
-  double per_step = 1;  // may be a fraction where a row does more than the pattern needs
+  double per_step = 1;   // may be a fraction where a row does more than the pattern needs
+  double per_layer = 0;  // and this many more a step for each layer of the model (a round per phase)
+  double times(int layers) const { return per_step + per_layer * layers; }
 };
 
 // What a pattern's threads split: the data (shards, the batch's samples), the model

@@ -11,6 +11,7 @@
 
 #include "measure/statistics.hpp"
 #include "report/text.hpp"
+#include "train/model.hpp"
 
 namespace gd::report {
 namespace {
@@ -64,8 +65,9 @@ struct Priced {
 
 // The cells with a positive overhead, cheapest first, each with its primitives priced
 // when `pays` knows the pattern.
+// `layers`: the model's, for what a pattern pays once a layer.
 std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vector<const Primitive*>& prims,
-                          const ReportOptions& opt) {
+                          const ReportOptions& opt, int layers) {
   std::vector<Priced> out;
   for (const Cell* x : cells) {
     Priced y{x, *x->overhead_per_step_seconds * 1e6, "", std::nullopt};
@@ -73,12 +75,13 @@ std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vect
     if (!uses.empty()) y.cost_us = 0.0;
     for (const PrimitiveUse& u : uses) {
       auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
-      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", u.per_step, u.primitive,
+      const double times = u.times(layers);
+      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", times, u.primitive,
                             it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
       if (it == prims.end())
         y.cost_us.reset();
       else if (y.cost_us)
-        *y.cost_us += u.per_step * (*it)->microseconds;
+        *y.cost_us += times * (*it)->microseconds;
     }
     out.push_back(std::move(y));
   }
@@ -188,7 +191,7 @@ void RunReport::overhead(Doc& doc) {
   std::sort(prims.begin(), prims.end(), [](auto* a, auto* b) { return a->microseconds < b->microseconds; });
   for (const Primitive* p : prims) c.bars.push_back({axis_label(p->name), p->microseconds, 1, false});
 
-  const std::vector<Priced> all = price(cells, prims, opt_);
+  const std::vector<Priced> all = price(cells, prims, opt_, int(parse_layers(v_.r.config.layers).size()) - 1);
   std::vector<const Priced*> priced;
   for (const Priced& y : all)
     if (y.cost_us) priced.push_back(&y);
