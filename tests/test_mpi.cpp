@@ -308,6 +308,7 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
   EXPECT_NE(md.find("2 ranks × 1 thread"), std::string::npos);
   EXPECT_NE(md.find("10 Gbit/s Ethernet"), std::string::npos) << "the prediction for a real network";
   EXPECT_NE(md.find("Measured against the model"), std::string::npos);
+  EXPECT_NE(md.find("rank 0 alone ran sequential"), std::string::npos) << "the report says what S and E are against";
   EXPECT_TRUE(fs::exists(d / "rep" / "ranks-speedup.svg"));
   EXPECT_TRUE(fs::exists(d / "rep" / "ranks-efficiency.svg"));
   EXPECT_FALSE(fs::exists(d / "m.json.ranks2.json")) << "a job's part file is merged and removed";

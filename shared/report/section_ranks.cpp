@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
+#include "measure/statistics.hpp"
 #include "measure/transport.hpp"
 #include "report/run_report.hpp"
 #include "report/text.hpp"
@@ -95,7 +97,18 @@ void RunReport::processes(Doc& doc) {
   int shards = 0;
   for (const Cell* c : cells)
     if (c->batch == batch && (shards == 0 || c->shards == v_.primary.at(batch))) shards = c->shards;
-  const Cell* seq = v_.sequential(batch, shards);
+  // The sequential step the model splits over the ranks: where the rank cells have their own
+  // baselines, those of the job that measured α and β (the median of their medians), so the
+  // model's three inputs come from one job; else the sequential cell.
+  std::optional<double> t_seq;
+  std::vector<double> beside;
+  for (const Cell* c : cells)
+    if (c->batch == batch && c->shards == shards && !c->rep_reference_seconds.empty() && tr && c->ranks == tr->ranks)
+      beside.push_back(median_of(c->rep_reference_seconds) / double(c->steps));
+  if (paired && !beside.empty())
+    t_seq = median_of(beside);
+  else if (const Cell* seq = v_.sequential(batch, shards))
+    t_seq = seq->step_seconds.median;
   int pmax = 1;
   for (const Cell* c : cells)
     if (c->batch == batch && c->shards == shards) pmax = std::max(pmax, c->workers());
@@ -123,11 +136,10 @@ void RunReport::processes(Doc& doc) {
                              by_ranks ? report::Series::Style::LinesPoints : report::Series::Style::Points,
                              by_ranks ? 7 : 6, std::move(pts)});
       }
-    if (seq && tr) {
+    if (t_seq && tr) {
       std::vector<std::pair<double, double>> pts{{1, 1}};
       for (int p = 2; p <= pmax; ++p) {
-        const Prediction x =
-            predict_step(seq->step_seconds.median, p, bytes, tr->alpha_seconds, tr->allreduce_beta_bytes_per_second);
+        const Prediction x = predict_step(*t_seq, p, bytes, tr->alpha_seconds, tr->allreduce_beta_bytes_per_second);
         pts.push_back({double(p), efficiency ? x.efficiency : x.speedup});
       }
       ch.series.push_back({"model (loopback α, β)", "#888888", report::Series::Style::DashedLine, 0, pts});
@@ -171,7 +183,7 @@ void RunReport::processes(Doc& doc) {
                     tr->ranks));
     doc.table(std::move(a));
   }
-  if (!seq) return;
+  if (!t_seq) return;
   // Planning on paper: more ranks, and real networks.
   Table p{{"ranks"}, {}};
   struct Net {
@@ -185,7 +197,7 @@ void RunReport::processes(Doc& doc) {
   for (int ranks : kPredictedRanks) {
     Row row{{std::to_string(ranks)}, ""};
     for (const Net& n : nets) {
-      const Prediction x = predict_step(seq->step_seconds.median, ranks, bytes, n.alpha, n.beta);
+      const Prediction x = predict_step(*t_seq, ranks, bytes, n.alpha, n.beta);
       row.cells.push_back(fmt::format("{}, {}", ms(x.step_seconds), fixed2(x.efficiency)));
     }
     std::string measured = "–";
@@ -201,7 +213,7 @@ void RunReport::processes(Doc& doc) {
       "are nominal (line rate and a usual MPI latency for the kind), not measured here. Where the prediction's "
       "E falls, the gradient's exchange outweighs each rank's share of the step: a larger batch per rank, or "
       "fewer parameters, moves the point.",
-      workload_name(batch, shards), ms(seq->step_seconds.median)));
+      workload_name(batch, shards), ms(*t_seq)));
   doc.table(std::move(p));
 }
 
