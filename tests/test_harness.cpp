@@ -450,6 +450,7 @@ TEST(Metrics, ARankCellIsComparedWithTheBaselineMeasuredBesideIt) {
   Results r;
   r.environment.cpus_available = 2;
   r.config.reps = 3;
+  r.cells.push_back(raw_cell("sequential", 1, 1, {1.5, 1.5, 1.5}, {1.5, 1.5, 1.5}, "aaa"));  // the fastest
   r.cells.push_back(raw_cell("sequential", 1, 4, {1.6, 1.6, 1.6}, {1.6, 1.6, 1.6}, "bbb"));
   Cell paired = raw_cell("mpi", 1, 4, {0.9, 1.0, 1.1}, {1.8, 2.0, 2.2}, "bbb");
   paired.ranks = 2;
@@ -466,9 +467,11 @@ TEST(Metrics, ARankCellIsComparedWithTheBaselineMeasuredBesideIt) {
   EXPECT_NEAR(*mpi.karp_flatt, (1 / 1.9 - 0.5) / 0.5, 1e-12);
   EXPECT_NEAR(*mpi.overhead_per_step_seconds, 0.005, 1e-12);  // (2*0.1 - 0.19) / 2
   EXPECT_EQ(mpi.matches_sequential, std::optional<bool>(true)) << "the bits are still checked against the cell";
+  EXPECT_NEAR(*mpi.speedup_best, 1.9 * 0.15 / 0.16, 1e-12) << "S times the price of 4 shards, as the cells measured it";
   const Cell& allreduce = cell(r, "mpi_allreduce", 1, 4);
   EXPECT_NEAR(*allreduce.speedup, 1.6, 1e-12);
   EXPECT_NEAR(*allreduce.efficiency, 0.8, 1e-12);
+  EXPECT_NEAR(*allreduce.speedup_best, 1.5, 1e-12);
 }
 
 // ---- the matrix ------------------------------------------------------------------

@@ -145,6 +145,9 @@ bool run_rank_jobs(Results& r, const std::string& out, const MatrixHooks& hooks)
                  fmt::format("the MPI job of {} ranks failed (mpirun exited with status {})", ranks, status),
                  c.blocks,
                  c.ranks};
+      if (got)  // the job ran, and skipped the cell itself: its reason
+        for (const Skipped& s : got->skipped)
+          if (s.key() == c.key()) sk.reason = s.reason;
       if (hooks.warn)
         hooks.warn(fmt::format("skipped {} {}x{} batch={} shards={}: {}", c.pattern, c.ranks, c.threads, c.batch,
                                c.shards, sk.reason));
@@ -176,8 +179,12 @@ void run_as_rank(const MatrixOptions& o) {
       return ranks::on_rank0_alone(time_sequential);
     };
     hooks.combine = [](RepOutcome& x) {
-      ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
-      x.comm_seconds = ranks::mean_comm_seconds();
+      try {  // a rank that skipped these collectives would leave the others waiting in them
+        ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
+        x.comm_seconds = ranks::mean_comm_seconds();
+      } catch (const std::exception& e) {
+        ranks::abort_job(e.what(), 1);
+      }
     };
     // Every rank makes the same cells in the same order; a step that fails in one rank
     // must end them all, not be skipped by this rank alone.

@@ -276,16 +276,21 @@ double on_rank0_alone(const std::function<double()>& measure) {
     }
   // A blocking MPI call would poll and keep a core busy: the other ranks test a
   // non-blocking barrier and sleep in between, so rank 0 has the machine to itself.
-  MPI_Request all_here;
-  check(MPI_Ibarrier(MPI_COMM_WORLD, &all_here), "MPI_Ibarrier");
-  for (int done = 0;;) {
-    check(MPI_Test(&all_here, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    if (done) break;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  // A failed MPI call here would leave the ranks in different collectives: it ends the job.
   int failed = error != nullptr;
-  check(MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast (failed)");
-  check(MPI_Bcast(&result, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast (result)");
+  try {
+    MPI_Request all_here;
+    check(MPI_Ibarrier(MPI_COMM_WORLD, &all_here), "MPI_Ibarrier");
+    for (int done = 0;;) {
+      check(MPI_Test(&all_here, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    check(MPI_Bcast(&failed, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast (failed)");
+    check(MPI_Bcast(&result, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Bcast (result)");
+  } catch (const std::exception& e) {
+    abort_job(e.what(), 1);
+  }
   if (error) std::rethrow_exception(error);
   if (failed) throw std::runtime_error("rank 0 failed to measure what it measures alone");
   return result;
