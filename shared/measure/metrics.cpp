@@ -93,11 +93,10 @@ void compute_metrics(Results& r) {
       if (s.pattern == kSequential && s.threads == 1 && s.batch == c.batch && !s.rep_seconds.empty() &&
           (best == 0 || s.step_seconds.median < best))
         best = s.step_seconds.median;
+    // A cell with its own baseline scales the fastest time to it by the sequential cells'
+    // ratio (the price of sharding), so S_best / S is that price for every cell.
+    if (best > 0 && !c.rep_reference_seconds.empty() && seq) best *= *t_seq / seq->step_seconds.median;
     if (best > 0) c.speedup_best = speedup(best, t_p);
-    // A cell with its own baseline: the fastest configuration's time scaled to it by the
-    // sequential cells' ratio (the price of sharding), so S_best / S stays that price.
-    if (best > 0 && seq && c.speedup && !c.rep_reference_seconds.empty())
-      c.speedup_best = *c.speedup * best / seq->step_seconds.median;
     if (const Cell* one = find_cell(r, {c.pattern, 1, c.batch, c.shards, c.blocks, c.ranks}))
       c.speedup_relative = speedup(one->step_seconds.median, t_p);
   }
