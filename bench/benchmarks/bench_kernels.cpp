@@ -1,7 +1,8 @@
 // How close the step's kernels come to the machine: one thread, 784-256-128-10.
 //
 //   build/release/bench/bench_kernels                       # everything, then the summary table
-//   build/release/bench/bench_kernels --benchmark_repetitions=5 --benchmark_filter='peak|/batch:256'
+//   build/release/bench/bench_kernels --benchmark_filter='peak|/batch:256'
+//   build/release/bench/bench_kernels --benchmark_repetitions=1   # one run each, in order
 //
 // Three things in one run:
 //   peak      the core's FMA throughput: 12 independent chains of vector fused multiply-adds
@@ -13,6 +14,13 @@
 // The summary after the runs gives GFLOP/s and the fraction of peak for each, and the time per
 // step spent outside the GEMMs: the step's time minus its GEMMs' time at the same shard width.
 //
+// That difference subtracts two measurements taken at different moments, so by default every
+// benchmark runs 5 repetitions in a random interleaved order and the summary uses medians: a
+// slow minute then falls on all of them alike instead of on one. The summary also prints the
+// difference's noise: the median absolute deviations of the two, added (one slow repetition
+// moves neither a median nor this spread). An outside time within its noise is reported as
+// noise, not as a figure. Pass --benchmark_repetitions to choose yourself.
+//
 // A step is 8 GEMMs (n = batch columns):
 //   forward   Z1 = W1 X      (256x784)(784xn)     Z2 = W2 A1  (128x256)(256xn)   Z3 = W3 A2  (10x128)(128xn)
 //   backward  dW3 = dZ3 A2^T   dW2 = dZ2 A1^T   dW1 = dZ1 X^T   (out x n)(n x in)
@@ -21,10 +29,13 @@
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "measure/trainee.hpp"
@@ -201,15 +212,31 @@ void openblas_gemms(benchmark::State& state) {
 }
 #endif
 
+// The median absolute deviation of the repetitions: a spread that one outlier cannot inflate,
+// as it inflates a standard deviation. Google Benchmark prints it as "_mad".
+double mad(const std::vector<double>& v) {
+  auto median = [](std::vector<double> x) {
+    std::sort(x.begin(), x.end());
+    const std::size_t h = x.size() / 2;
+    return x.size() % 2 ? x[h] : (x[h - 1] + x[h]) / 2;
+  };
+  const double m = median(v);
+  std::vector<double> d;
+  for (double x : v) d.push_back(std::abs(x - m));
+  return median(d);
+}
+
 void register_all() {
   for (gd::Kernels k : gd::available_kernels()) {
     const std::string name(gd::kernels_name(k));
     auto* g = benchmark::RegisterBenchmark(("gemms/" + name).c_str(), gemms, k);
     g->ArgName("batch")->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    g->ComputeStatistics("mad", mad);
     for (int n : kBatches) g->Arg(n);
     // The step at the same widths as the GEMMs above: 1 shard, and the default (0 = batch/64).
     auto* s = benchmark::RegisterBenchmark(("step/" + name).c_str(), step, k);
     s->ArgNames({"batch", "shards"})->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+    s->ComputeStatistics("mad", mad);
     for (int n : kBatches) {
       s->Args({n, 1});
       if (gd::default_shards(n) > 1) s->Args({n, 0});
@@ -227,27 +254,32 @@ void register_all() {
 #endif
 }
 
-// Keeps each benchmark's real time per iteration (the median when repeated) while printing
-// as usual, for the summary.
+// Keeps each benchmark's real time per iteration (the median when repeated) and its
+// coefficient of variation (0 for a single run) while printing as usual, for the summary.
 class Keeper : public benchmark::ConsoleReporter {
  public:
-  std::map<std::string, double> seconds;  // "step/onednn/batch:256/shards:1" -> seconds per iteration
+  struct Time {
+    double seconds = 0, mad = 0;
+  };
+  std::map<std::string, Time> times;  // "step/onednn/batch:256/shards:1" -> its time
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (!r.aggregate_name.empty() && r.aggregate_name != "median") continue;
       const std::string key = r.run_name.function_name + "/" + r.run_name.args;
-      if (r.aggregate_name == "median" || !seconds.count(key)) seconds[key] = r.GetAdjustedRealTime() * 1e-6;
+      if (r.aggregate_name == "mad")
+        times[key].mad = r.GetAdjustedRealTime() * 1e-6;
+      else if (r.aggregate_name == "median" || (r.aggregate_name.empty() && !times.count(key)))
+        times[key].seconds = r.GetAdjustedRealTime() * 1e-6;
     }
     ConsoleReporter::ReportRuns(runs);
   }
-  double find(const std::string& key) const {
-    auto it = seconds.find(key);
-    return it == seconds.end() ? 0 : it->second;
+  Time find(const std::string& key) const {
+    auto it = times.find(key);
+    return it == times.end() ? Time{} : it->second;
   }
 };
 
 void print_summary(const Keeper& k) {
-  const double peak_s = k.find("peak_fma/");
+  const double peak_s = k.find("peak_fma/").seconds;
 #ifndef GDLAB_NO_VECTOR_FMA
   const double peak = peak_s > 0 ? 2.0 * kLanes * 12 * 1000 / peak_s * 1e-9 : 0;  // GFLOP/s
 #else
@@ -258,27 +290,33 @@ void print_summary(const Keeper& k) {
   std::printf("\nSummary (one thread; GFLOP/s counts the step's 8 GEMMs, %.2f MFLOP a sample)\n",
               flops_per_step(1) * 1e-6);
   if (peak > 0) std::printf("  measured FMA peak: %.1f GFLOP/s\n", peak);
-  std::printf("  %-8s %5s %6s | %9s %5s | %9s %5s %7s | %11s %6s\n", "kernels", "batch", "shards", "GEMMs", "peak",
-              "step", "peak", "k/s", "outside us", "share");
+  std::printf("  %-8s %5s %6s | %9s %5s | %9s %5s %7s | %11s %7s %6s\n", "kernels", "batch", "shards", "GEMMs", "peak",
+              "step", "peak", "k/s", "outside us", "noise", "share");
   for (gd::Kernels kernels : gd::available_kernels()) {
     const std::string name(gd::kernels_name(kernels));
     for (int n : kBatches)
       for (int s : {1, gd::default_shards(n)}) {
         const std::string at = "/batch:" + std::to_string(n) + "/shards:" + (s == 1 ? "1" : "0");
-        const double t_step = k.find("step/" + name + at);
+        const Keeper::Time step = k.find("step/" + name + at);
         // The GEMMs at this shard width: s sets of n / s columns each, as the step runs them.
-        const double t_gemms = s * k.find("gemms/" + name + "/batch:" + std::to_string(n / s));
+        const Keeper::Time gemm = k.find("gemms/" + name + "/batch:" + std::to_string(n / s));
+        const double t_step = step.seconds, t_gemms = s * gemm.seconds;
         if (t_step <= 0 || t_gemms <= 0) continue;
-        const double g = rate(n, t_gemms), st = rate(n, t_step);
-        std::printf("  %-8s %5d %6d | %9.1f %4.0f%% | %9.1f %4.0f%% %7.1f | %11.1f %5.0f%%\n", name.c_str(), n, s, g,
-                    100 * share(g), st, 100 * share(st), n / t_step * 1e-3, (t_step - t_gemms) * 1e6,
-                    100 * (t_step - t_gemms) / t_step);
+        const double g = rate(n, t_gemms), st = rate(n, t_step), outside = t_step - t_gemms;
+        const double noise = step.mad + s * gemm.mad;  // the two spreads, added
+        std::printf("  %-8s %5d %6d | %9.1f %4.0f%% | %9.1f %4.0f%% %7.1f | %11.1f %7.1f ", name.c_str(), n, s, g,
+                    100 * share(g), st, 100 * share(st), n / t_step * 1e-3, outside * 1e6, noise * 1e6);
+        if (std::abs(outside) <= noise || outside < 0)
+          std::printf("%6s\n", "noise");
+        else
+          std::printf("%5.0f%%\n", 100 * outside / t_step);
         if (gd::default_shards(n) == 1) break;  // the default is 1 shard: one row
       }
   }
   std::printf(
       "  (GEMMs at shards > 1: that many GEMM sets of batch/shards columns, as the step runs them;\n"
-      "   outside = step time - GEMM time: activations, softmax, gather, combine, update.)\n");
+      "   outside = step time - GEMM time: activations, softmax, gather, combine, update;\n"
+      "   noise = the median absolute deviations of both, added: an outside time within it is not a figure.)\n");
 }
 
 }  // namespace
@@ -286,6 +324,18 @@ void print_summary(const Keeper& k) {
 int main(int argc, char** argv) {
   gd::keep_freed_memory();  // the same allocator settings as the gdlab tool (shared/train/memory.hpp)
   register_all();
+  // Interleaved repetitions unless the command line chooses (see the top of this file).
+  std::vector<char*> args(argv, argv + argc);
+  const bool chosen = std::any_of(args.begin(), args.end(), [](const char* a) {
+    return std::string_view(a).rfind("--benchmark_repetitions", 0) == 0;
+  });
+  std::string reps = "--benchmark_repetitions=5", interleave = "--benchmark_enable_random_interleaving=true",
+              aggregates = "--benchmark_display_aggregates_only=true";
+  if (!chosen) args.insert(args.begin() + 1, {reps.data(), interleave.data(), aggregates.data()});
+  int count = int(args.size());
+  args.push_back(nullptr);
+  argv = args.data();
+  argc = count;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   Keeper keeper;
