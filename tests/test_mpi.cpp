@@ -248,6 +248,38 @@ TEST(Mpi, BadInputExitsTwoWithOneLine) {
   expect_none_left(17);
 }
 
+// The matrix times a rank cell's baseline on rank 0 while the others wait (ranks::on_rank0_alone):
+// every rank gets rank 0's result, the waiting ranks sleep rather than poll (a polling rank
+// would take a core from the baseline it waits for), and a failure on rank 0 reaches them all.
+TEST(Mpi, OnlyRankZeroWorksWhileItMeasuresAlone) {
+  std::string cmd = kLimit;
+  for (const std::string& a : gd::ranks::mpirun_command(gd::ranks::find_mpirun(), 3, 1,
+                                                        int(std::thread::hardware_concurrency()), {GDLAB_RANKS_ALONE}))
+    cmd += "'" + a + "' ";
+  FILE* f = ::popen((cmd + "2>&1").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
+  ASSERT_EQ(::pclose(f), 0) << out;
+  for (int rank = 0; rank < 3; ++rank) {
+    std::smatch m;
+    const std::regex line("rank " + std::to_string(rank) + " result ([0-9.]+) cpu ([0-9.]+) wall ([0-9.]+)");
+    ASSERT_TRUE(std::regex_search(out, m, line)) << out;
+    EXPECT_EQ(m[1].str(), "42.5") << out;
+    const double cpu = std::stod(m[2].str()), wall = std::stod(m[3].str());
+    if (rank == 0) {
+      EXPECT_GE(cpu, 0.25) << "rank 0 measures by spinning its core\n" << out;
+    } else {
+      EXPECT_GE(wall, 0.25) << "rank " << rank << " waits for rank 0\n" << out;
+      EXPECT_LT(cpu, 0.3 * wall) << "rank " << rank << " should sleep while it waits, not poll\n" << out;
+    }
+  }
+  EXPECT_NE(out.find("rank 0 threw the baseline's step failed"), std::string::npos) << out;
+  for (const char* other : {"rank 1 threw rank 0 failed", "rank 2 threw rank 0 failed"})
+    EXPECT_NE(out.find(other), std::string::npos) << out;
+}
+
 // Ranks as an axis of the matrix: each rank count is one mpirun job, its cells record
 // `ranks`, p = ranks x threads in E, and the deterministic mpi matches sequential.
 TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
