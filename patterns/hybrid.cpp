@@ -2,7 +2,8 @@
 // (hybrid.hpp has the plan). Each group takes a block of the shards, data parallelism
 // between the groups; each thread of a group takes a range of neuron blocks in every
 // layer, model parallelism inside the group, whose threads meet at the group's own
-// std::barrier after every phase. A barrier of all p threads ends the map; then every
+// std::barrier after every phase; a group of one thread runs whole shards and folds them,
+// as a data-parallel worker does. A barrier of all p threads ends the map; then every
 // p-th slice is combined and updated (with one group, each thread sums and updates its
 // own rows, as in model_parallel).
 //
@@ -10,8 +11,8 @@
 // pattern on one axis has at most 4 shares. Deterministic (the step's fixed phases and
 // tree). Diff against model_parallel.cpp (one group of p) and boost_thread.cpp (p groups
 // of one).
-// Per step it pays: 3 rounds of a std::barrier of p threads, and phases rounds of each
-// group's (10 for 784-256-128-10).
+// Per step it pays: 3 rounds of a std::barrier of p threads and, where a group has more
+// than one thread (p > shards), phases rounds of the group's (10 in all for 784-256-128-10).
 #include "hybrid.hpp"
 
 #include <algorithm>
@@ -81,16 +82,24 @@ class Hybrid final : public Pattern {
     PolledBarrier<>& group = *groups_[std::size_t(me.group)];
     const auto [shard, shards] = me.shards;
     const auto [block, blocks] = me.blocks;
-    for (int q = 0; q < step.phases(); ++q) {
-      for (int s = shard; s < shard + shards; ++s)
-        for (int j = block; j < block + blocks; ++j) {
-          try {
-            step.run_block(s, q, j);
-          } catch (...) {  // the group goes on, so that every thread meets every round
-            errors_.capture(s * step.blocks() + j, std::current_exception());  // the lowest (shard, block) wins
+    if (me.group_size == 1) {  // a group of one runs whole shards and folds them, as in boost_thread
+      try {
+        step.run_shards(shard, shard + shards);
+      } catch (...) {
+        errors_.capture(shard * step.blocks(), std::current_exception());
+      }
+    } else {
+      for (int q = 0; q < step.phases(); ++q) {
+        for (int s = shard; s < shard + shards; ++s)
+          for (int j = block; j < block + blocks; ++j) {
+            try {
+              step.run_block(s, q, j);
+            } catch (...) {  // the group goes on, so that every thread meets every round
+              errors_.capture(s * step.blocks() + j, std::current_exception());  // the lowest (shard, block) wins
+            }
           }
-        }
-      group.arrive_and_wait();  // phase q of the group's shards is done
+        group.arrive_and_wait();  // phase q of the group's shards is done
+      }
     }
     all_.arrive_and_wait();  // every group's shards are done
     if (!errors_.failed()) {

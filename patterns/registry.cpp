@@ -60,8 +60,9 @@ constexpr PrimitiveUse kBoostBarrierUse[] = {{kBoostBarrier, 3}};
 // phases() + 2 rounds, at any shard count, and a model of L layers has 2L + 1 phases:
 // 3 + 2L rounds (9 for 3 layers).
 constexpr PrimitiveUse kModelBarrier[] = {{kStdBarrier, 3, 2}};
-// 3 rounds of all p, and phases() rounds of each group's: 4 + 2L (10 for 3 layers).
-constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 4, 2}};
+// 3 rounds of all p, and, where a group has more than one thread (more threads than
+// shards), phases() rounds of the group's: 4 + 2L in all (10 for 3 layers).
+constexpr PrimitiveUse kHybridBarrier[] = {{kStdBarrier, 3}, {kStdBarrier, 1, 2, true}};
 
 // Each row: name, file, mechanism, what a step pays, library, its version's key,
 // deterministic, factory, what a step pays priced, and what the threads split when it is
@@ -141,7 +142,8 @@ const PatternInfo kPatterns[] = {
      "shards x blocks: the caller + p-1 persistent `std::thread`s in min(shards, p) groups; a group takes a block of "
      "shards, its threads each a range of neuron blocks, and meets at its own `std::barrier` after every phase; a "
      "barrier of all p, then every p-th slice (one group: each thread its own rows)",
-     "3 rounds of a std::barrier of p threads, and phases rounds of each group's (10 for 784-256-128-10)",
+     "3 rounds of a std::barrier of p threads and, where a group has more than one thread (p > shards), phases rounds "
+     "of the group's (10 in all for 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier, Axis::both},
     {"hogwild", "patterns/hogwild.cpp",
      "asynchronous SGD: the project's pool of p-1 threads + the caller; thread t runs its block of shards on its own "

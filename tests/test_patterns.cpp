@@ -22,6 +22,7 @@
 
 #include "hybrid.hpp"
 #include "measure/harness.hpp"
+#include "measure/primitive_names.hpp"
 #include "registry.hpp"
 #include "train/cpus.hpp"
 #include "train/data.hpp"
@@ -705,15 +706,25 @@ TEST(Registry, ListsEveryPatternOnceWithItsFile) {
   for (const auto& p : rank_patterns())
     EXPECT_EQ(p.deterministic, !not_deterministic.count(std::string(p.name))) << p.name;
   // The barrier rounds that the registry prices model_parallel and hybrid with are the
-  // step's phases for a model of any depth: phases + 2, and phases + 3 (the rounds of all p).
+  // step's phases for a model of any depth: phases + 2, and phases + 3 (the rounds of all p),
+  // where threads outnumber shards. With no more threads than shards, hybrid's groups have
+  // one thread each, which run whole shards: 3 rounds.
   for (std::vector<int> layers : {std::vector<int>{784, 10}, {784, 256, 128, 10}, {784, 64, 64, 64, 64, 10}}) {
     Model m({layers});
     const Step step(m, data().train, 64, 1, {}, 2);
     const int depth = int(layers.size()) - 1;
-    for (auto [name, extra] : {std::pair{"model_parallel", 2}, std::pair{"hybrid", 3}}) {
-      const auto pays = find_pattern(name).pays;
-      ASSERT_EQ(pays.size(), 1u) << name;
-      EXPECT_EQ(pays[0].times(depth), step.phases() + extra) << name << ", " << depth << " layers";
+    auto rounds = [&](std::string_view name, int threads, int shards) {
+      double n = 0;
+      for (const PrimitiveUse& u : find_pattern(name).pays) {
+        EXPECT_EQ(u.primitive, primitive::kStdBarrier) << name;
+        if (u.applies(threads, shards)) n += u.times(depth);
+      }
+      return n;
+    };
+    for (auto [threads, shards] : {std::pair{2, 1}, std::pair{4, 4}, std::pair{8, 4}}) {
+      EXPECT_EQ(rounds("model_parallel", threads, shards), step.phases() + 2) << depth << " layers";
+      EXPECT_EQ(rounds("hybrid", threads, shards), threads > shards ? step.phases() + 3 : 3)
+          << depth << " layers, " << threads << " threads, " << shards << " shards";
     }
   }
 }

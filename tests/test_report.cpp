@@ -337,7 +337,7 @@ static std::string fixture_with_ceiling(const fs::path& dir, const char* name, d
 // thread_pool 15.4 and openmp 7.34 µs a step) and ranks the two orders against each other.
 TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
   using Pays = std::map<std::string, std::vector<gd::PrimitiveUse>>;
-  auto overhead_section = [](const Pays& pays) {
+  auto overhead_section = [](const Pays& pays, const std::string& results = results_path("results-2core.json")) {
     Scratch s;
     gd::ReportOptions opt;
     opt.pays = [&pays](const std::string& pattern) -> std::span<const gd::PrimitiveUse> {
@@ -345,7 +345,7 @@ TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
       if (it == pays.end()) return {};
       return it->second;
     };
-    gd::write_report({results_path("results-2core.json")}, (s.dir / "r").string(), opt);
+    gd::write_report({results}, (s.dir / "r").string(), opt);
     const std::string md = read(s.dir / "r" / "report.md");
     const auto at = md.find("### Overhead per step");
     return md.substr(at, md.find("### Throughput") - at);
@@ -430,6 +430,27 @@ TEST(Report, OverheadIsPricedWithWhatEachPatternPays) {
       << partly;
   EXPECT_NE(partly.find("Only 2 patterns could be priced with the primitives measured"), std::string::npos) << partly;
   EXPECT_EQ(partly.find("Spearman"), std::string::npos) << partly;
+
+  // A row paid only where the threads outnumber the shards (hybrid's group rounds): priced
+  // at p = 2 with 1 shard, left out of the same cells at 2 shards. Rows of one primitive
+  // are added up into one.
+  const Pays past_shards{{"openmp", {{"omp parallel (empty)", 1}, {"omp barrier", 1}, {"omp barrier", 1, 0, true}}}};
+  const std::string one_shard = overhead_section(past_shards);
+  EXPECT_NE(
+      one_shard.find("| openmp | 7.34 | 1 × omp parallel (empty) (0.590 µs) + 2 × omp barrier (0.320 µs) | 1.23 |"),
+      std::string::npos)
+      << one_shard;
+  Scratch two;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  for (gd::Cell& c : r.cells)
+    if (c.batch == 16) c.shards = 2;
+  gd::write_results((two.dir / "two-shards.json").string(), r);
+  const std::string two_shards = overhead_section(past_shards, (two.dir / "two-shards.json").string());
+  EXPECT_NE(two_shards.find("batch 16, 2 shards"), std::string::npos) << two_shards;
+  EXPECT_NE(
+      two_shards.find("| openmp | 7.34 | 1 × omp parallel (empty) (0.590 µs) + 1 × omp barrier (0.320 µs) | 0.910 |"),
+      std::string::npos)
+      << two_shards;
 
   // Without the registry's table the patterns stand unexplained, and say so.
   const std::string unknown = overhead_section({});

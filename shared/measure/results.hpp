@@ -221,7 +221,11 @@ struct PrimitiveUse {
   std::string_view primitive;
   double per_step = 1;   // may be a fraction where a row does more than the pattern needs
   double per_layer = 0;  // and this many more a step for each layer of the model (a round per phase)
+  // Paid only where the threads outnumber the shards, so that some shard's blocks are split
+  // between threads (hybrid: a group of one thread runs whole shards, without its rounds).
+  bool past_shards = false;
   double times(int layers) const { return per_step + per_layer * layers; }
+  bool applies(int threads, int shards) const { return !past_shards || threads > shards; }
 };
 
 // What a pattern's threads split: the data (shards, the batch's samples), the model

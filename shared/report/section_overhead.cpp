@@ -73,10 +73,18 @@ std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vect
     Priced y{x, *x->overhead_per_step_seconds * 1e6, "", std::nullopt};
     const auto uses = opt.pays ? opt.pays(x->pattern) : std::span<const PrimitiveUse>{};
     if (!uses.empty()) y.cost_us = 0.0;
+    std::vector<std::pair<std::string_view, double>> counted;  // rows of one primitive added up, in order
     for (const PrimitiveUse& u : uses) {
-      auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == u.primitive; });
-      const double times = u.times(layers);
-      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", times, u.primitive,
+      if (!u.applies(x->threads * x->ranks, x->shards)) continue;
+      auto same = std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == u.primitive; });
+      if (same == counted.end())
+        counted.emplace_back(u.primitive, u.times(layers));
+      else
+        same->second += u.times(layers);
+    }
+    for (const auto& [primitive, times] : counted) {
+      auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == primitive; });
+      y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", times, primitive,
                             it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
       if (it == prims.end())
         y.cost_us.reset();
