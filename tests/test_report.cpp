@@ -125,6 +125,30 @@ TEST(Report, AmdahlFitRecoversAnExactLaw) {
   EXPECT_GT(found, 0) << read(s.dir / "r" / "fits.csv");
 }
 
+// A pattern whose cells were measured against a baseline of their own (an MPI job's, timed
+// beside them) has its Amdahl curve and its limit drawn against that baseline too, as its
+// points are, not against the sequential cell's.
+TEST(Report, TheAmdahlLimitUsesTheBaselineThePointsUsed) {
+  Scratch s;
+  gd::Results r = gd::read_results(results_path("results-2core.json"));
+  r.environment.cpus_available = 4;
+  const double a = 150e-6, b = 2400e-6, t_ref = 4e-3;  // t_ref / a = 26.7
+  for (gd::Cell& c : r.cells)
+    if (c.pattern == "openmp") {
+      for (double& t : c.rep_seconds) t = (a + b / c.threads) * double(c.steps);
+      c.rep_reference_seconds.assign(c.rep_seconds.size(), t_ref * double(c.steps));
+    }
+  gd::compute_metrics(r);
+  const std::string in = (s.dir / "own-baseline.json").string();
+  gd::write_results(in, r);
+  gd::write_report({in}, (s.dir / "r").string());
+  const std::string md = read(s.dir / "r" / "report.md");
+  EXPECT_NE(md.find("gives a = 150 µs serial and b = 2400 µs parallelisable per step: a serial fraction of 0.06, so no "
+                    "thread count can take it beyond S = 26.7."),
+            std::string::npos)
+      << md;
+}
+
 // Cells of a second neuron-block count do not leak into the charts and fits, which show
 // the fewest blocks measured: copies of openmp's cells at 2 blocks, 10 times slower,
 // leave its Amdahl fit where the 1-block cells put it.

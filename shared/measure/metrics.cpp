@@ -27,6 +27,14 @@ const Cell* find_cell(const Results& r, const CellKey& key) {
 
 }  // namespace
 
+// The baseline: sequential measured beside this cell's repetitions where it was (a rank
+// cell, in its MPI job), else the sequential cell, interleaved with every cell here.
+std::optional<double> baseline_step_seconds(const Results& r, const Cell& c) {
+  if (!c.rep_reference_seconds.empty() && c.steps > 0) return median_of(c.rep_reference_seconds) / double(c.steps);
+  if (const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks})) return seq->step_seconds.median;
+  return std::nullopt;
+}
+
 void compute_metrics(Results& r) {
   const int cpus = r.environment.cpus_available > 0 ? r.environment.cpus_available : available_cpus();
   // Pass 1: each cell on its own.
@@ -70,13 +78,7 @@ void compute_metrics(Results& r) {
     if (c.rep_seconds.empty()) continue;
     const double t_p = c.step_seconds.median;
     const Cell* seq = find_cell(r, {kSequential, 1, c.batch, c.shards, c.blocks});
-    // The baseline: sequential measured beside this cell's repetitions where it was (a
-    // rank cell, in its MPI job), else the sequential cell, interleaved with every cell here.
-    std::optional<double> t_seq;
-    if (!c.rep_reference_seconds.empty())
-      t_seq = median_of(c.rep_reference_seconds) / double(c.steps);
-    else if (seq)
-      t_seq = seq->step_seconds.median;
+    const std::optional<double> t_seq = baseline_step_seconds(r, c);
     if (t_seq) {
       c.speedup = speedup(*t_seq, t_p);
       c.efficiency = efficiency(*c.speedup, c.workers());

@@ -22,4 +22,8 @@ inline constexpr double kLowParallelism = 0.80;  // A below this fraction of min
 // same batch, shards and blocks, or, for a cell that has them, of its rep_reference_seconds.
 void compute_metrics(Results& r);
 
+// That T_seq, per step, for cell c of r: nullopt where c has no baseline of its own and r no
+// such sequential cell.
+std::optional<double> baseline_step_seconds(const Results& r, const Cell& c);
+
 }  // namespace gd

@@ -6,6 +6,8 @@
 #include <iterator>
 #include <set>
 
+#include "measure/metrics.hpp"
+#include "measure/statistics.hpp"
 #include "report/text.hpp"
 
 namespace gd::report {
@@ -27,6 +29,14 @@ std::string cell_name(const Cell& c) {
 }
 std::string workload_name(int batch, int shards) {
   return fmt::format("batch {}, {} shard{}", batch, shards, shards == 1 ? "" : "s");
+}
+
+std::optional<double> series_baseline(const RunView& v, const std::string& pattern, int batch, int shards) {
+  std::vector<double> t;
+  for (const Cell* c : v.series(pattern, batch, shards))
+    if (auto b = baseline_step_seconds(v.r, *c)) t.push_back(*b);
+  if (t.empty()) return std::nullopt;
+  return median_of(t);
 }
 
 std::optional<Fit> amdahl_fit(const RunView& v, const std::string& pattern, int batch, int shards) {

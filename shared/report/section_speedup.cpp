@@ -31,13 +31,15 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
       if (pts.empty()) continue;
       c.series.push_back(
           {pattern, colours_.colour(pattern), report::Series::Style::LinesPoints, colours_.point(pattern), pts});
-      if (auto f = amdahl_fit(v_, pattern, batch, shards); f && seq) {
+      // The curve is S against the baseline the pattern's points were measured against.
+      const std::optional<double> t_seq = series_baseline(v_, pattern, batch, shards);
+      if (auto f = amdahl_fit(v_, pattern, batch, shards); f && seq && t_seq) {
         fits.push_back(*f);
         std::vector<std::pair<double, double>> curve;
         for (int i = 0; i <= 32; ++i) {
           const double p = c.log2_x ? std::pow(double(pmax), i / 32.0) : 1.0 + (pmax - 1.0) * i / 32.0;
           const double t = f->a + f->b / p;
-          if (t > 0) curve.push_back({p, seq->step_seconds.median / t});
+          if (t > 0) curve.push_back({p, *t_seq / t});
         }
         if (pattern != kSequential && !curve.empty())
           c.series.push_back({"", colours_.colour(pattern), report::Series::Style::DashedLine, 0, curve});
@@ -94,7 +96,7 @@ void RunReport::speedup_charts(Doc& doc, std::vector<Fit>& fits) {
                 "The Amdahl fit of {} (dashed, its colour) gives a = {} µs serial and b = {} µs parallelisable per "
                 "step: a serial fraction of {}, so no thread count can take it beyond S = {}.",
                 best->pattern, sig(f->a * 1e6), sig(f->b * 1e6), fixed2(f->a / (f->a + f->b)),
-                sig(seq->step_seconds.median / f->a)));
+                sig(series_baseline(v_, best->pattern, batch, shards).value_or(seq->step_seconds.median) / f->a)));
           else
             text.push_back(
                 fmt::format("The Amdahl fit of {} finds no serial part (a = {} µs ≤ 0): within these "
