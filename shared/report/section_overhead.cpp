@@ -82,7 +82,9 @@ std::vector<Priced> price(const std::vector<const Cell*>& cells, const std::vect
       else
         same->second += u.times(layers);
     }
-    for (const auto& [primitive, times] : counted) {
+    for (const auto& row : counted) {
+      const std::string_view primitive = row.first;  // a plain name: clang 14 cannot capture a structured binding
+      const double times = row.second;
       auto it = std::find_if(prims.begin(), prims.end(), [&](const Primitive* p) { return p->name == primitive; });
       y.uses += fmt::format("{}{} × {} ({})", y.uses.empty() ? "" : " + ", times, primitive,
                             it == prims.end() ? "not measured" : sig((*it)->microseconds) + " µs");
