@@ -4,12 +4,20 @@
 //   rank R result X cpu C wall W   rank 0 measured for 0.3 s by spinning; X is its result,
 //                                  C and W this rank's CPU and wall seconds inside the call
 //   rank R threw MESSAGE           the second time, rank 0's measurement throws
+// Then it checks ranks::mean_wait_seconds: rank r comes to one exchange (an MPI_Barrier
+// timed by a CommClock) 0.1 r seconds late on a round of 3, so the ranks wait 0.2, 0.1 and
+// 0 s in it (rank 0 comes first):
+//   rank R waited W wire C         W the ranks' mean wait, C their mean time on the wire
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
+
+#include <mpi.h>
+
+#include <thread>
 
 #include "ranks/ranks.hpp"
 
@@ -46,6 +54,17 @@ int main() {
     } catch (const std::exception& e) {
       std::printf("rank %d threw %s\n", r, e.what());
     }
+    std::fflush(stdout);
+    gd::ranks::reset_comm_seconds();
+    gd::ranks::log_exchanges();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * (r == 1 ? 2 : r == 2 ? 1 : 0)));
+    {
+      gd::ranks::CommClock wire;
+      gd::ranks::check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+    }
+    const double comm = gd::ranks::mean_comm_seconds();
+    const std::optional<double> wait = gd::ranks::mean_wait_seconds();
+    std::printf("rank %d waited %.4f wire %.4f\n", r, wait.value_or(-1), comm);
     std::fflush(stdout);
     return 0;
   } catch (const std::exception& e) {

@@ -179,7 +179,9 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   r.cells[0].ranks = 2;
   r.cells[0].rep_comm_seconds = {0.01, 0.0125, 0.00625};
   r.cells[0].rep_reference_seconds = {0.2, 0.25, 0.125};
+  r.cells[0].rep_wait_seconds = {0.004, 0.005, 0.001};
   r.cells[0].comm_seconds_per_step = 0.01 / 32;
+  r.cells[0].wait_seconds_per_step = 0.004 / 32;
   r.transport = fit_transport({{8, 1e-6}, {65536, 11e-6}, {524288, 81e-6}});
   r.transport->ranks = 2;
   r.transport->allreduce = {{1024, 3e-6}, {940584, 150e-6}};
@@ -190,6 +192,10 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   EXPECT_EQ(back.cells[0].rep_comm_seconds, r.cells[0].rep_comm_seconds);
   EXPECT_EQ(back.cells[0].rep_reference_seconds, r.cells[0].rep_reference_seconds);
   EXPECT_TRUE(back.cells[1].rep_reference_seconds.empty());
+  EXPECT_EQ(back.cells[0].rep_wait_seconds, r.cells[0].rep_wait_seconds);
+  EXPECT_EQ(back.cells[0].wait_seconds_per_step, r.cells[0].wait_seconds_per_step);
+  EXPECT_TRUE(back.cells[1].rep_wait_seconds.empty());
+  EXPECT_FALSE(back.cells[1].wait_seconds_per_step.has_value());
   EXPECT_EQ(back.cells[0].comm_seconds_per_step, r.cells[0].comm_seconds_per_step);
   EXPECT_TRUE(back.cells[1].rep_comm_seconds.empty());
   EXPECT_FALSE(back.cells[1].comm_seconds_per_step.has_value());
@@ -217,6 +223,14 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   uneven.replace(open + 1, uneven.find(']', open) - open - 1, "0.2");
   write_text(d / "uneven.json", uneven);
   expect_usage_error((d / "uneven.json").string(), "rep_reference_seconds and rep_seconds differ in length");
+  // A wait per time on the wire: the same.
+  std::string waits = read_text(path);
+  const auto wait = waits.find("\"rep_wait_seconds\"");
+  ASSERT_NE(wait, std::string::npos);
+  const auto wopen = waits.find('[', wait);
+  waits.replace(wopen + 1, waits.find(']', wopen) - wopen - 1, "0.004");
+  write_text(d / "waits.json", waits);
+  expect_usage_error((d / "waits.json").string(), "rep_wait_seconds and rep_comm_seconds differ in length");
   fs::remove_all(d);
 }
 
@@ -455,6 +469,8 @@ TEST(Metrics, ARankCellIsComparedWithTheBaselineMeasuredBesideIt) {
   Cell paired = raw_cell("mpi", 1, 4, {0.9, 1.0, 1.1}, {1.8, 2.0, 2.2}, "bbb");
   paired.ranks = 2;
   paired.rep_reference_seconds = {2.0, 1.8, 1.9};  // median 1.9: 0.19 s a step
+  paired.rep_comm_seconds = {0.3, 0.2, 0.4};       // 10 steps: 30 ms a step
+  paired.rep_wait_seconds = {0.1, 0.05, 0.2};      // 10 ms a step of it waiting
   r.cells.push_back(paired);
   Cell alone = raw_cell("mpi_allreduce", 1, 4, {0.9, 1.0, 1.1}, {1.8, 2.0, 2.2}, "eee", false);
   alone.ranks = 2;
@@ -468,6 +484,8 @@ TEST(Metrics, ARankCellIsComparedWithTheBaselineMeasuredBesideIt) {
   EXPECT_NEAR(*mpi.overhead_per_step_seconds, 0.005, 1e-12);  // (2*0.1 - 0.19) / 2
   EXPECT_EQ(mpi.matches_sequential, std::optional<bool>(true)) << "the bits are still checked against the cell";
   EXPECT_NEAR(*mpi.speedup_best, 1.9 * 0.15 / 0.16, 1e-12) << "S times the price of 4 shards, as the cells measured it";
+  EXPECT_NEAR(*mpi.comm_seconds_per_step, 0.03, 1e-12);
+  EXPECT_NEAR(*mpi.wait_seconds_per_step, 0.01, 1e-12);
   const Cell& allreduce = cell(r, "mpi_allreduce", 1, 4);
   EXPECT_NEAR(*allreduce.speedup, 1.6, 1e-12);
   EXPECT_NEAR(*allreduce.efficiency, 0.8, 1e-12);

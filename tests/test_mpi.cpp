@@ -251,17 +251,25 @@ TEST(Mpi, BadInputExitsTwoWithOneLine) {
 // The matrix times a rank cell's baseline on rank 0 while the others wait (ranks::on_rank0_alone):
 // every rank gets rank 0's result, the waiting ranks sleep rather than poll (a polling rank
 // would take a core from the baseline it waits for), and a failure on rank 0 reaches them all.
-TEST(Mpi, OnlyRankZeroWorksWhileItMeasuresAlone) {
+namespace {
+// tests/ranks_alone.cpp as 3 ranks of a real mpirun: its output, and its exit status.
+std::pair<std::string, int> run_ranks_alone() {
   std::string cmd = kLimit;
   for (const std::string& a : gd::ranks::mpirun_command(gd::ranks::find_mpirun(), 3, 1,
                                                         int(std::thread::hardware_concurrency()), {GDLAB_RANKS_ALONE}))
     cmd += "'" + a + "' ";
   FILE* f = ::popen((cmd + "2>&1").c_str(), "r");
-  ASSERT_NE(f, nullptr);
+  if (!f) return {"popen failed", -1};
   std::string out;
   char buf[4096];
   for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
-  ASSERT_EQ(::pclose(f), 0) << out;
+  return {out, ::pclose(f)};
+}
+}  // namespace
+
+TEST(Mpi, OnlyRankZeroWorksWhileItMeasuresAlone) {
+  const auto [out, status] = run_ranks_alone();
+  ASSERT_EQ(status, 0) << out;
   for (int rank = 0; rank < 3; ++rank) {
     std::smatch m;
     const std::regex line("rank " + std::to_string(rank) + " result ([0-9.]+) cpu ([0-9.]+) wall ([0-9.]+)");
@@ -278,6 +286,25 @@ TEST(Mpi, OnlyRankZeroWorksWhileItMeasuresAlone) {
   EXPECT_NE(out.find("rank 0 threw the baseline's step failed"), std::string::npos) << out;
   for (const char* other : {"rank 1 threw rank 0 failed", "rank 2 threw rank 0 failed"})
     EXPECT_NE(out.find(other), std::string::npos) << out;
+}
+
+// The wait for a slower rank, told apart from the exchange itself (ranks::mean_wait_seconds):
+// ranks that come to a barrier 0, 0.1 and 0.2 s late wait 0.2, 0.1 and 0 s in it, 0.1 s on
+// average, and that is almost all of their time on the wire.
+TEST(Mpi, TheWaitForASlowerRankIsToldApart) {
+  const auto [out, status] = run_ranks_alone();
+  ASSERT_EQ(status, 0) << out;
+  for (int rank = 0; rank < 3; ++rank) {
+    std::smatch m;
+    ASSERT_TRUE(
+        std::regex_search(out, m, std::regex("rank " + std::to_string(rank) + " waited ([-0-9.]+) wire ([0-9.]+)")))
+        << out;
+    const double wait = std::stod(m[1].str()), wire = std::stod(m[2].str());
+    EXPECT_GE(wait, 0.09) << out;
+    EXPECT_LE(wait, 0.13) << out;
+    EXPECT_LE(wait, wire) << out;
+    EXPECT_LT(wire - wait, 0.01) << "a barrier of 3 ranks on one machine takes far less\n" << out;
+  }
 }
 
 // Ranks as an axis of the matrix: each rank count is one mpirun job, its cells record
@@ -306,6 +333,15 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
         EXPECT_GT(*c.comm_seconds_per_step, 0) << c.pattern;
       }
       EXPECT_LT(*c.comm_seconds_per_step, c.step_seconds.median) << c.pattern;
+      // Of it, the wait for a slower rank: one per repetition, never more than the time on the wire.
+      ASSERT_EQ(c.rep_wait_seconds.size(), c.rep_comm_seconds.size()) << c.pattern;
+      for (std::size_t i = 0; i < c.rep_wait_seconds.size(); ++i) {
+        EXPECT_GE(c.rep_wait_seconds[i], 0) << c.pattern;
+        EXPECT_LE(c.rep_wait_seconds[i], c.rep_comm_seconds[i]) << c.pattern;
+      }
+      if (c.ranks == 1) {
+        EXPECT_EQ(c.wait_seconds_per_step, std::optional<double>(0)) << "one rank waits for no other";
+      }
       // S and E against sequential run in the same job, on rank 0 alone, before each repetition.
       ASSERT_EQ(c.rep_reference_seconds.size(), c.rep_seconds.size()) << c.pattern;
       EXPECT_GT(c.rep_reference_seconds[0], 0) << c.pattern;
@@ -342,6 +378,7 @@ TEST(Mpi, MatrixMeasuresRanksAsAnAxis) {
   EXPECT_NE(md.find("2 ranks × 1 thread"), std::string::npos);
   EXPECT_NE(md.find("10 Gbit/s Ethernet"), std::string::npos) << "the prediction for a real network";
   EXPECT_NE(md.find("Measured against the model"), std::string::npos);
+  EXPECT_NE(md.find("µs of it waiting for the slower rank; the rest ("), std::string::npos) << md;
   EXPECT_NE(md.find("rank 0 alone ran sequential"), std::string::npos) << "the report says what S and E are against";
   EXPECT_TRUE(fs::exists(d / "rep" / "ranks-speedup.svg"));
   EXPECT_TRUE(fs::exists(d / "rep" / "ranks-efficiency.svg"));

@@ -182,6 +182,7 @@ void run_as_rank(const MatrixOptions& o) {
       try {  // a rank that skipped these collectives would leave the others waiting in them
         ranks::combine_outcome(x.seconds, x.cpu_seconds, x.threads_at_work, x.busy_seconds);
         x.comm_seconds = ranks::mean_comm_seconds();
+        x.wait_seconds = ranks::mean_wait_seconds();
       } catch (const std::exception& e) {
         ranks::abort_job(e.what(), 1);
       }
@@ -198,7 +199,10 @@ void run_as_rank(const MatrixOptions& o) {
             std::unique_ptr<Pattern> inner;
             long warmup = 0, steps = 0;
             void step(Step& s) override {
-              if (steps++ == warmup) ranks::reset_comm_seconds();
+              if (steps++ == warmup) {
+                ranks::reset_comm_seconds();
+                ranks::log_exchanges();
+              }
               try {
                 inner->step(s);
               } catch (const std::exception& e) {

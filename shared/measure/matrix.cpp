@@ -106,6 +106,7 @@ struct Run {
             checksum_hex(trainee.model.checksum()),
             trainee.step.busy.seconds(),
             0,
+            std::nullopt,
             std::nullopt};
   }
 };
@@ -302,6 +303,7 @@ bool run_matrix(Results& r, const std::vector<PatternRef>& patterns, const Datas
         c.rep_seconds.push_back(o.seconds);
         c.rep_cpu_seconds.push_back(o.cpu_seconds);
         if (o.comm_seconds) c.rep_comm_seconds.push_back(*o.comm_seconds);
+        if (o.wait_seconds) c.rep_wait_seconds.push_back(*o.wait_seconds);
         if (reference) c.rep_reference_seconds.push_back(*reference);
         if (!o.busy_seconds.empty() && o.seconds > 0) {
           double sum = 0, max = 0;
@@ -353,6 +355,7 @@ void adopt_previous(Results& fresh, const Results& previous, const std::string& 
           c.rep_useful_parallelism.resize(c.rep_seconds.size());
         if (c.rep_imbalance.size() > c.rep_seconds.size()) c.rep_imbalance.resize(c.rep_seconds.size());
         if (c.rep_comm_seconds.size() > c.rep_seconds.size()) c.rep_comm_seconds.resize(c.rep_seconds.size());
+        if (c.rep_wait_seconds.size() > c.rep_seconds.size()) c.rep_wait_seconds.resize(c.rep_seconds.size());
         if (c.rep_reference_seconds.size() > c.rep_seconds.size()) c.rep_reference_seconds.resize(c.rep_seconds.size());
       }
   }

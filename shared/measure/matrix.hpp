@@ -64,6 +64,7 @@ struct RepOutcome {
   std::vector<double> busy_seconds;    // per thread that worked: Step::busy (shared/train/step.hpp)
   int threads_at_work = 0;             // threads that used more than kAtWork of the wall time (thread_census.hpp)
   std::optional<double> comm_seconds;  // a rank cell: the time on the wire, mean over ranks (ranks.hpp)
+  std::optional<double> wait_seconds;  // the part of it spent waiting for a slower rank (ranks.hpp)
 };
 
 // One repetition of one cell (the method above). `order` is the sample order: step k

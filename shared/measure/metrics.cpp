@@ -59,8 +59,9 @@ void compute_metrics(Results& r) {
     c.step_seconds = summarize(per_step);
     c.cpu_seconds_median = median_of(c.rep_cpu_seconds);
     c.parallelism = median_of(ratio);
-    c.useful_parallelism = c.imbalance = c.comm_seconds_per_step = std::nullopt;
+    c.useful_parallelism = c.imbalance = c.comm_seconds_per_step = c.wait_seconds_per_step = std::nullopt;
     if (!c.rep_comm_seconds.empty()) c.comm_seconds_per_step = median_of(c.rep_comm_seconds) / double(c.steps);
+    if (!c.rep_wait_seconds.empty()) c.wait_seconds_per_step = median_of(c.rep_wait_seconds) / double(c.steps);
     if (!c.rep_useful_parallelism.empty()) c.useful_parallelism = median_of(c.rep_useful_parallelism);
     if (!c.rep_imbalance.empty()) c.imbalance = median_of(c.rep_imbalance);
     c.samples_per_second = c.step_seconds.median > 0 ? c.batch / c.step_seconds.median : 0;

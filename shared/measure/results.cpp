@@ -46,13 +46,14 @@ std::string results_to_json(const Results& r) {
   Json cells = Json::array();
   for (const Cell& x : r.cells) {
     Json rs = Json::array(), rc = Json::array(), ru = Json::array(), ri = Json::array(), rw = Json::array(),
-         rr = Json::array();
+         rr = Json::array(), rt = Json::array();
     for (double v : x.rep_seconds) rs.push_back(num(v));
     for (double v : x.rep_cpu_seconds) rc.push_back(num(v));
     for (double v : x.rep_useful_parallelism) ru.push_back(num(v));
     for (double v : x.rep_imbalance) ri.push_back(num(v));
     for (double v : x.rep_comm_seconds) rw.push_back(num(v));
     for (double v : x.rep_reference_seconds) rr.push_back(num(v));
+    for (double v : x.rep_wait_seconds) rt.push_back(num(v));
     cells.push_back({{"pattern", x.pattern},
                      {"threads", x.threads},
                      {"batch", x.batch},
@@ -91,6 +92,10 @@ std::string results_to_json(const Results& r) {
     if (!x.rep_comm_seconds.empty()) {                                               // absent: no rank cell
       cells.back()["rep_comm_seconds"] = rw;
       cells.back()["comm_seconds_per_step"] = opt(x.comm_seconds_per_step);
+    }
+    if (!x.rep_wait_seconds.empty()) {  // absent: no rank cell, or no common clock
+      cells.back()["rep_wait_seconds"] = rt;
+      cells.back()["wait_seconds_per_step"] = opt(x.wait_seconds_per_step);
     }
     if (!x.rep_reference_seconds.empty()) cells.back()["rep_reference_seconds"] = rr;  // absent: no rank cell
     if (const auto& t = x.time_to_accuracy) {
@@ -266,12 +271,16 @@ Results results_from_json(const std::string& text, const std::string& source) {
     if (x.contains("rep_imbalance")) k.rep_imbalance = in.numbers(x, "rep_imbalance", w);
     if (x.contains("rep_comm_seconds")) k.rep_comm_seconds = in.numbers(x, "rep_comm_seconds", w);
     if (x.contains("rep_reference_seconds")) k.rep_reference_seconds = in.numbers(x, "rep_reference_seconds", w);
+    if (x.contains("rep_wait_seconds")) k.rep_wait_seconds = in.numbers(x, "rep_wait_seconds", w);
     if (x.contains("threads_at_work")) k.threads_at_work = int(in.integer(x, "threads_at_work", w));
     if (x.contains("useful_parallelism")) k.useful_parallelism = in.opt_number(x, "useful_parallelism", w);
     if (x.contains("imbalance")) k.imbalance = in.opt_number(x, "imbalance", w);
     if (x.contains("comm_seconds_per_step")) k.comm_seconds_per_step = in.opt_number(x, "comm_seconds_per_step", w);
+    if (x.contains("wait_seconds_per_step")) k.wait_seconds_per_step = in.opt_number(x, "wait_seconds_per_step", w);
     if (!k.rep_comm_seconds.empty() && k.rep_comm_seconds.size() != k.rep_seconds.size())
       in.fail(w, "rep_comm_seconds and rep_seconds differ in length");
+    if (!k.rep_wait_seconds.empty() && k.rep_wait_seconds.size() != k.rep_comm_seconds.size())
+      in.fail(w, "rep_wait_seconds and rep_comm_seconds differ in length");
     if (!k.rep_reference_seconds.empty() && k.rep_reference_seconds.size() != k.rep_seconds.size())
       in.fail(w, "rep_reference_seconds and rep_seconds differ in length");
     if (k.rep_seconds.size() != k.rep_cpu_seconds.size())

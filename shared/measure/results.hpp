@@ -173,6 +173,9 @@ struct Cell {
   std::vector<double> rep_useful_parallelism;  // per repetition; empty in files written without busy times
   std::vector<double> rep_imbalance;
   std::vector<double> rep_comm_seconds;  // a rank cell's time on the wire, mean over ranks; empty otherwise
+  // Of that time, the part the ranks spent waiting for a slower rank, mean over ranks
+  // (ranks::mean_wait_seconds); empty where it could not be told (ranks on several machines).
+  std::vector<double> rep_wait_seconds;
   // A rank cell's baseline: sequential's wall time for the same steps (batch, shards,
   // blocks), run in the same MPI job on rank 0 alone right before each repetition, so
   // the two are measured side by side. Empty otherwise: S then uses the sequential cell.
@@ -187,6 +190,7 @@ struct Cell {
   double parallelism = 0;
   std::optional<double> useful_parallelism, imbalance;  // medians of the rep_ arrays
   std::optional<double> comm_seconds_per_step;          // median of rep_comm_seconds / steps
+  std::optional<double> wait_seconds_per_step;          // median of rep_wait_seconds / steps
   std::optional<double> speedup, speedup_best, speedup_relative, efficiency, karp_flatt, overhead_per_step_seconds;
   double samples_per_second = 0;
   std::optional<bool> matches_sequential;

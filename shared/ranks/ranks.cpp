@@ -15,9 +15,12 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "train/error.hpp"
 #include "train/first_error.hpp"
@@ -172,9 +175,14 @@ int run_job(const std::vector<std::string>& argv, bool (*interrupted)()) {
 
 namespace {
 std::atomic<double> g_comm{0};
+// The steady clock is CLOCK_MONOTONIC on Linux: one clock for every process of a machine,
+// so ranks on one machine can compare their times.
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+std::mutex g_log_lock;
+bool g_logging = false;
+std::vector<std::pair<double, double>> g_log;  // (start, length) of each scope while logging
 }  // namespace
 
 CommClock::CommClock() : start_(now_seconds()) {}
@@ -183,9 +191,16 @@ CommClock::~CommClock() {
   double old = g_comm.load(std::memory_order_relaxed);
   while (!g_comm.compare_exchange_weak(old, old + d, std::memory_order_relaxed)) {
   }
+  std::lock_guard lock(g_log_lock);
+  if (g_logging) g_log.emplace_back(start_, d);
 }
 double comm_seconds() { return g_comm.load(std::memory_order_relaxed); }
 void reset_comm_seconds() { g_comm.store(0, std::memory_order_relaxed); }
+void log_exchanges() {
+  std::lock_guard lock(g_log_lock);
+  g_logging = true;
+  g_log.clear();
+}
 
 #if GDLAB_HAVE_MPI
 
@@ -263,6 +278,34 @@ double mean_comm_seconds() {
   double total = comm_seconds();
   check(MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce (comm time)");
   return total / (g_session ? g_session->size() : 1);
+}
+
+std::optional<double> mean_wait_seconds() {
+  std::vector<std::pair<double, double>> log;
+  {
+    std::lock_guard lock(g_log_lock);
+    g_logging = false;
+    log.swap(g_log);
+  }
+  const int ranks = g_session ? g_session->size() : 1;
+  MPI_Comm machine;  // the ranks that share this one's memory, so its clock
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &machine), "MPI_Comm_split_type");
+  int here = 0;
+  const int rc = MPI_Comm_size(machine, &here);
+  MPI_Comm_free(&machine);
+  check(rc, "MPI_Comm_size");
+  long counts[2] = {-long(log.size()), long(log.size())};  // -min and max, in one MPI_MAX
+  check(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce (scopes)");
+  if (here != ranks || -counts[0] != counts[1]) return std::nullopt;  // every rank decides the same
+  if (log.empty()) return 0.0;
+  std::vector<double> starts, last(log.size());
+  for (const auto& [start, length] : log) starts.push_back(start);
+  check(MPI_Allreduce(starts.data(), last.data(), int(starts.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
+        "MPI_Allreduce (starts)");
+  double wait = 0;
+  for (std::size_t i = 0; i < log.size(); ++i) wait += std::clamp(last[i] - log[i].first, 0.0, log[i].second);
+  check(MPI_Allreduce(MPI_IN_PLACE, &wait, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce (waits)");
+  return wait / ranks;
 }
 
 double on_rank0_alone(const std::function<double()>& measure) {
@@ -362,6 +405,7 @@ void share_totals(Step&, int, int) { throw std::logic_error("MPI call in a build
 
 double mean_comm_seconds() { throw std::logic_error("MPI call in a build without MPI"); }
 double on_rank0_alone(const std::function<double()>&) { throw std::logic_error("MPI call in a build without MPI"); }
+std::optional<double> mean_wait_seconds() { throw std::logic_error("MPI call in a build without MPI"); }
 double pingpong_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
 double allreduce_seconds(std::size_t, int) { throw std::logic_error("MPI call in a build without MPI"); }
 

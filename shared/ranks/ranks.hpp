@@ -16,6 +16,7 @@
 // patterns and the launcher say so when they are asked for, and everything else works.
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -97,6 +98,16 @@ double comm_seconds();  // added up since the last reset
 void reset_comm_seconds();
 // The mean of comm_seconds over every rank (every rank calls it at the same point).
 double mean_comm_seconds();
+// Which part of that time was a wait for a slower rank. Every rank runs the same exchanges
+// in the same order, and none can end before the last rank has come to it; what a rank
+// spends in exchange i before the last rank's start of i is waiting, the rest is the
+// exchange itself (what a model of the network predicts). log_exchanges() keeps the start
+// and length of every CommClock scope from then on; mean_wait_seconds() (every rank calls
+// it at the same point) returns the mean over the ranks of their waits in those scopes and
+// stops keeping them. nullopt where the ranks do not share one clock (not all on one
+// machine) or kept different numbers of scopes.
+void log_exchanges();
+std::optional<double> mean_wait_seconds();
 
 // Runs `measure` on rank 0 while the other ranks wait asleep (every rank calls it at the
 // same point) and returns its result on every rank; what it throws is rethrown on rank 0,
