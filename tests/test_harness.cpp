@@ -215,22 +215,18 @@ TEST(Results, RoundTripsTheCommunicationModel) {
   bad.replace(bad.find(':', at) + 1, bad.find(',', at) - bad.find(':', at) - 1, " 0");
   write_text(d / "bad.json", bad);
   expect_usage_error((d / "bad.json").string(), "transport");
-  // A baseline per repetition, or none: a list of another length is refused.
-  std::string uneven = read_text(path);
-  const auto ref = uneven.find("\"rep_reference_seconds\"");
-  ASSERT_NE(ref, std::string::npos);
-  const auto open = uneven.find('[', ref);
-  uneven.replace(open + 1, uneven.find(']', open) - open - 1, "0.2");
-  write_text(d / "uneven.json", uneven);
-  expect_usage_error((d / "uneven.json").string(), "rep_reference_seconds and rep_seconds differ in length");
-  // A wait per time on the wire: the same.
-  std::string waits = read_text(path);
-  const auto wait = waits.find("\"rep_wait_seconds\"");
-  ASSERT_NE(wait, std::string::npos);
-  const auto wopen = waits.find('[', wait);
-  waits.replace(wopen + 1, waits.find(']', wopen) - wopen - 1, "0.004");
-  write_text(d / "waits.json", waits);
-  expect_usage_error((d / "waits.json").string(), "rep_wait_seconds and rep_comm_seconds differ in length");
+  // A baseline per repetition, and a wait per time on the wire, or none: a list of another
+  // length is refused.
+  for (auto [field, says] : {std::pair{"rep_reference_seconds", "rep_reference_seconds and rep_seconds"},
+                             std::pair{"rep_wait_seconds", "rep_wait_seconds and rep_comm_seconds"}}) {
+    std::string uneven = read_text(path);
+    const auto at_field = uneven.find(std::string("\"") + field + "\"");
+    ASSERT_NE(at_field, std::string::npos) << field;
+    const auto open = uneven.find('[', at_field);
+    uneven.replace(open + 1, uneven.find(']', open) - open - 1, "0.2");
+    write_text(d / "uneven.json", uneven);
+    expect_usage_error((d / "uneven.json").string(), std::string(says) + " differ in length");
+  }
   fs::remove_all(d);
 }
 
