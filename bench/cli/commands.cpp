@@ -121,9 +121,18 @@ extern "C" void on_sigint(int) {
 CtrlC::CtrlC(const char* notice, bool restore) : restore_(restore) {
   g_pressed.store(false);
   g_notice.store(notice);
+  // The handler runs on a stack of its own, not below the interrupted code's stack pointer:
+  // the kernel writes a signal's frame there, and oneDNN's generated kernels keep data
+  // below the stack pointer, which that frame would overwrite (a corrupted heap, later).
+  // The kernel gives a signal sent to the process to its main thread, this one, first.
+  static std::vector<char> own_stack(std::size_t(64) << 10);
+  stack_t ss{};
+  ss.ss_sp = own_stack.data();
+  ss.ss_size = own_stack.size();
+  sigaltstack(&ss, nullptr);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
-  sa.sa_flags = SA_RESETHAND;
+  sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_);
 }
