@@ -86,7 +86,8 @@ class Hybrid final : public Pattern {
       try {
         step.run_shards(shard, shard + shards);
       } catch (...) {
-        errors_.capture(shard * step.blocks(), std::current_exception());
+        errors_.capture(shard * step.blocks(),
+                        std::current_exception());  // run_shards stops at the first failing shard
       }
     } else {
       for (int q = 0; q < step.phases(); ++q) {

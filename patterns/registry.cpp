@@ -140,8 +140,10 @@ const PatternInfo kPatterns[] = {
      make_model_parallel, kModelBarrier, Axis::model},
     {"hybrid", "patterns/hybrid.cpp",
      "shards x blocks: the caller + p-1 persistent `std::thread`s in min(shards, p) groups; a group takes a block of "
-     "shards, its threads each a range of neuron blocks, and meets at its own `std::barrier` after every phase; a "
-     "barrier of all p, then every p-th slice (one group: each thread its own rows)",
+     "shards, its threads each a range of neuron blocks, and meets at its own `std::barrier` after every phase (a "
+     "group "
+     "of one thread runs whole shards and folds them); a barrier of all p, then every p-th slice (one group: each "
+     "thread its own rows)",
      "3 rounds of a std::barrier of p threads and, where a group has more than one thread (p > shards), phases rounds "
      "of the group's (10 in all for 784-256-128-10)",
      "std::thread, std::barrier", "", true, make_hybrid, kHybridBarrier, Axis::both},

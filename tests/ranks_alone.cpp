@@ -4,9 +4,8 @@
 //   rank R result X cpu C wall W   rank 0 measured for 0.3 s by spinning; X is its result,
 //                                  C and W this rank's CPU and wall seconds inside the call
 //   rank R threw MESSAGE           the second time, rank 0's measurement throws
-// Then it checks ranks::mean_wait_seconds: rank r comes to one exchange (an MPI_Barrier
-// timed by a CommClock) 0.1 r seconds late on a round of 3, so the ranks wait 0.2, 0.1 and
-// 0 s in it (rank 0 comes first):
+// Then it checks ranks::mean_wait_seconds: ranks 0, 1 and 2 come to one exchange (an
+// MPI_Barrier timed by a CommClock) 0, 0.2 and 0.1 s late, so they wait 0.2, 0 and 0.1 s in it:
 //   rank R waited W wire C         W the ranks' mean wait, C their mean time on the wire
 #include <time.h>
 

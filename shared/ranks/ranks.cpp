@@ -183,6 +183,9 @@ double now_seconds() {
 std::mutex g_log_lock;
 bool g_logging = false;
 std::vector<std::pair<double, double>> g_log;  // (start, length) of each scope while logging
+// A run that logs and never asks (the matrix's time-to-accuracy runs) stops here; every
+// rank reaches the cap at the same exchange, and mean_wait_seconds then knows no wait.
+constexpr std::size_t kMaxLogged = std::size_t(1) << 18;
 }  // namespace
 
 CommClock::CommClock() : start_(now_seconds()) {}
@@ -192,7 +195,7 @@ CommClock::~CommClock() {
   while (!g_comm.compare_exchange_weak(old, old + d, std::memory_order_relaxed)) {
   }
   std::lock_guard lock(g_log_lock);
-  if (g_logging) g_log.emplace_back(start_, d);
+  if (g_logging && g_log.size() < kMaxLogged) g_log.emplace_back(start_, d);
 }
 double comm_seconds() { return g_comm.load(std::memory_order_relaxed); }
 void reset_comm_seconds() { g_comm.store(0, std::memory_order_relaxed); }
@@ -296,7 +299,8 @@ std::optional<double> mean_wait_seconds() {
   check(rc, "MPI_Comm_size");
   long counts[2] = {-long(log.size()), long(log.size())};  // -min and max, in one MPI_MAX
   check(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce (scopes)");
-  if (here != ranks || -counts[0] != counts[1]) return std::nullopt;  // every rank decides the same
+  if (here != ranks || -counts[0] != counts[1] || counts[1] >= long(kMaxLogged))
+    return std::nullopt;  // every rank decides the same
   if (log.empty()) return 0.0;
   std::vector<double> starts, last(log.size());
   for (const auto& [start, length] : log) starts.push_back(start);

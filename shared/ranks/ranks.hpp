@@ -105,7 +105,7 @@ double mean_comm_seconds();
 // and length of every CommClock scope from then on; mean_wait_seconds() (every rank calls
 // it at the same point) returns the mean over the ranks of their waits in those scopes and
 // stops keeping them. nullopt where the ranks do not share one clock (not all on one
-// machine) or kept different numbers of scopes.
+// machine), kept different numbers of scopes, or kept as many as the log holds (2^18).
 void log_exchanges();
 std::optional<double> mean_wait_seconds();
 

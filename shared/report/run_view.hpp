@@ -121,12 +121,12 @@ std::string workload_name(int batch, int shards);  // "batch 256, 4 shards"
 std::string weights_text(const Cell& c);           // "= sequential", "differs (by design)", ...
 std::string flags_text(const Cell& c);             // "noisy, incomplete"
 
-// Least squares of T = a + b·(1/p) over the cells with p ≤ available CPUs (Amdahl's law
-// describes p processors; oversubscribed points measure time slicing instead).
 // T_seq of a pattern's series, per step: the median of its cells' baselines
 // (baseline_step_seconds in measure/metrics.hpp). For a thread pattern that is the sequential
 // cell's time; a cell of an MPI job has its own, timed in that job. nullopt: none has one.
 std::optional<double> series_baseline(const RunView& v, const std::string& pattern, int batch, int shards);
+// Least squares of T = a + b·(1/p) over the cells with p ≤ available CPUs (Amdahl's law
+// describes p processors; oversubscribed points measure time slicing instead).
 std::optional<Fit> amdahl_fit(const RunView& v, const std::string& pattern, int batch, int shards);
 
 // Colours and point shapes: one per pattern, the same in every chart. Red is kept for flags.

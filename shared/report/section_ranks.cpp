@@ -179,8 +179,9 @@ void RunReport::processes(Doc& doc) {
     waits = waits && comm.rest;
     if (comm.rest)
       said.push_back(fmt::format(
-          "at {} ranks the exchange took {} µs a step, {} µs of it waiting for the slower rank; the rest ({} µs, "
-          "the median over repetitions) against the model's {} µs ({}×)",
+          "at {} ranks the exchange took {} µs a step and waited {} µs of it for the slower rank (medians over "
+          "the repetitions); without the wait, the median of each repetition's difference, it took {} µs against "
+          "the model's {} µs ({}×)",
           ranks, sig(comm.seconds * 1e6, 3), sig(*comm.wait * 1e6, 3), sig(*comm.rest * 1e6, 3), sig(model * 1e6, 3),
           sig(*comm.rest / model, 2)));
     else
